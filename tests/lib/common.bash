@@ -1,0 +1,21 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # status and output are set by bats' run
+# Loaded by every bats file: the programs under test come first on PATH.
+: "${OCINOCO_BIN:?set OCINOCO_BIN to the directory of the programs under test (tests/run does)}"
+PATH="$OCINOCO_BIN:$PATH"
+export PATH
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export TESTS_DIR
+
+# Fails the test with the command's output unless its exit status is $1.
+# Usage: run_status 2 oci-tar --bogus
+run_status() {
+	local want=$1
+	shift
+	run "$@"
+	if [ "$status" -ne "$want" ]; then
+		echo "expected exit $want, got $status from: $*" >&2
+		echo "$output" >&2
+		return 1
+	fi
+}

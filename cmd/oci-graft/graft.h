@@ -1,0 +1,98 @@
+/* oci-graft's pure part: a base manifest and config, layer descriptors and Dockerfile-like
+ * changes in; a new config and manifest out. No I/O here, so the unit tests can drive it. */
+#ifndef OCINOCO_GRAFT_H
+#define OCINOCO_GRAFT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Docker media type of an uncompressed layer (containers/image knows it; rare in the wild). */
+#define MT_DOCKER_LAYER   "application/vnd.docker.image.rootfs.diff.tar"
+#define MT_DOCKER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar"
+
+#define ANNOTATION_BASE_NAME   "org.opencontainers.image.base.name"
+#define ANNOTATION_BASE_DIGEST "org.opencontainers.image.base.digest"
+
+/* "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" + NUL */
+#define GRAFT_TIME_MAX 32
+/* 9999-12-31T23:59:59Z: the last second RFC 3339 can write. */
+#define GRAFT_EPOCH_MAX 253402300799ULL
+
+/* One new layer: oci-digest's descriptor (diffID included) and its history entry's text. */
+struct graft_layer {
+	json_t *desc;
+	const char *created_by;
+};
+
+/* A change to the config's "config" object, applied in command-line order like the
+ * instructions of a Dockerfile. */
+enum graft_change_kind {
+	GRAFT_ENTRYPOINT,
+	GRAFT_CMD,
+	GRAFT_ENV,
+	GRAFT_WORKDIR,
+	GRAFT_USER,
+	GRAFT_LABEL,
+	GRAFT_EXPOSE,
+};
+
+struct graft_change {
+	enum graft_change_kind kind;
+	const char *arg;
+};
+
+struct graft_request {
+	const char *created;     /* RFC 3339 UTC, for the config and every history entry */
+	const char *base_name;   /* org.opencontainers.image.base.name, or NULL */
+	const char *base_digest; /* sha256 of the base manifest's bytes; NULL for scratch */
+	bool force_oci;
+	struct graft_layer *layers;
+	size_t nlayers;
+	struct graft_change *changes;
+	size_t nchanges;
+	const char **annotations; /* "K=V" */
+	size_t nannotations;
+};
+
+/* Checks of the inputs: false with the reason in err (the caller names the file). */
+bool graft_check_manifest(const json_t *manifest, char *err, size_t errlen);
+bool graft_check_config(const json_t *config, size_t nlayers, char *err, size_t errlen);
+bool graft_check_layer(const json_t *desc, char *err, size_t errlen);
+/* Whether a raw option value is well-formed where it can be told before the image's
+ * environment is known (a value with '$' is checked again when applied). */
+bool graft_check_change(const struct graft_change *c, char *err, size_t errlen);
+/* "K=V" with a non-empty K. */
+bool graft_check_kv(const char *arg, char *err, size_t errlen);
+
+/* The empty base of --scratch (its manifest is NULL: no layers, OCI): a config naming only
+ * the platform "OS/ARCH[/VARIANT]"; NULL with err if that is malformed. */
+json_t *graft_scratch_config(const char *platform, char *err, size_t errlen);
+
+/* True when the result must use OCI media types: the base is OCI or scratch (NULL), a new
+ * layer has no Docker schema 2 type (zstd, uncompressed), or the caller asks. */
+bool graft_result_is_oci(const json_t *base_manifest, const struct graft_request *req);
+
+/* Appends the layers' diffIDs and history, sets created, applies the changes. false with err
+ * when a change's value is bad once expanded (a usage error). */
+bool graft_config(json_t *config, const struct graft_request *req, char *err, size_t errlen);
+
+/* The new manifest: the base's layers (media types mapped when the family changes), the new
+ * ones without diffID, the config descriptor for config_digest/config_size, annotations. */
+json_t *graft_manifest(const json_t *base_manifest, const struct graft_request *req,
+                       const char *config_digest, int64_t config_size);
+
+/* Helpers, exposed for the unit tests. */
+
+/* RFC 3339 ("2024-05-01T12:00:00.5+02:00") to UTC with the fraction's trailing zeros dropped
+ * ("2024-05-01T10:00:00.5Z"). */
+bool graft_parse_time(const char *s, char out[GRAFT_TIME_MAX], char *err, size_t errlen);
+void graft_format_epoch(uint64_t epoch, char out[GRAFT_TIME_MAX]);
+/* Lexically cleaned absolute path (Go's path.Clean of "/" + p). Caller frees. */
+char *graft_clean_path(const char *p);
+/* Dockerfile variable expansion against an Env array ("K=V" strings): $NAME, ${NAME},
+ * ${NAME:-word}, ${NAME:+word}; \$ is a literal $. NULL with err on bad syntax. */
+char *graft_expand(const char *s, const json_t *env, char *err, size_t errlen);
+
+#endif

@@ -1,6 +1,294 @@
+/* oci-fetch: print an image's manifest, config, a blob or its index, from a registry or an OCI
+ * image layout, the platform resolved and every digest verified. */
+#include "digest.h"
+#include "oci.h"
+#include "platform.h"
+#include "store.h"
+#include "util.h"
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+        "usage: oci-fetch [--platform OS/ARCH[/VARIANT]] [--index | --config | --blob DIGEST | "
+        "--digest]\n"
+        "                 [-o FILE] [--config-out FILE] [--digest-out FILE] [--manifest-out FILE]\n"
+        "                 [--insecure] [--cacert FILE] [-v] REF\n";
+
+enum mode { MODE_MANIFEST, MODE_INDEX, MODE_CONFIG, MODE_BLOB, MODE_DIGEST };
+
+/* An output: stdout, or a file written atomically. */
+struct out {
+	const char *path;
+	struct atomic_file f;
+	int fd;
+};
+
+static void out_open(struct out *o, const char *path)
 {
-	puts("todo");
-	return 1;
+	o->path = path;
+	if (path == NULL || strcmp(path, "-") == 0) {
+		o->fd = STDOUT_FILENO;
+		o->path = NULL;
+		return;
+	}
+	if (atomic_open(&o->f, path, 0644) < 0)
+		err(EXIT_FAIL, "%s", path);
+	o->fd = o->f.fd;
+}
+
+static int out_sink(const char *p, size_t n, void *ctx)
+{
+	struct out *o = ctx;
+	if (write_all(o->fd, p, n) < 0) {
+		warn("%s", o->path ? o->path : "stdout");
+		return -1;
+	}
+	return 0;
+}
+
+static void out_commit(struct out *o)
+{
+	if (o->path && atomic_commit(&o->f) < 0)
+		err(EXIT_FAIL, "%s", o->path);
+}
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+	struct out o;
+	out_open(&o, path);
+	if (out_sink(p, n, &o) < 0)
+		exit(EXIT_FAIL);
+	out_commit(&o);
+}
+
+static int buf_sink(const char *p, size_t n, void *ctx)
+{
+	struct buf *b = ctx;
+	if (b->len + n > (64u << 20)) {
+		warnx("config blob larger than 64 MiB");
+		return -1;
+	}
+	buf_append(b, p, n);
+	return 0;
+}
+
+/* The manifest of the wanted platform in an index, or an error listing what exists. */
+static const char *pick_platform(const struct doc *idx, const struct platform *want,
+                                 const char *name)
+{
+	char err[256];
+	json_t *j = json_parse(idx->data.data, idx->data.len, err, sizeof err);
+	json_t *ms = json_object_get(j, "manifests"), *e;
+	size_t i;
+	const char *found = NULL;
+	struct buf have = {0};
+	json_array_foreach(ms, i, e)
+	{
+		struct platform p;
+		if (!descriptor_check(e, err, sizeof err) ||
+		    !fetch_platform_from_json(json_object_get(e, "platform"), &p))
+			continue;
+		if (strcmp(p.os, "unknown") == 0) /* attestations */
+			continue;
+		if (fetch_platform_match(want, &p)) {
+			found = xstrdup(descriptor_digest(e));
+			break;
+		}
+		char s[96];
+		fetch_platform_format(&p, s, sizeof s);
+		buf_appendf(&have, "%s%s", have.len ? ", " : "", s);
+	}
+	if (found == NULL) {
+		char w[96];
+		fetch_platform_format(want, w, sizeof w);
+		errx(EXIT_FAIL, "%s: no manifest for platform %s in the index; it has: %s", name, w,
+		     have.len ? have.data : "no platforms");
+	}
+	buf_free(&have);
+	json_decref(j);
+	return found;
+}
+
+int main(int argc, char **argv)
+{
+	enum {
+		OPT_PLATFORM = 256,
+		OPT_INDEX,
+		OPT_CONFIG,
+		OPT_BLOB,
+		OPT_DIGEST,
+		OPT_CONFIG_OUT,
+		OPT_DIGEST_OUT,
+		OPT_MANIFEST_OUT,
+		OPT_INSECURE,
+		OPT_CACERT
+	};
+	static const struct option longopts[] = {
+	        {"platform", required_argument, NULL, OPT_PLATFORM},
+	        {"index", no_argument, NULL, OPT_INDEX},
+	        {"config", no_argument, NULL, OPT_CONFIG},
+	        {"blob", required_argument, NULL, OPT_BLOB},
+	        {"digest", no_argument, NULL, OPT_DIGEST},
+	        {"output", required_argument, NULL, 'o'},
+	        {"config-out", required_argument, NULL, OPT_CONFIG_OUT},
+	        {"digest-out", required_argument, NULL, OPT_DIGEST_OUT},
+	        {"manifest-out", required_argument, NULL, OPT_MANIFEST_OUT},
+	        {"insecure", no_argument, NULL, OPT_INSECURE},
+	        {"cacert", required_argument, NULL, OPT_CACERT},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
+	};
+	enum mode mode = MODE_MANIFEST;
+	int modes = 0;
+	const char *platform = NULL, *blob = NULL, *output = NULL, *config_out = NULL,
+	           *digest_out = NULL, *manifest_out = NULL, *cacert = NULL;
+	bool insecure = false;
+	int verbose = 0, c;
+	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_PLATFORM:
+			platform = optarg;
+			break;
+		case OPT_INDEX:
+			mode = MODE_INDEX, modes++;
+			break;
+		case OPT_CONFIG:
+			mode = MODE_CONFIG, modes++;
+			break;
+		case OPT_BLOB:
+			mode = MODE_BLOB, modes++, blob = optarg;
+			break;
+		case OPT_DIGEST:
+			mode = MODE_DIGEST, modes++;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_CONFIG_OUT:
+			config_out = optarg;
+			break;
+		case OPT_DIGEST_OUT:
+			digest_out = optarg;
+			break;
+		case OPT_MANIFEST_OUT:
+			manifest_out = optarg;
+			break;
+		case OPT_INSECURE:
+			insecure = true;
+			break;
+		case OPT_CACERT:
+			cacert = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		usage_error(usage, "%s", argc - optind ? "one reference, please" : "no reference");
+	if (modes > 1)
+		usage_error(usage, "--index, --config, --blob and --digest exclude each other");
+	if (blob && !digest_is_sha256(blob))
+		usage_error(usage, "--blob %s: not a sha256 digest (sha256:<64 hex>)", blob);
+	struct platform want;
+	if (platform == NULL)
+		fetch_platform_host(&want);
+	else if (!fetch_platform_parse(platform, &want))
+		usage_error(usage, "--platform %s: not OS/ARCH[/VARIANT]", platform);
+	if (mode == MODE_BLOB && (config_out || digest_out || manifest_out))
+		usage_error(usage, "--blob writes only the blob");
+
+	const char *name = argv[optind];
+	struct store st;
+	char e[256];
+	if (store_parse(&st, name, e, sizeof e) < 0)
+		usage_error(usage, "%s: invalid reference: %s", name, e);
+	const char *t = getenv("OCINOCO_TIMEOUT");
+	uint64_t timeout = 0;
+	if (t && *t && !parse_u64(t, 3600, &timeout))
+		usage_error(usage, "OCINOCO_TIMEOUT=%s: not a number of seconds", t);
+	struct session s;
+	struct http_opts ho = {.cacert = cacert, .verbose = verbose, .timeout = (long)timeout};
+	session_init(&s, &ho, insecure);
+	if (store_attach(&s, &st, false) < 0)
+		return EXIT_FAIL;
+
+	if (mode == MODE_BLOB) {
+		struct out o;
+		out_open(&o, output);
+		if (store_get_blob(&st, blob, out_sink, &o) < 0)
+			return EXIT_FAIL; /* the temporary file goes at exit */
+		out_commit(&o);
+		session_end(&s);
+		store_close(&st);
+		return EXIT_OK;
+	}
+
+	struct doc top, man;
+	if (store_get_manifest(&st, NULL, &top) < 0)
+		return EXIT_FAIL;
+	struct doc *res = &top;
+	if (mode != MODE_INDEX && media_type_is_index(top.media_type)) {
+		const char *dg = pick_platform(&top, &want, name);
+		if (store_get_manifest(&st, dg, &man) < 0)
+			return EXIT_FAIL;
+		free((char *)dg);
+		res = &man;
+	}
+	if (mode != MODE_INDEX && !media_type_is_manifest(res->media_type))
+		errx(EXIT_FAIL, "%s: not an image manifest (mediaType %s)", name, res->media_type);
+
+	struct buf config = {0};
+	if (mode == MODE_CONFIG || config_out) {
+		char jerr[256];
+		json_t *j = json_parse(res->data.data, res->data.len, jerr, sizeof jerr);
+		json_t *cd = json_object_get(j, "config");
+		if (!descriptor_check(cd, jerr, sizeof jerr))
+			errx(EXIT_FAIL, "%s: the manifest's config: %s", name, jerr);
+		if (store_get_blob(&st, descriptor_digest(cd), buf_sink, &config) < 0)
+			return EXIT_FAIL;
+		json_decref(j);
+	}
+	char line[DIGEST_STR_LEN + 1];
+	snprintf(line, sizeof line, "%s\n", res->digest);
+	switch (mode) {
+	case MODE_MANIFEST:
+	case MODE_INDEX:
+		write_file(output, res->data.data, res->data.len);
+		break;
+	case MODE_CONFIG:
+		write_file(output, config.data, config.len);
+		break;
+	case MODE_DIGEST:
+		write_file(output, line, strlen(line));
+		break;
+	case MODE_BLOB:
+		break;
+	}
+	if (manifest_out)
+		write_file(manifest_out, res->data.data, res->data.len);
+	if (config_out)
+		write_file(config_out, config.data, config.len);
+	if (digest_out)
+		write_file(digest_out, line, strlen(line));
+	if (res != &top)
+		doc_free(&man);
+	doc_free(&top);
+	buf_free(&config);
+	session_end(&s);
+	store_close(&st);
+	return EXIT_OK;
 }

@@ -1,0 +1,409 @@
+#include "auth.h"
+#include "oci.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void creds_free(struct creds *c)
+{
+	if (c->password)
+		explicit_bzero(c->password, strlen(c->password));
+	if (c->identitytoken)
+		explicit_bzero(c->identitytoken, strlen(c->identitytoken));
+	free(c->username);
+	free(c->password);
+	free(c->identitytoken);
+	free(c->source);
+	*c = (struct creds){0};
+}
+
+int base64_decode(const char *in, struct buf *out)
+{
+	size_t n = strlen(in);
+	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
+	if (ctx == NULL)
+		return -1;
+	buf_reset(out);
+	buf_append(out, "", 0);
+	out->data = xreallocarray(out->data, n / 4 * 3 + 80, 1);
+	out->cap = n / 4 * 3 + 80;
+	int len = 0, fin = 0;
+	EVP_DecodeInit(ctx);
+	int r = EVP_DecodeUpdate(ctx, (unsigned char *)out->data, &len, (const unsigned char *)in,
+	                         (int)n);
+	if (r >= 0)
+		r = EVP_DecodeFinal(ctx, (unsigned char *)out->data + len, &fin);
+	EVP_ENCODE_CTX_free(ctx);
+	if (r < 0)
+		return -1;
+	out->len = (size_t)(len + fin);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+char *base64_encode(const void *p, size_t n)
+{
+	char *s = xmalloc(4 * ((n + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)s, p, (int)n);
+	return s;
+}
+
+char *auth_key_host(const char *key)
+{
+	const char *p = key;
+	if (strncasecmp(p, "https://", 8) == 0)
+		p += 8;
+	else if (strncasecmp(p, "http://", 7) == 0)
+		p += 7;
+	return xstrndup(p, strcspn(p, "/"));
+}
+
+static bool is_docker_hub(const char *h)
+{
+	return strcmp(h, "docker.io") == 0 || strcmp(h, "index.docker.io") == 0 ||
+	       strcmp(h, "registry-1.docker.io") == 0;
+}
+
+bool auth_host_matches(const char *key_host, const char *domain)
+{
+	if (is_docker_hub(domain))
+		return is_docker_hub(key_host);
+	return strcasecmp(key_host, domain) == 0;
+}
+
+/* Docker hands helpers Docker Hub's historic server URL, other registries by host name. */
+static const char *helper_server(const char *domain)
+{
+	return is_docker_hub(domain) ? "https://index.docker.io/v1/" : domain;
+}
+
+static json_t *object_member_for(json_t *obj, const char *domain)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v)
+	{
+		char *h = auth_key_host(key);
+		bool m = auth_host_matches(h, domain);
+		free(h);
+		if (m)
+			return v;
+	}
+	return NULL;
+}
+
+int auth_helper_get(const char *name, const char *server, struct creds *c, char *err, size_t errlen)
+{
+	char *prog = xasprintf("docker-credential-%s", name);
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		free(prog);
+		return -1;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	char *argv[] = {prog, "get", NULL};
+	pid_t pid;
+	int r = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(out[1]);
+	if (r != 0) {
+		snprintf(err, errlen, "credential helper %s: %s", prog, strerror(r));
+		close(in[1]);
+		close(out[0]);
+		free(prog);
+		return -1;
+	}
+	/* A helper that exits without reading stdin must not kill us with SIGPIPE. */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	sigaction(SIGPIPE, &ign, &old);
+	write_all(in[1], server, strlen(server));
+	sigaction(SIGPIPE, &old, NULL);
+	close(in[1]);
+	struct buf o = {0};
+	int rr = buf_read_fd(&o, out[0], 1 << 20);
+	close(out[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	int ret = -1;
+	if (rr < 0) {
+		snprintf(err, errlen, "credential helper %s: reading its output: %s", prog,
+		         strerror(errno));
+	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		/* docker-credential-helpers' ErrCredentialsNotFound message */
+		if (o.data && strstr(o.data, "credentials not found")) {
+			ret = 0;
+		} else {
+			/* Its message, not its stdout's JSON (that could hold a secret). */
+			const char *m = o.data && o.data[0] != '{' ? o.data : "";
+			snprintf(err, errlen, "credential helper %s failed (exit %d)%s%.*s", prog,
+			         WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+			         *m ? ": " : "", (int)strcspn(m, "\n"), m);
+		}
+	} else {
+		char jerr[160];
+		json_t *doc = json_parse(o.data ? o.data : "", o.len, jerr, sizeof jerr);
+		const char *user = json_string_value(json_object_get(doc, "Username"));
+		const char *secret = json_string_value(json_object_get(doc, "Secret"));
+		if (doc == NULL || user == NULL || secret == NULL) {
+			snprintf(err, errlen,
+			         "credential helper %s: output is not {\"Username\",\"Secret\"}",
+			         prog);
+		} else {
+			*c = (struct creds){0};
+			if (strcmp(user, "<token>") == 0) {
+				c->identitytoken = xstrdup(secret);
+			} else {
+				c->username = xstrdup(user);
+				c->password = xstrdup(secret);
+			}
+			c->source = xstrdup(prog);
+			ret = 1;
+		}
+		json_decref(doc);
+	}
+	if (o.data)
+		explicit_bzero(o.data, o.len);
+	buf_free(&o);
+	free(prog);
+	return ret;
+}
+
+static int from_entry(json_t *e, const char *file, struct creds *c, char *err, size_t errlen)
+{
+	const char *auth = json_string_value(json_object_get(e, "auth"));
+	const char *user = json_string_value(json_object_get(e, "username"));
+	const char *pass = json_string_value(json_object_get(e, "password"));
+	const char *tok = json_string_value(json_object_get(e, "identitytoken"));
+	*c = (struct creds){0};
+	if (auth && *auth) {
+		struct buf b = {0};
+		char *colon;
+		if (base64_decode(auth, &b) < 0 || (colon = memchr(b.data, ':', b.len)) == NULL) {
+			snprintf(err, errlen, "%s: \"auth\" is not base64 of user:password", file);
+			buf_free(&b);
+			return -1;
+		}
+		c->username = xstrndup(b.data, (size_t)(colon - b.data));
+		c->password = xstrdup(colon + 1);
+		explicit_bzero(b.data, b.len);
+		buf_free(&b);
+	} else if (user && *user && pass) {
+		c->username = xstrdup(user);
+		c->password = xstrdup(pass);
+	}
+	if (tok && *tok)
+		c->identitytoken = xstrdup(tok);
+	if (c->username == NULL && c->identitytoken == NULL)
+		return 0;
+	c->source = xstrdup(file);
+	return 1;
+}
+
+/* 1 found, 0 nothing for this domain in the file (or no file), -1 error. */
+static int lookup_file(const char *file, const char *domain, struct creds *c, char *err,
+                       size_t errlen)
+{
+	struct buf b = {0};
+	if (buf_read_file(&b, file, 4u << 20) < 0) {
+		int e = errno;
+		buf_free(&b);
+		if (e == ENOENT || e == ENOTDIR)
+			return 0;
+		snprintf(err, errlen, "%s: %s", file, strerror(e));
+		return -1;
+	}
+	char jerr[160];
+	json_t *doc = json_parse(b.data ? b.data : "", b.len, jerr, sizeof jerr);
+	if (b.data)
+		explicit_bzero(b.data, b.len);
+	buf_free(&b);
+	if (doc == NULL || !json_is_object(doc)) {
+		snprintf(err, errlen, "%s: not a JSON object%s%s", file, doc ? "" : ": ",
+		         doc ? "" : jerr);
+		json_decref(doc);
+		return -1;
+	}
+	int r = 0;
+	json_t *helpers = json_object_get(doc, "credHelpers");
+	json_t *h = json_is_object(helpers) ? object_member_for(helpers, domain) : NULL;
+	if (json_string_value(h) && *json_string_value(h)) {
+		r = auth_helper_get(json_string_value(h), helper_server(domain), c, err, errlen);
+		goto out;
+	}
+	json_t *auths = json_object_get(doc, "auths");
+	json_t *e = json_is_object(auths) ? object_member_for(auths, domain) : NULL;
+	if (json_is_object(e) && (r = from_entry(e, file, c, err, errlen)) != 0)
+		goto out;
+	const char *store = json_string_value(json_object_get(doc, "credsStore"));
+	if (store && *store)
+		r = auth_helper_get(store, helper_server(domain), c, err, errlen);
+out:
+	json_decref(doc);
+	return r;
+}
+
+int auth_lookup(const char *domain, struct creds *c, char *err, size_t errlen)
+{
+	char *files[4] = {0};
+	const char *v;
+	int n = 0;
+	if ((v = getenv("DOCKER_CONFIG")) && *v)
+		files[n++] = xasprintf("%s/config.json", v);
+	if ((v = getenv("HOME")) && *v)
+		files[n++] = xasprintf("%s/.docker/config.json", v);
+	if ((v = getenv("REGISTRY_AUTH_FILE")) && *v)
+		files[n++] = xstrdup(v);
+	if ((v = getenv("XDG_RUNTIME_DIR")) && *v)
+		files[n++] = xasprintf("%s/containers/auth.json", v);
+	int r = 0;
+	for (int i = 0; i < n && r == 0; i++)
+		r = lookup_file(files[i], domain, c, err, errlen);
+	for (int i = 0; i < n; i++)
+		free(files[i]);
+	return r;
+}
+
+/* RFC 7230 token characters */
+static bool tchar(char c)
+{
+	return isalnum((unsigned char)c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* token or quoted-string (with \-escapes) into a new string; NULL on a syntax error. */
+static char *param_value(const char **pp)
+{
+	const char *p = *pp;
+	struct buf b = {0};
+	buf_append(&b, "", 0);
+	if (*p == '"') {
+		for (p++; *p && *p != '"'; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			buf_append(&b, p, 1);
+		}
+		if (*p != '"') {
+			buf_free(&b);
+			return NULL;
+		}
+		p++;
+	} else {
+		/* token68 allows '/' and '=' (base64) as well */
+		while (tchar(*p) || *p == '/' || *p == '=' || *p == ':')
+			buf_append(&b, p++, 1);
+	}
+	*pp = p;
+	return b.data;
+}
+
+void challenge_free(struct challenge *c)
+{
+	free(c->realm);
+	free(c->service);
+	free(c->scope);
+	free(c->error);
+	*c = (struct challenge){0};
+}
+
+bool challenge_parse(const char *header, struct challenge *out)
+{
+	*out = (struct challenge){0};
+	struct challenge cur = {0};
+	const char *p = skip_ws(header);
+	bool any = false;
+	while (*p) {
+		/* a scheme */
+		const char *s = p;
+		while (tchar(*p))
+			p++;
+		if (p == s)
+			break;
+		size_t n = (size_t)(p - s);
+		enum auth_scheme sc = SCHEME_NONE;
+		if (n == 6 && strncasecmp(s, "Bearer", 6) == 0)
+			sc = SCHEME_BEARER;
+		else if (n == 5 && strncasecmp(s, "Basic", 5) == 0)
+			sc = SCHEME_BASIC;
+		cur = (struct challenge){.scheme = sc};
+		p = skip_ws(p);
+		/* its parameters: name=value, comma separated, until a name without '=' (the next
+		 * scheme) */
+		for (;;) {
+			const char *save = p;
+			const char *ns = p;
+			while (tchar(*p))
+				p++;
+			size_t nn = (size_t)(p - ns);
+			const char *q = skip_ws(p);
+			if (nn == 0 || *q != '=') {
+				p = save;
+				break;
+			}
+			q = skip_ws(q + 1);
+			char *v = param_value(&q);
+			if (v == NULL) {
+				challenge_free(&cur);
+				challenge_free(out);
+				return false;
+			}
+			char **slot = NULL;
+			if (nn == 5 && strncasecmp(ns, "realm", 5) == 0)
+				slot = &cur.realm;
+			else if (nn == 7 && strncasecmp(ns, "service", 7) == 0)
+				slot = &cur.service;
+			else if (nn == 5 && strncasecmp(ns, "scope", 5) == 0)
+				slot = &cur.scope;
+			else if (nn == 5 && strncasecmp(ns, "error", 5) == 0)
+				slot = &cur.error;
+			if (slot) {
+				free(*slot);
+				*slot = v;
+			} else {
+				free(v);
+			}
+			p = skip_ws(q);
+			while (*p == ',')
+				p = skip_ws(p + 1);
+		}
+		while (*p == ',')
+			p = skip_ws(p + 1);
+		bool better =
+		        cur.scheme != SCHEME_NONE &&
+		        (!any || (out->scheme == SCHEME_BASIC && cur.scheme == SCHEME_BEARER));
+		if (better) {
+			challenge_free(out);
+			*out = cur;
+			any = true;
+		} else {
+			challenge_free(&cur);
+		}
+	}
+	return any;
+}

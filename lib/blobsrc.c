@@ -1,0 +1,180 @@
+#include "blobsrc.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int blobsrc_file(struct blob_src *s, const char *path)
+{
+	*s = (struct blob_src){.seekable = true, .name = xstrdup(path)};
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (s->fd < 0 || fstat(s->fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto fail;
+	}
+	char *b = xmalloc(1u << 20);
+	struct sha256 h;
+	sha256_init(&h);
+	uint64_t total = 0;
+	for (;;) {
+		ssize_t r = read(s->fd, b, 1u << 20);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(b);
+			sha256_final(&h, s->digest);
+			errno = e;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		sha256_update(&h, b, (size_t)r);
+		total += (uint64_t)r;
+	}
+	free(b);
+	sha256_final(&h, s->digest);
+	s->size = total;
+	s->eof = true;
+	return 0;
+fail:;
+	int e = errno;
+	blobsrc_close(s);
+	errno = e;
+	return -1;
+}
+
+/* Reads more of the stream into the ring, dropping the oldest bytes when it is full. */
+static int ingest(struct blob_src *s, size_t want)
+{
+	if (s->eof)
+		return 0;
+	if (want > s->cap)
+		want = s->cap;
+	size_t pos = (size_t)(s->end % s->cap);
+	if (want > s->cap - pos)
+		want = s->cap - pos;
+	ssize_t r;
+	do
+		r = read(s->fd, s->ring + pos, want);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		s->error = errno;
+		return -1;
+	}
+	if (r == 0) {
+		s->eof = true;
+		s->size = s->end;
+		sha256_final(&s->hash, s->digest);
+		s->hashing = false;
+		if (s->expect[0] && strcmp(s->expect, s->digest) != 0) {
+			s->error = EBADMSG;
+			return -1;
+		}
+		return 0;
+	}
+	sha256_update(&s->hash, s->ring + pos, (size_t)r);
+	s->end += (uint64_t)r;
+	if (s->end - s->base > s->cap)
+		s->base = s->end - s->cap;
+	return (int)r;
+}
+
+int blobsrc_stream(struct blob_src *s, int fd, const char *name, size_t cap, const char *expect)
+{
+	*s = (struct blob_src){.fd = fd, .cap = cap, .name = xstrdup(name)};
+	if (expect)
+		snprintf(s->expect, sizeof s->expect, "%s", expect);
+	s->ring = xmalloc(cap);
+	sha256_init(&s->hash);
+	s->hashing = true;
+	while (!s->eof && s->end < cap)
+		if (ingest(s, cap - (size_t)s->end) < 0) {
+			errno = s->error;
+			return -1;
+		}
+	return 0;
+}
+
+bool blobsrc_holds(const struct blob_src *s, uint64_t off)
+{
+	return s->seekable || off >= s->base;
+}
+
+ssize_t blobsrc_read(struct blob_src *s, uint64_t off, void *p, size_t n)
+{
+	if (s->seekable) {
+		ssize_t r;
+		do
+			r = pread(s->fd, p, n, (off_t)off);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			s->error = errno;
+		return r;
+	}
+	if (off < s->base || off > s->end) {
+		s->error = EINVAL;
+		return -1;
+	}
+	if (off == s->end) {
+		if (s->eof)
+			return 0;
+		/* Never drop the byte asked for: read at most what keeps off in the ring. */
+		size_t room = s->cap - (size_t)(s->end - off);
+		if (room == 0)
+			room = 1;
+		if (ingest(s, n < room ? n : room) < 0)
+			return -1;
+		if (off == s->end)
+			return 0;
+	}
+	size_t avail = (size_t)(s->end - off);
+	size_t pos = (size_t)(off % s->cap);
+	if (n > avail)
+		n = avail;
+	if (n > s->cap - pos)
+		n = s->cap - pos;
+	memcpy(p, s->ring + pos, n);
+	return (ssize_t)n;
+}
+
+int blobsrc_fill(struct blob_src *s, uint64_t upto)
+{
+	while (!s->seekable && !s->eof && s->end < upto)
+		if (ingest(s, (size_t)(upto - s->end < s->cap ? upto - s->end : s->cap)) < 0) {
+			errno = s->error;
+			return -1;
+		}
+	return 0;
+}
+
+int blobsrc_drain(struct blob_src *s)
+{
+	while (!s->seekable && !s->eof)
+		if (ingest(s, s->cap) < 0) {
+			errno = s->error;
+			return -1;
+		}
+	return 0;
+}
+
+void blobsrc_close(struct blob_src *s)
+{
+	if (s->hashing) {
+		char d[DIGEST_STR_LEN];
+		sha256_final(&s->hash, d);
+	}
+	if (s->seekable && s->fd >= 0)
+		close(s->fd);
+	free(s->ring);
+	free(s->name);
+	*s = (struct blob_src){.fd = -1};
+}

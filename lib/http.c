@@ -1,0 +1,507 @@
+#include "http.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+void http_trace(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	flockfile(stderr);
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	funlockfile(stderr);
+	va_end(ap);
+}
+
+void http_init(struct http_client *c, const struct http_opts *o)
+{
+	static bool global;
+	if (!global) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			errx(EXIT_FAIL, "libcurl: cannot initialise");
+		global = true;
+	}
+	*c = (struct http_client){.opts = *o};
+	if (c->opts.timeout <= 0)
+		c->opts.timeout = 60;
+	const char *ca = o->cacert;
+	if (ca == NULL || *ca == '\0')
+		ca = getenv("SSL_CERT_FILE");
+	if (ca && *ca)
+		c->cacert = xstrdup(ca);
+	c->multi = curl_multi_init();
+	c->share = curl_share_init();
+	if (c->multi == NULL || c->share == NULL)
+		errx(EXIT_FAIL, "libcurl: cannot create a transfer handle");
+	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)HTTP_MAX_HOST_CONNECTIONS);
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	                  (long)(2 * HTTP_MAX_HOST_CONNECTIONS));
+}
+
+void http_cleanup(struct http_client *c)
+{
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
+	if (c->share)
+		curl_share_cleanup(c->share);
+	free(c->cacert);
+	*c = (struct http_client){0};
+}
+
+const char *http_header(const struct http_xfer *x, const char *name)
+{
+	for (size_t i = x->nhdrs; i-- > 0;)
+		if (strcasecmp(x->hdrs[i].name, name) == 0)
+			return x->hdrs[i].value;
+	return NULL;
+}
+
+static void clear_headers(struct http_xfer *x)
+{
+	for (size_t i = 0; i < x->nhdrs; i++) {
+		free(x->hdrs[i].name);
+		free(x->hdrs[i].value);
+	}
+	free(x->hdrs);
+	x->hdrs = NULL;
+	x->nhdrs = 0;
+}
+
+void http_xfer_clear_response(struct http_xfer *x)
+{
+	clear_headers(x);
+	buf_free(&x->resp);
+	free(x->reached);
+	x->reached = NULL;
+	x->status = 0;
+	x->result = CURLE_OK;
+	x->too_big = x->write_failed = false;
+	x->errbuf[0] = '\0';
+	x->sent = 0;
+}
+
+void http_xfer_free(struct http_xfer *x)
+{
+	http_xfer_clear_response(x);
+	free(x->url);
+	curl_slist_free_all(x->headers);
+	x->url = NULL;
+	x->headers = NULL;
+}
+
+void http_xfer_set_url(struct http_xfer *x, const char *url)
+{
+	char *u = xstrdup(url);
+	free(x->url);
+	x->url = u;
+}
+
+void http_xfer_add_header(struct http_xfer *x, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		err(EXIT_FAIL, "out of memory");
+	va_end(ap);
+	struct curl_slist *l = curl_slist_append(x->headers, s);
+	explicit_bzero(s, strlen(s));
+	free(s);
+	if (l == NULL)
+		errx(EXIT_FAIL, "out of memory");
+	x->headers = l;
+}
+
+void http_xfer_del_header(struct http_xfer *x, const char *name)
+{
+	size_t n = strlen(name);
+	struct curl_slist *keep = NULL;
+	for (struct curl_slist *l = x->headers; l; l = l->next) {
+		if (strncasecmp(l->data, name, n) == 0 && l->data[n] == ':') {
+			explicit_bzero(l->data, strlen(l->data));
+			continue;
+		}
+		keep = curl_slist_append(keep, l->data);
+	}
+	curl_slist_free_all(x->headers);
+	x->headers = keep;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct http_xfer *x = ctx;
+	size_t len = size * n;
+	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		/* a new response (after 100 Continue): forget the previous one's headers */
+		clear_headers(x);
+		return len;
+	}
+	const char *colon = memchr(p, ':', len);
+	if (colon == NULL)
+		return len;
+	const char *v = colon + 1, *e = p + len;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	x->hdrs = xreallocarray(x->hdrs, x->nhdrs + 1, sizeof *x->hdrs);
+	x->hdrs[x->nhdrs].name = xstrndup(p, (size_t)(colon - p));
+	x->hdrs[x->nhdrs].value = xstrndup(v, (size_t)(e - v));
+	x->nhdrs++;
+	return len;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+	struct http_xfer *x = ctx;
+	size_t len = size * n;
+	long st = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
+	if (x->write_cb && st >= 200 && st < 300) {
+		size_t w = x->write_cb(p, len, x->write_ctx);
+		if (w != len)
+			x->write_failed = true;
+		return w;
+	}
+	/* Error documents are small; a size cap keeps a misbehaving server from filling memory. */
+	size_t max = x->write_cb || x->resp_max == 0 ? 1u << 16 : x->resp_max;
+	if (x->resp.len + len > max) {
+		x->too_big = true;
+		return 0;
+	}
+	buf_append(&x->resp, p, len);
+	return len;
+}
+
+static size_t on_read(char *p, size_t size, size_t n, void *ctx)
+{
+	struct http_xfer *x = ctx;
+	size_t want = size * n;
+	if (x->read_cb) {
+		size_t r = x->read_cb(p, want, x->read_ctx);
+		if (r != CURL_READFUNC_ABORT && r != CURL_READFUNC_PAUSE)
+			x->sent += r;
+		return r;
+	}
+	uint64_t left = (uint64_t)x->body_size - x->sent;
+	if (want > left)
+		want = (size_t)left;
+	if (want == 0)
+		return 0;
+	if (x->body) {
+		memcpy(p, x->body + x->sent, want);
+	} else {
+		ssize_t r;
+		do
+			r = pread(x->body_fd, p, want, (off_t)(x->body_off + x->sent));
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			return CURL_READFUNC_ABORT;
+		want = (size_t)r;
+	}
+	x->sent += want;
+	return want;
+}
+
+/* Rewinding is how curl resends a body (on a reused connection that turned out dead). */
+static int on_seek(void *ctx, curl_off_t off, int origin)
+{
+	struct http_xfer *x = ctx;
+	if (x->read_cb || origin != SEEK_SET || off < 0 || off > x->body_size)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->sent = (uint64_t)off;
+	return CURL_SEEKFUNC_OK;
+}
+
+static const char *const trace_headers[] = {
+        "Location",
+        "Docker-Content-Digest",
+        "Content-Type",
+        "Content-Length",
+        "Content-Range",
+        "Range",
+        "WWW-Authenticate",
+        "Retry-After",
+        "OCI-Chunk-Min-Length",
+        "Docker-Upload-UUID",
+        "Docker-Distribution-API-Version",
+};
+
+static void trace_exchange(struct http_client *c, struct http_xfer *x)
+{
+	char *u = redact_url(x->url);
+	http_trace("> %s %s", x->method, u);
+	free(u);
+	for (struct curl_slist *l = x->headers; l; l = l->next) {
+		char *h = redact_header(l->data);
+		http_trace(">   %s", h);
+		free(h);
+	}
+	if (x->result != CURLE_OK) {
+		http_trace("< (no response: %s)",
+		           x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result));
+		return;
+	}
+	http_trace("< %ld", x->status);
+	for (size_t i = 0; i < x->nhdrs; i++)
+		for (size_t k = 0; k < sizeof trace_headers / sizeof *trace_headers; k++)
+			if (strcasecmp(x->hdrs[i].name, trace_headers[k]) == 0) {
+				char *line = xasprintf("%s: %s", x->hdrs[i].name, x->hdrs[i].value);
+				char *h = strcasecmp(trace_headers[k], "Location") == 0
+				                  ? NULL
+				                  : redact_header(line);
+				if (h == NULL) {
+					char *ru = redact_url(x->hdrs[i].value);
+					h = xasprintf("%s: %s", x->hdrs[i].name, ru);
+					free(ru);
+				}
+				http_trace("<   %s", h);
+				free(h);
+				free(line);
+			}
+	(void)c;
+}
+
+static void setup(struct http_client *c, struct http_xfer *x)
+{
+	CURL *e = curl_easy_init();
+	if (e == NULL)
+		errx(EXIT_FAIL, "libcurl: cannot create a transfer");
+	x->easy = e;
+	http_xfer_clear_response(x);
+	curl_easy_setopt(e, CURLOPT_URL, x->url);
+	curl_easy_setopt(e, CURLOPT_SHARE, c->share);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "ocinoco/1");
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, c->opts.timeout);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	if (c->cacert)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
+	if (x->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	/* No "Expect: 100-continue": it costs a round trip per upload, and auth is settled
+	 * before any large body is sent. */
+	x->wire = curl_slist_append(NULL, "Expect:");
+	for (struct curl_slist *h = x->headers; h; h = h->next)
+		x->wire = curl_slist_append(x->wire, h->data);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->wire);
+
+	const char *m = x->method;
+	if (strcmp(m, "HEAD") == 0) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	} else if (x->has_body) {
+		x->sent = 0;
+		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(e, CURLOPT_READDATA, x);
+		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
+		if (x->body_size >= 0)
+			curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->body_size);
+		if (strcmp(m, "PUT") != 0)
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+	} else if (strcmp(m, "POST") == 0) {
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
+	} else if (strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0) {
+		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(e, CURLOPT_READDATA, x);
+		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)0);
+		x->body_size = 0;
+		x->body = "";
+		if (strcmp(m, "PUT") != 0)
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+	} else if (strcmp(m, "GET") != 0) {
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+	}
+}
+
+void http_run(struct http_client *c, struct http_xfer **xs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		setup(c, xs[i]);
+		curl_multi_add_handle(c->multi, xs[i]->easy);
+	}
+	int running = 1;
+	while (running) {
+		CURLMcode mc = curl_multi_perform(c->multi, &running);
+		if (mc == CURLM_OK && running)
+			mc = curl_multi_poll(c->multi, NULL, 0, 1000, NULL);
+		if (mc != CURLM_OK)
+			errx(EXIT_FAIL, "libcurl: %s", curl_multi_strerror(mc));
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(c->multi, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			struct http_xfer *x;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			x->result = msg->data.result;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct http_xfer *x = xs[i];
+		char *eff = NULL;
+		long conns = 0;
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+		curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &eff);
+		curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &conns);
+		x->reached = xstrdup(eff ? eff : x->url);
+		c->requests++;
+		c->connections += (unsigned long)conns;
+		if (x->result != CURLE_OK && x->errbuf[0] == '\0')
+			snprintf(x->errbuf, sizeof x->errbuf, "%s", curl_easy_strerror(x->result));
+		if (x->result != CURLE_OK)
+			x->status = 0;
+		curl_multi_remove_handle(c->multi, x->easy);
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+		curl_slist_free_all(x->wire);
+		x->wire = NULL;
+		if (c->opts.verbose)
+			trace_exchange(c, x);
+	}
+}
+
+char *url_resolve(const char *base, const char *location)
+{
+	CURLU *u = curl_url();
+	char *out = NULL, *res = NULL;
+	if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_URL, location, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK)
+		res = xstrdup(out);
+	curl_free(out);
+	curl_url_cleanup(u);
+	return res;
+}
+
+char *url_origin(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *res = NULL;
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+		for (char *p = host; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		res = xasprintf("%s://%s:%s", scheme, host, port);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return res;
+}
+
+/* Query parameters that carry a credential (presigned S3/Azure/GCS URLs, tokens). */
+static bool secret_param(const char *name, size_t n)
+{
+	static const char *const words[] = {"sig",    "token", "cred", "pass",
+	                                    "secret", "key",   "auth"};
+	char low[64];
+	if (n >= sizeof low)
+		n = sizeof low - 1;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	low[n] = '\0';
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		if (strstr(low, words[i]))
+			return true;
+	return false;
+}
+
+char *redact_url(const char *url)
+{
+	struct buf b = {0};
+	const char *p = url;
+	const char *scheme = strstr(p, "://");
+	if (scheme) {
+		const char *auth = scheme + 3;
+		const char *end = auth + strcspn(auth, "/?#");
+		const char *at = memrchr(auth, '@', (size_t)(end - auth));
+		if (at) {
+			const char *colon = memchr(auth, ':', (size_t)(at - auth));
+			buf_append(&b, p, (size_t)((colon ? colon : at) - p));
+			buf_appendf(&b, "%s", colon ? ":<redacted>" : "");
+			p = at;
+		}
+	}
+	const char *q = strchr(p, '?');
+	if (q == NULL) {
+		buf_appendf(&b, "%s", p);
+		return b.data;
+	}
+	buf_append(&b, p, (size_t)(q - p) + 1);
+	p = q + 1;
+	while (*p) {
+		size_t n = strcspn(p, "&#");
+		const char *eq = memchr(p, '=', n);
+		if (eq && secret_param(p, (size_t)(eq - p))) {
+			buf_append(&b, p, (size_t)(eq - p) + 1);
+			buf_appendf(&b, "<redacted>");
+		} else {
+			buf_append(&b, p, n);
+		}
+		p += n;
+		if (*p == '#') {
+			buf_appendf(&b, "%s", p);
+			break;
+		}
+		if (*p == '&')
+			buf_append(&b, p++, 1);
+	}
+	return b.data;
+}
+
+char *redact_header(const char *line)
+{
+	static const char *const secret[] = {"Authorization", "Proxy-Authorization", "Cookie",
+	                                     "Set-Cookie", "X-Registry-Auth"};
+	const char *colon = strchr(line, ':');
+	if (colon == NULL)
+		return xstrdup(line);
+	size_t n = (size_t)(colon - line);
+	for (size_t i = 0; i < sizeof secret / sizeof *secret; i++) {
+		if (strlen(secret[i]) != n || strncasecmp(line, secret[i], n) != 0)
+			continue;
+		const char *v = colon + 1;
+		while (*v == ' ')
+			v++;
+		/* keep the scheme ("Bearer", "Basic"): it says which flow ran */
+		size_t s = strcspn(v, " ");
+		if (v[s] == ' ' && i < 2)
+			return xasprintf("%.*s: %.*s <redacted>", (int)n, line, (int)s, v);
+		return xasprintf("%.*s: <redacted>", (int)n, line);
+	}
+	return xstrdup(line);
+}

@@ -1,0 +1,97 @@
+/* HTTP transport over libcurl: one multi handle per run, so every connection (and its TLS
+ * session) is kept alive and reused by every request of the run; several transfers run at once
+ * (HTTP/2 multiplexes them on one TLS connection; plain HTTP/1.1 opens at most
+ * HTTP_MAX_HOST_CONNECTIONS). No redirects are followed here: the registry layer decides. */
+#ifndef OCINOCO_HTTP_H
+#define OCINOCO_HTTP_H
+
+#include "util.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HTTP_MAX_HOST_CONNECTIONS 4
+
+struct http_opts {
+	const char *cacert; /* extra CA bundle (--cacert), else SSL_CERT_FILE, else the system's */
+	int verbose;        /* 1: each exchange on stderr, secrets redacted */
+	long timeout;       /* seconds without progress before a transfer fails */
+};
+
+struct http_client {
+	CURLM *multi;
+	CURLSH *share;
+	struct http_opts opts;
+	char *cacert;
+	unsigned long requests, connections; /* for -v and the round-trip tests */
+};
+
+struct http_header {
+	char *name, *value;
+};
+
+struct http_xfer {
+	/* request */
+	const char *method;
+	char *url;                  /* owned */
+	struct curl_slist *headers; /* owned */
+	bool insecure;              /* do not verify TLS (--insecure) */
+	/* body, one of: memory, a file range (pread), a callback (size < 0: chunked) */
+	bool has_body;
+	const char *body;
+	size_t body_len;
+	int body_fd;
+	uint64_t body_off;
+	size_t (*read_cb)(char *p, size_t n, void *ctx);
+	void *read_ctx;
+	int64_t body_size;
+	/* response: 2xx bodies to write_cb when set, else (and any other status) into resp */
+	size_t (*write_cb)(const char *p, size_t n, void *ctx);
+	void *write_ctx;
+	size_t resp_max; /* larger bodies abort the transfer with too_big */
+	long status;
+	struct buf resp;
+	bool too_big, write_failed;
+	struct http_header *hdrs;
+	size_t nhdrs;
+	char *reached; /* the URL the response came from (owned) */
+	CURLcode result;
+	char errbuf[CURL_ERROR_SIZE];
+	/* private */
+	CURL *easy;
+	struct curl_slist *wire; /* headers as sent */
+	uint64_t sent;
+};
+
+void http_init(struct http_client *c, const struct http_opts *o);
+void http_cleanup(struct http_client *c);
+
+/* Runs the transfers at once and returns when all are done (each has result and status). */
+void http_run(struct http_client *c, struct http_xfer **xs, size_t n);
+
+/* Response header (case-insensitive; the last one if repeated) or NULL. */
+const char *http_header(const struct http_xfer *x, const char *name);
+/* Clears the response (before the transfer runs again) and the request (before reuse). */
+void http_xfer_clear_response(struct http_xfer *x);
+void http_xfer_free(struct http_xfer *x);
+void http_xfer_set_url(struct http_xfer *x, const char *url);
+void http_xfer_add_header(struct http_xfer *x, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+/* Removes headers whose name is NAME (case-insensitive). */
+void http_xfer_del_header(struct http_xfer *x, const char *name);
+
+/* LOCATION resolved against BASE (the URL actually reached), RFC 3986 via curl's URL API;
+ * NULL if either is not a URL. */
+char *url_resolve(const char *base, const char *location);
+/* "scheme://host[:port]" of a URL, lowercased host; NULL if not a URL. */
+char *url_origin(const char *url);
+/* The URL with any password and signature-like query values replaced by "<redacted>". */
+char *redact_url(const char *url);
+/* "Name: value" with credentials in Authorization-like headers replaced by "<redacted>". */
+char *redact_header(const char *line);
+
+/* The verbose trace and every warning go here ("prog: ..." on stderr). */
+void http_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

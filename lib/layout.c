@@ -1,0 +1,355 @@
+#include "layout.h"
+#include "oci.h"
+#include "util.h"
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char OCI_LAYOUT[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+
+static int mkdirs(const char *path)
+{
+	char *p = xstrdup(path);
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+				int e = errno;
+				free(p);
+				errno = e;
+				return -1;
+			}
+			if (c == '\0')
+				break;
+			*s = c;
+		}
+	}
+	free(p);
+	return 0;
+}
+
+static int write_new(const char *path, const char *data, size_t len)
+{
+	struct atomic_file f;
+	if (atomic_open(&f, path, 0644) < 0)
+		return -1;
+	if (write_all(f.fd, data, len) < 0) {
+		int e = errno;
+		atomic_abort(&f);
+		errno = e;
+		return -1;
+	}
+	return atomic_commit(&f);
+}
+
+int layout_open(struct layout *l, const char *dir, bool create, const char *what)
+{
+	l->dir = xstrdup(dir);
+	char *p = xasprintf("%s/oci-layout", dir);
+	struct stat st;
+	int ret = 0;
+	if (stat(p, &st) < 0) {
+		if (!create || errno != ENOENT) {
+			warnx("%s: not an OCI image layout: %s: %s", what, p, strerror(errno));
+			ret = -1;
+		} else {
+			char *blobs = xasprintf("%s/blobs/sha256", dir);
+			char *idx = xasprintf("%s/index.json", dir);
+			static const char empty[] =
+			        "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX
+			        "\",\"manifests\":[]}";
+			if (mkdirs(blobs) < 0 ||
+			    (access(idx, F_OK) < 0 && write_new(idx, empty, strlen(empty)) < 0) ||
+			    write_new(p, OCI_LAYOUT, strlen(OCI_LAYOUT)) < 0) {
+				warnx("%s: creating the OCI image layout %s: %s", what, dir,
+				      strerror(errno));
+				ret = -1;
+			}
+			free(blobs);
+			free(idx);
+		}
+	} else if (create) {
+		char *blobs = xasprintf("%s/blobs/sha256", dir);
+		if (mkdirs(blobs) < 0) {
+			warnx("%s: %s: %s", what, blobs, strerror(errno));
+			ret = -1;
+		}
+		free(blobs);
+	}
+	free(p);
+	if (ret < 0)
+		layout_close(l);
+	return ret;
+}
+
+void layout_close(struct layout *l)
+{
+	free(l->dir);
+	l->dir = NULL;
+}
+
+static char *blob_path(const struct layout *l, const char *digest)
+{
+	return xasprintf("%s/blobs/sha256/%s", l->dir, digest + 7);
+}
+
+static json_t *read_index(struct layout *l, const char *what)
+{
+	char *p = xasprintf("%s/index.json", l->dir);
+	struct buf b = {0};
+	json_t *j = NULL;
+	char err[200];
+	if (buf_read_file(&b, p, MANIFEST_MAX_BYTES) < 0)
+		warnx("%s: %s: %s", what, p, strerror(errno));
+	else if ((j = json_parse(b.data ? b.data : "", b.len, err, sizeof err)) == NULL ||
+	         !json_is_array(json_object_get(j, "manifests"))) {
+		warnx("%s: %s: not an OCI index%s%s", what, p, j ? "" : ": ", j ? "" : err);
+		json_decref(j);
+		j = NULL;
+	}
+	buf_free(&b);
+	free(p);
+	return j;
+}
+
+static const char *entry_ref_name(json_t *e)
+{
+	return json_string_value(
+	        json_object_get(json_object_get(e, "annotations"), ANNOTATION_REF_NAME));
+}
+
+static int read_doc(struct layout *l, const char *digest, const char *mt, struct doc *d,
+                    const char *what)
+{
+	*d = (struct doc){0};
+	char *p = blob_path(l, digest);
+	char err[256];
+	int ret = -1;
+	if (buf_read_file(&d->data, p, MANIFEST_MAX_BYTES) < 0) {
+		if (errno == EFBIG)
+			warnx("%s: manifest larger than %u bytes (4 MiB, the distribution spec's "
+			      "limit)",
+			      what, MANIFEST_MAX_BYTES);
+		else
+			warnx("%s: %s: %s", what, p, strerror(errno));
+	} else if (doc_identify(d, mt, err, sizeof err) < 0) {
+		warnx("%s: manifest is %s", what, err);
+	} else if (strcmp(d->digest, digest) != 0) {
+		warnx("%s: digest mismatch: %s hashes to %s", what, p, d->digest);
+	} else {
+		ret = 0;
+	}
+	if (ret < 0)
+		doc_free(d);
+	free(p);
+	return ret;
+}
+
+int layout_get_manifest(struct layout *l, const char *tag, const char *digest, struct doc *d,
+                        const char *what)
+{
+	if (digest)
+		return read_doc(l, digest, NULL, d, what);
+	json_t *idx = read_index(l, what);
+	if (idx == NULL)
+		return -1;
+	json_t *ms = json_object_get(idx, "manifests"), *e, *found = NULL;
+	size_t i;
+	json_array_foreach(ms, i, e)
+	{
+		const char *name = entry_ref_name(e);
+		if (tag ? name && strcmp(name, tag) == 0 : json_array_size(ms) == 1)
+			found = e;
+	}
+	int ret = -1;
+	char err[200];
+	if (found == NULL) {
+		struct buf names = {0};
+		json_array_foreach(ms, i, e)
+		{
+			const char *n = entry_ref_name(e);
+			if (n)
+				buf_appendf(&names, "%s%s", names.len ? ", " : "", n);
+		}
+		if (tag)
+			warnx("%s: no tag \"%s\" in %s/index.json (it has: %s)", what, tag, l->dir,
+			      names.len ? names.data : "no tags");
+		else
+			warnx("%s: %s/index.json has %zu entries: name one with oci:DIR:TAG (tags: "
+			      "%s)",
+			      what, l->dir, json_array_size(ms), names.len ? names.data : "none");
+		buf_free(&names);
+	} else if (!descriptor_check(found, err, sizeof err)) {
+		warnx("%s: %s/index.json: %s", what, l->dir, err);
+	} else {
+		ret = read_doc(l, descriptor_digest(found), descriptor_media_type(found), d, what);
+	}
+	json_decref(idx);
+	return ret;
+}
+
+int layout_has_blob(struct layout *l, const char *digest)
+{
+	char *p = blob_path(l, digest);
+	int r = access(p, F_OK) == 0;
+	free(p);
+	return r;
+}
+
+int layout_get_blob(struct layout *l, const char *digest, blob_sink sink, void *ctx,
+                    const char *what)
+{
+	char *p = blob_path(l, digest);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		warnx("%s: blob %s: %s: %s", what, digest, p, strerror(errno));
+		free(p);
+		return -1;
+	}
+	char *b = xmalloc(1u << 20);
+	struct sha256 h;
+	sha256_init(&h);
+	int ret = 0;
+	for (;;) {
+		ssize_t r = read(fd, b, 1u << 20);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			warnx("%s: %s: %s", what, p, strerror(errno));
+			ret = -1;
+			break;
+		}
+		if (r == 0)
+			break;
+		sha256_update(&h, b, (size_t)r);
+		if (sink(b, (size_t)r, ctx) < 0) {
+			warnx("%s: blob %s: cannot write it out", what, digest);
+			ret = -1;
+			break;
+		}
+	}
+	char got[DIGEST_STR_LEN];
+	sha256_final(&h, got);
+	if (ret == 0 && strcmp(got, digest) != 0) {
+		warnx("%s: blob %s: digest mismatch: %s hashes to %s", what, digest, p, got);
+		ret = -1;
+	}
+	free(b);
+	close(fd);
+	free(p);
+	return ret;
+}
+
+int layout_put_blob(struct layout *l, struct blob_src *src, const char *what)
+{
+	if (src->digest[0] && (src->seekable || src->eof) && layout_has_blob(l, src->digest))
+		return 0;
+	char *tmpl = xasprintf("%s/blobs/sha256/upload", l->dir);
+	struct atomic_file f;
+	if (atomic_open(&f, tmpl, 0644) < 0) {
+		warnx("%s: %s: %s", what, tmpl, strerror(errno));
+		free(tmpl);
+		return -1;
+	}
+	free(tmpl);
+	char *b = xmalloc(1u << 20);
+	uint64_t off = 0;
+	int ret = 0;
+	for (;;) {
+		ssize_t r = blobsrc_read(src, off, b, 1u << 20);
+		if (r < 0) {
+			if (src->error == EBADMSG)
+				warnx("%s: %s: digest mismatch: got %s, expected %s", what,
+				      src->name, src->digest, src->expect);
+			else
+				warnx("%s: reading %s: %s", what, src->name, strerror(src->error));
+			ret = -1;
+			break;
+		}
+		if (r == 0)
+			break;
+		if (write_all(f.fd, b, (size_t)r) < 0) {
+			warnx("%s: %s: %s", what, f.tmp, strerror(errno));
+			ret = -1;
+			break;
+		}
+		off += (uint64_t)r;
+	}
+	free(b);
+	if (ret < 0) {
+		atomic_abort(&f);
+		return -1;
+	}
+	/* the name is the digest, known only now */
+	free(f.path);
+	f.path = blob_path(l, src->digest);
+	if (atomic_commit(&f) < 0) {
+		warnx("%s: storing blob %s: %s", what, src->digest, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int layout_put_manifest(struct layout *l, const char *tag, const struct doc *d, const char *what)
+{
+	char *p = blob_path(l, d->digest);
+	if (access(p, F_OK) < 0 && write_new(p, d->data.data, d->data.len) < 0) {
+		warnx("%s: %s: %s", what, p, strerror(errno));
+		free(p);
+		return -1;
+	}
+	free(p);
+	/* index.json: read, change, replace, under a lock so that concurrent runs do not lose
+	 * each other's tags */
+	int dfd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || flock(dfd, LOCK_EX) < 0) {
+		warnx("%s: locking %s: %s", what, l->dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	int ret = -1;
+	json_t *idx = read_index(l, what);
+	if (idx) {
+		json_t *ms = json_object_get(idx, "manifests"), *e;
+		bool present = false;
+		for (size_t i = json_array_size(ms); i-- > 0;) {
+			e = json_array_get(ms, i);
+			const char *name = entry_ref_name(e);
+			const char *dg = descriptor_digest(e);
+			if (tag && name && strcmp(name, tag) == 0)
+				json_array_remove(ms, i);
+			else if (!tag && dg && strcmp(dg, d->digest) == 0)
+				present = true;
+		}
+		if (!present) {
+			e = json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type, "digest",
+			              d->digest, "size", (json_int_t)d->data.len);
+			if (tag)
+				json_object_set_new(e, "annotations",
+				                    json_pack("{s:s}", ANNOTATION_REF_NAME, tag));
+			json_array_append_new(ms, e);
+		}
+		size_t n;
+		char *s = json_serialise(idx, &n);
+		char *ip = xasprintf("%s/index.json", l->dir);
+		if (write_new(ip, s, n) < 0)
+			warnx("%s: %s: %s", what, ip, strerror(errno));
+		else
+			ret = 0;
+		free(ip);
+		free(s);
+		json_decref(idx);
+	}
+	close(dfd);
+	return ret;
+}

@@ -1,0 +1,86 @@
+/* The OCI distribution API of one registry: auth (Bearer token flow, Basic), retries, redirects,
+ * and the operations the programs need. One struct registry per registry host per run: its
+ * connections and its token are reused by every request of the run.
+ * Every function that fails prints "prog: WHAT: why" (WHAT names the reference) and returns -1. */
+#ifndef OCINOCO_REGISTRY_H
+#define OCINOCO_REGISTRY_H
+
+#include "auth.h"
+#include "blobsrc.h"
+#include "digest.h"
+#include "http.h"
+#include "util.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define REGISTRY_MAX_ATTEMPTS    6 /* tries of one request (transient failures) */
+#define REGISTRY_RETRY_AFTER_MAX 60
+
+struct scope {
+	char *path;
+	bool push;
+};
+
+struct registry {
+	struct http_client *http;
+	char *domain, *host;
+	char *base; /* "https://host" (or "http://host" after the fallback) */
+	bool insecure, scheme_known, may_use_http;
+	/* auth */
+	int creds_state; /* 0 not looked up, 1 have some, -1 none */
+	struct creds creds;
+	enum auth_scheme scheme; /* learned from the first 401 */
+	char *realm, *service;
+	struct scope *scopes;
+	size_t nscopes;
+	char *token;
+	unsigned long token_gen; /* bumped for each new token */
+	unsigned long tokens;    /* token requests made */
+	char *auth_error;        /* why the last token request failed */
+};
+
+/* A manifest or index as served: exactly its bytes, their digest, its media type. */
+struct doc {
+	struct buf data;
+	char digest[DIGEST_STR_LEN];
+	char *media_type;
+};
+void doc_free(struct doc *d);
+/* Fills digest and media type from data (mediaType member, else the shape, else fallback);
+ * -1 with a reason in err if it is not a JSON object. */
+int doc_identify(struct doc *d, const char *fallback_type, char *err, size_t errlen);
+
+struct registry *registry_new(struct http_client *http, const char *domain, const char *host,
+                              bool insecure);
+void registry_free(struct registry *r);
+/* Declares a repository this run will pull from (or push to) so that the first token covers
+ * every scope at once. */
+void registry_want(struct registry *r, const char *path, bool push);
+
+/* GET a manifest or index by tag or digest (all four media types accepted), at most 4 MiB,
+ * verified against the digest when the reference is one. */
+int registry_get_manifest(struct registry *r, const char *path, const char *reference,
+                          struct doc *d, const char *what);
+/* HEADs manifests (exists[i] = 1 or 0) / blobs, concurrently. */
+int registry_manifests_exist(struct registry *r, const char *path, const char *const *digests,
+                             size_t n, int *exists, const char *what);
+int registry_blobs_exist(struct registry *r, const char *path, const char *const *digests, size_t n,
+                         int *exists, const char *what);
+/* Cross-repository mounts, concurrently: mounted[i] = 1 on 201, else 0 (upload it then). */
+void registry_mount(struct registry *r, const char *path, const char *const *digests,
+                    const char *from, size_t n, int *mounted);
+/* GET a blob, following redirects (no Authorization to another host), resuming with Range after
+ * a dropped connection, verifying the digest; bytes go to sink as they come. */
+typedef int (*blob_sink)(const char *p, size_t n, void *ctx); /* 0 ok, -1 stop */
+int registry_get_blob(struct registry *r, const char *path, const char *digest, blob_sink sink,
+                      void *ctx, const char *what);
+/* Uploads a blob. A source whose digest is known and that is at most BLOBSRC_RING bytes goes
+ * in one PUT; otherwise POST, one PATCH with all of it, PUT ?digest=. The digest is in
+ * src->digest afterwards. */
+int registry_put_blob(struct registry *r, const char *path, struct blob_src *src, const char *what);
+/* PUT a manifest under a tag or its digest with its media type; 0 and digest set. */
+int registry_put_manifest(struct registry *r, const char *path, const char *reference,
+                          const struct doc *d, const char *what);
+
+#endif

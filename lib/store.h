@@ -1,0 +1,62 @@
+/* A place images live: a registry repository or an OCI image layout, behind the same
+ * operations, so that oci-fetch and oci-put treat "oci:DIR" and "host/repo" alike.
+ * A session holds what one run shares: the HTTP connections and one struct registry (one
+ * token) per registry host. Open every store of the run first (that declares the token
+ * scopes: pull, push, and mount sources together), then work. */
+#ifndef OCINOCO_STORE_H
+#define OCINOCO_STORE_H
+
+#include "blobsrc.h"
+#include "http.h"
+#include "layout.h"
+#include "ref.h"
+#include "registry.h"
+
+#include <stdbool.h>
+
+struct session {
+	struct http_client http;
+	bool insecure;
+	struct registry **regs;
+	size_t nregs;
+	struct session *side; /* the source side of streamed copies (its own thread) */
+};
+
+struct store {
+	char *name; /* as the user wrote it: every message names it */
+	struct ref ref;
+	struct registry *reg; /* REF_REGISTRY (owned by the session) */
+	struct layout lay;    /* REF_LAYOUT */
+	bool push;
+};
+
+void session_init(struct session *s, const struct http_opts *o, bool insecure);
+/* With -v: the run's requests, new connections and token requests per registry. */
+void session_end(struct session *s);
+
+/* Parses a reference: -1 with the reason in err (a usage error). */
+int store_parse(struct store *st, const char *name, char *err, size_t errlen);
+/* Attaches to the session: for a registry declares pull (and push) on the repository; for a
+ * layout opens it (creating it when push). -1 after a message. */
+int store_attach(struct session *s, struct store *st, bool push);
+void store_close(struct store *st);
+
+bool store_is_layout(const struct store *st);
+/* Same registry: a cross-repository mount can work. */
+bool store_same_registry(const struct store *a, const struct store *b);
+
+/* reference: a tag or digest (NULL: the one the store's reference names). */
+int store_get_manifest(struct store *st, const char *reference, struct doc *d);
+int store_manifests_exist(struct store *st, const char *const *digests, size_t n, int *exists);
+int store_blobs_exist(struct store *st, const char *const *digests, size_t n, int *exists);
+int store_get_blob(struct store *st, const char *digest, blob_sink sink, void *ctx);
+int store_put_blob(struct store *st, struct blob_src *src);
+/* Mounts blobs from another repository of the same registry; mounted[i] = 1 or 0. */
+void store_mount(struct store *dst, const struct store *from, const char *const *digests, size_t n,
+                 int *mounted);
+/* Copies a blob from one store to another, streamed (never on disk), verified. */
+int store_copy_blob(struct session *s, struct store *dst, struct store *from, const char *digest);
+/* reference: a tag, or NULL to store it by digest only. */
+int store_put_manifest(struct store *st, const char *reference, const struct doc *d);
+
+#endif

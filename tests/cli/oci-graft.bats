@@ -245,6 +245,18 @@ c() { jq -c "$@" "$out/config.json"; }
 	[ "$(find "$BATS_TEST_TMPDIR" -name '*.tmp-*' | wc -l)" = 0 ]
 }
 
+@test "an output that cannot be written fails the run and leaves no file behind" {
+	t=$BATS_TEST_TMPDIR
+	run_status 1 oci-graft --manifest "$F/oci/manifest.json" --config "$F/oci/config.json" \
+		--layer "$F/gz.json" --config-out "$t/c" -o "$t/missing/m"
+	[[ $output == "oci-graft: $t/missing/m: No such file or directory" ]]
+	[ ! -e "$t/c" ]
+	[ "$(find "$t" -name '*.tmp-*' | wc -l)" = 0 ]
+	run_status 1 oci-graft --manifest "$F/oci/manifest.json" --config "$F/oci/config.json" \
+		--config-out "$t/missing/c"
+	[[ $output == "oci-graft: $t/missing/c: No such file or directory" ]]
+}
+
 @test "any one input may come from stdin" {
 	out=$BATS_TEST_TMPDIR
 	oci-graft --manifest - --config "$F/docker/config.json" --layer "$F/gz.json" \

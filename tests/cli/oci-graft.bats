@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
 # oci-graft: base manifest + config + layer descriptors (+ changes) -> new config and manifest.
 # Fixtures are small JSON documents made here with jq; skopeo and umoci check the results.
-load ../lib/common
 # $VARS in single quotes are meant for oci-graft to expand, not the shell.
 # shellcheck disable=SC2016,SC1003,SC2030,SC2031
+load ../lib/common
 
 GZ=application/vnd.docker.image.rootfs.diff.tar.gzip
 FOREIGN=application/vnd.docker.image.rootfs.foreign.diff.tar.gzip

@@ -1,0 +1,30 @@
+/* Making blobs and manifests present in a store before a manifest that references them is PUT:
+ * HEAD what is there, upload local files, mount from repositories of the same registry, copy
+ * (streamed) from other stores; anything still missing is an error, and nothing is PUT. */
+#ifndef OCI_PUT_PUSH_H
+#define OCI_PUT_PUSH_H
+
+#include "blobsrc.h"
+#include "store.h"
+
+#include <jansson.h>
+
+struct put_ctx {
+	struct session *s;
+	struct blob_src **files; /* local blobs (--blob FILE, FILE arguments): digests known */
+	size_t nfiles;
+	struct store **sources; /* mount/copy candidates, in order */
+	size_t nsources;
+};
+
+/* Every digest present in dst as a blob; -1 after naming each one that could not be made so.
+ * present (optional) gets, per digest, 1 = was there, 2 = uploaded/mounted/copied. */
+int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, size_t n);
+/* The document's blobs (or, for an index, its manifests, recursively) present in dst, then the
+ * document PUT under tag (NULL: by digest). */
+int put_document(struct put_ctx *c, struct store *dst, const struct doc *d, const char *tag);
+/* The digests a manifest or index references (config and layers; or manifests). Caller frees
+ * the array (the strings are owned by *json). */
+const char **put_references(const struct doc *d, size_t *n, json_t **json, const char *what);
+
+#endif

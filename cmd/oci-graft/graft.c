@@ -528,15 +528,18 @@ static bool parse_port(const char *s, size_t n, unsigned *out)
 /* Docker's EXPOSE: PORT or START-END, then /tcp (the default), /udp or /sctp. */
 static bool parse_expose(const char *s, struct port_range *r, char *err, size_t errlen)
 {
+	*r = (struct port_range){0};
 	const char *slash = strchr(s, '/');
 	size_t n = slash ? (size_t)(slash - s) : strlen(s);
 	const char *dash = memchr(s, '-', n);
 	bool ok;
-	if (dash)
+	if (dash) {
 		ok = parse_port(s, (size_t)(dash - s), &r->lo) &&
 		     parse_port(dash + 1, n - (size_t)(dash - s) - 1, &r->hi) && r->lo <= r->hi;
-	else
-		ok = parse_port(s, n, &r->lo) && (r->hi = r->lo);
+	} else {
+		ok = parse_port(s, n, &r->lo);
+		r->hi = r->lo;
+	}
 	if (!ok)
 		return fail(err, errlen, "\"%s\" is not PORT[/PROTO] or START-END[/PROTO]", s);
 	strcpy(r->proto, "tcp");

@@ -27,6 +27,7 @@ struct rreq {
 	bool once;         /* no retries here: the caller restarts or resumes */
 	int attempts, auth_tries, redirects;
 	bool sent_https;
+	enum auth_scheme sent_scheme; /* what Authorization the last try carried */
 	unsigned long token_gen_used;
 	void (*prepare)(struct rreq *q);
 	void *ctx;
@@ -207,10 +208,12 @@ static void start(struct registry *r, struct rreq *q)
 	q->x.insecure = r->insecure;
 	http_xfer_del_header(&q->x, "Authorization");
 	q->token_gen_used = 0;
+	q->sent_scheme = SCHEME_NONE;
 	if (!q->noauth && same_host(url, r->base)) {
 		if (r->scheme == SCHEME_BEARER && r->token) {
 			http_xfer_add_header(&q->x, "Authorization: Bearer %s", r->token);
 			q->token_gen_used = r->token_gen;
+			q->sent_scheme = SCHEME_BEARER;
 		} else if (r->scheme == SCHEME_BASIC && r->creds_state > 0 && r->creds.username) {
 			char *up = xasprintf("%s:%s", r->creds.username, r->creds.password);
 			char *b = base64_encode(up, strlen(up));
@@ -219,6 +222,7 @@ static void start(struct registry *r, struct rreq *q)
 			explicit_bzero(b, strlen(b));
 			free(up);
 			free(b);
+			q->sent_scheme = SCHEME_BASIC;
 		}
 	}
 	free(url);
@@ -340,7 +344,7 @@ static enum verdict judge(struct registry *r, struct rreq *q, bool *need_token, 
 			v = AGAIN;
 		} else if (c.scheme == SCHEME_BASIC) {
 			lookup_creds(r);
-			if (r->creds_state > 0 && r->creds.username && r->scheme != SCHEME_BASIC) {
+			if (r->creds_state > 0 && r->creds.username && q->sent_scheme != SCHEME_BASIC) {
 				r->scheme = SCHEME_BASIC;
 				v = AGAIN;
 			}
@@ -576,12 +580,18 @@ static char *error_text(const struct registry *r, const struct rreq *q)
 	}
 	if (x->status == 401 && r->auth_error)
 		buf_appendf(&b, " (%s)", r->auth_error);
+	else if (x->status == 401 && q->sent_scheme == SCHEME_BASIC)
+		buf_appendf(&b, " (the credentials from %s were refused)", r->creds.source);
+	else if (x->status == 401 && r->creds_state < 0 && !q->noauth)
+		buf_appendf(&b, " (no credentials for %s found)", r->domain);
 	return b.data;
 }
 
 static int fail(const struct registry *r, const struct rreq *q, const char *what, const char *doing)
 {
 	char *t = error_text(r, q);
+	if (q->x.result != CURLE_OK)
+		doing = NULL; /* the text names the request already */
 	warnx("%s: %s%s%s", what, doing ? doing : "", doing ? ": " : "", t);
 	free(t);
 	return -1;

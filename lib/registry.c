@@ -206,9 +206,12 @@ static void start(struct registry *r, struct rreq *q)
 	http_xfer_set_url(&q->x, url);
 	q->sent_https = strncmp(url, "https:", 6) == 0;
 	q->x.insecure = r->insecure;
-	http_xfer_del_header(&q->x, "Authorization");
 	q->token_gen_used = 0;
 	q->sent_scheme = SCHEME_NONE;
+	/* a token request carries its own credentials; others get the registry's, and only
+	 * on the registry's host (never on a redirect elsewhere) */
+	if (!q->noauth)
+		http_xfer_del_header(&q->x, "Authorization");
 	if (!q->noauth && same_host(url, r->base)) {
 		if (r->scheme == SCHEME_BEARER && r->token) {
 			http_xfer_add_header(&q->x, "Authorization: Bearer %s", r->token);

@@ -204,19 +204,19 @@ int store_copy_blob(struct session *s, struct store *dst, struct store *from, co
 		errx(EXIT_FAIL, "cannot start a thread");
 	struct blob_src bs;
 	char *name = xasprintf("%s@%s", from->name, digest);
-	int ret = -1;
-	if (blobsrc_stream(&bs, sv[0], name, BLOBSRC_RING, digest) < 0) {
-		if (errno == EBADMSG)
-			warnx("%s: digest mismatch: the bytes hash to %s, not %s", name, bs.digest,
-			      digest);
-		else
-			warnx("%s: %s", name, strerror(errno));
-	} else {
+	int ret = -1, e = 0;
+	if (blobsrc_stream(&bs, sv[0], name, BLOBSRC_RING, digest) < 0)
+		e = errno;
+	else
 		ret = store_put_blob(dst, &bs);
-	}
 	/* unblock the writer if the upload stopped early */
 	shutdown(sv[0], SHUT_RDWR);
 	pthread_join(t, NULL);
+	/* when the source failed, it said why; what the reading side saw follows from it */
+	if (e == EBADMSG && c.ret == 0)
+		warnx("%s: digest mismatch: the bytes hash to %s, not %s", name, bs.digest, digest);
+	else if (e && c.ret == 0)
+		warnx("%s: %s", name, strerror(e));
 	close(sv[0]);
 	close(sv[1]);
 	blobsrc_close(&bs);

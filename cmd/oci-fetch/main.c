@@ -107,8 +107,8 @@ static const char *pick_platform(const struct doc *idx, const struct platform *w
 	if (found == NULL) {
 		char w[96];
 		fetch_platform_format(want, w, sizeof w);
-		errx(EXIT_FAIL, "%s: no manifest for platform %s in the index; it has: %s", name, w,
-		     have.len ? have.data : "no platforms");
+		warnx("%s: no manifest for platform %s in the index; it has: %s", name, w,
+		      have.len ? have.data : "no platforms");
 	}
 	buf_free(&have);
 	json_decref(j);
@@ -211,8 +211,12 @@ int main(int argc, char **argv)
 	if (mode == MODE_BLOB && (config_out || digest_out || manifest_out))
 		usage_error(usage, "--blob writes only the blob");
 
+	/* Static: what a failing run leaves allocated stays reachable (no leak reports). */
+	static struct store st;
+	static struct session s;
+	static struct doc top, man;
+	static struct buf config;
 	const char *name = argv[optind];
-	struct store st;
 	char e[256];
 	if (store_parse(&st, name, e, sizeof e) < 0)
 		usage_error(usage, "%s: invalid reference: %s", name, e);
@@ -220,7 +224,6 @@ int main(int argc, char **argv)
 	uint64_t timeout = 0;
 	if (t && *t && !parse_u64(t, 3600, &timeout))
 		usage_error(usage, "OCINOCO_TIMEOUT=%s: not a number of seconds", t);
-	struct session s;
 	struct http_opts ho = {.cacert = cacert, .verbose = verbose, .timeout = (long)timeout};
 	session_init(&s, &ho, insecure);
 	if (store_attach(&s, &st, false) < 0)
@@ -237,30 +240,48 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 
-	struct doc top, man;
 	if (store_get_manifest(&st, NULL, &top) < 0)
 		return EXIT_FAIL;
 	struct doc *res = &top;
 	if (mode != MODE_INDEX && media_type_is_index(top.media_type)) {
 		const char *dg = pick_platform(&top, &want, name);
-		if (store_get_manifest(&st, dg, &man) < 0)
+		if (dg == NULL)
 			return EXIT_FAIL;
+		int r = store_get_manifest(&st, dg, &man);
 		free((char *)dg);
+		if (r < 0)
+			return EXIT_FAIL;
 		res = &man;
 	}
 	if (mode != MODE_INDEX && !media_type_is_manifest(res->media_type))
 		errx(EXIT_FAIL, "%s: not an image manifest (mediaType %s)", name, res->media_type);
 
-	struct buf config = {0};
 	if (mode == MODE_CONFIG || config_out) {
 		char jerr[256];
 		json_t *j = json_parse(res->data.data, res->data.len, jerr, sizeof jerr);
 		json_t *cd = json_object_get(j, "config");
+		int r = -1;
 		if (!descriptor_check(cd, jerr, sizeof jerr))
-			errx(EXIT_FAIL, "%s: the manifest's config: %s", name, jerr);
-		if (store_get_blob(&st, descriptor_digest(cd), buf_sink, &config) < 0)
-			return EXIT_FAIL;
+			warnx("%s: the manifest's config: %s", name, jerr);
+		else
+			r = store_get_blob(&st, descriptor_digest(cd), buf_sink, &config);
 		json_decref(j);
+		if (r < 0)
+			return EXIT_FAIL;
+		/* a single-platform image: its config says which platform it is */
+		struct platform have;
+		json_t *cj = platform && res == &top ? json_loadb(config.data, config.len, 0, NULL)
+		                                     : NULL;
+		if (cj && fetch_platform_from_json(cj, &have) &&
+		    !fetch_platform_match(&want, &have)) {
+			char w[96], h[96];
+			fetch_platform_format(&want, w, sizeof w);
+			fetch_platform_format(&have, h, sizeof h);
+			warnx("%s: the image is for %s, not %s", name, h, w);
+			json_decref(cj);
+			return EXIT_FAIL;
+		}
+		json_decref(cj);
 	}
 	char line[DIGEST_STR_LEN + 1];
 	snprintf(line, sizeof line, "%s\n", res->digest);

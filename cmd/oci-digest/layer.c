@@ -1,0 +1,288 @@
+#include "layer.h"
+#include "oci.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+/* zstd's own CLI stops at 19 without --ultra: above it, multi-worker jobs of hundreds of MB per
+ * worker would make memory grow with the thread count far beyond what a layer needs. */
+#define ZSTD_LEVEL_MAX 19
+#define ZSTD_LEVEL_DEF 3
+#define GZIP_LEVEL_DEF 6
+/* RFC 1952 OS byte "unknown" (what Go's compress/gzip, and so Docker, writes): zlib would write
+ * the build platform's code instead. */
+#define GZIP_OS_UNKNOWN 255
+
+bool layer_compression_parse(const char *name, enum layer_compression *out)
+{
+	static const enum layer_compression all[] = {LAYER_ZSTD, LAYER_GZIP, LAYER_NONE};
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+		if (strcmp(name, layer_compression_name(all[i])) == 0) {
+			*out = all[i];
+			return true;
+		}
+	return false;
+}
+
+const char *layer_compression_name(enum layer_compression c)
+{
+	switch (c) {
+	case LAYER_ZSTD:
+		return "zstd";
+	case LAYER_GZIP:
+		return "gzip";
+	case LAYER_NONE:
+		break;
+	}
+	return "none";
+}
+
+const char *layer_media_type(enum layer_compression c)
+{
+	switch (c) {
+	case LAYER_ZSTD:
+		return MT_OCI_LAYER_ZSTD;
+	case LAYER_GZIP:
+		return MT_OCI_LAYER_GZIP;
+	case LAYER_NONE:
+		break;
+	}
+	return MT_OCI_LAYER;
+}
+
+void layer_levels(enum layer_compression c, int *min, int *max, int *def)
+{
+	switch (c) {
+	case LAYER_ZSTD:
+		*min = 1, *def = ZSTD_LEVEL_DEF;
+		*max = ZSTD_maxCLevel() < ZSTD_LEVEL_MAX ? ZSTD_maxCLevel() : ZSTD_LEVEL_MAX;
+		return;
+	case LAYER_GZIP:
+		*min = 1, *max = 9, *def = GZIP_LEVEL_DEF;
+		return;
+	case LAYER_NONE:
+		break;
+	}
+	*min = 1, *max = 0, *def = 0;
+}
+
+int layer_max_threads(void)
+{
+	ZSTD_bounds b = ZSTD_cParam_getBounds(ZSTD_c_nbWorkers);
+	return ZSTD_isError(b.error) ? 0 : b.upperBound;
+}
+
+json_t *layer_descriptor(enum layer_compression c, const struct layer_result *r)
+{
+	json_t *d = json_object();
+	if (d == NULL || json_object_set_new(d, "mediaType", json_string(layer_media_type(c))) ||
+	    json_object_set_new(d, "digest", json_string(r->digest)) ||
+	    json_object_set_new(d, "size", json_integer((json_int_t)r->size)) ||
+	    json_object_set_new(d, "diffID", json_string(r->diff_id))) {
+		fprintf(stderr, "oci-digest: out of memory building the descriptor\n");
+		exit(EXIT_FAIL);
+	}
+	return d;
+}
+
+char *layer_descriptor_line(enum layer_compression c, const struct layer_result *r, size_t *len)
+{
+	json_t *d = layer_descriptor(c, r);
+	char *s = json_serialise(d, len);
+	json_decref(d);
+	char *line = xasprintf("%s\n", s);
+	free(s);
+	*len += 1;
+	return line;
+}
+
+/*
+ * The loop follows zstd's programs/fileio.c: one read buffer, one write buffer, sizes from the
+ * library's recommendations, the codec consuming straight from the read buffer and producing
+ * straight into the write buffer. zstd's workers compress in their own threads; this thread
+ * reads, hashes, hands input to zstd and writes what comes out.
+ */
+struct layer_io {
+	int in_fd, out_fd;
+	unsigned char *in, *out;
+	size_t in_cap, out_cap;
+	struct sha256 diff_id, digest;
+	bool hash_out; /* false for "none", where both digests are the same */
+	uint64_t size;
+	struct layer_error *e;
+};
+
+static int io_emit(struct layer_io *io, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (write_all(io->out_fd, io->out, n) < 0) {
+		io->e->stage = LAYER_ERR_WRITE, io->e->err = errno;
+		return -1;
+	}
+	if (io->hash_out)
+		sha256_update(&io->digest, io->out, n);
+	io->size += n;
+	return 0;
+}
+
+static int codec_error(struct layer_io *io, const char *codec, const char *msg)
+{
+	io->e->stage = LAYER_ERR_CODEC;
+	snprintf(io->e->codec, sizeof io->e->codec, "%s: %s", codec, msg);
+	return -1;
+}
+
+static ssize_t io_read(struct layer_io *io)
+{
+	for (;;) {
+		ssize_t n = read(io->in_fd, io->in, io->in_cap);
+		if (n >= 0) {
+			sha256_update(&io->diff_id, io->in, (size_t)n);
+			return n;
+		}
+		if (errno != EINTR) {
+			io->e->stage = LAYER_ERR_READ, io->e->err = errno;
+			return -1;
+		}
+	}
+}
+
+static int stream_zstd(struct layer_io *io, const struct layer_options *o)
+{
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	if (cctx == NULL)
+		return codec_error(io, "zstd", "out of memory");
+	int rc = -1;
+	size_t r;
+	/* nbWorkers >= 1 even for one thread: multi-worker output is the same for any number of
+	 * workers, single-threaded output is not the same as multi-worker output. */
+	if (ZSTD_isError(r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, o->level)) ||
+	    ZSTD_isError(r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)) ||
+	    ZSTD_isError(r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, o->threads))) {
+		codec_error(io, "zstd", ZSTD_getErrorName(r));
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = io_read(io);
+		if (n < 0)
+			goto out;
+		ZSTD_EndDirective mode = n == 0 ? ZSTD_e_end : ZSTD_e_continue;
+		ZSTD_inBuffer in = {io->in, (size_t)n, 0};
+		for (;;) {
+			ZSTD_outBuffer out = {io->out, io->out_cap, 0};
+			size_t left = ZSTD_compressStream2(cctx, &out, &in, mode);
+			if (ZSTD_isError(left)) {
+				codec_error(io, "zstd", ZSTD_getErrorName(left));
+				goto out;
+			}
+			if (io_emit(io, out.pos) < 0)
+				goto out;
+			if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size)
+				break;
+		}
+		if (n == 0)
+			break;
+	}
+	rc = 0;
+out:
+	ZSTD_freeCCtx(cctx);
+	return rc;
+}
+
+static int stream_gzip(struct layer_io *io, const struct layer_options *o)
+{
+	z_stream z = {0};
+	/* windowBits 15 + 16: a gzip wrapper; its header is ours (no name, mtime 0, fixed OS) so
+	 * the bytes depend on nothing but the input and the level. */
+	if (deflateInit2(&z, o->level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return codec_error(io, "zlib", z.msg ? z.msg : "cannot start deflate");
+	gz_header h = {.os = GZIP_OS_UNKNOWN};
+	int rc = -1;
+	if (deflateSetHeader(&z, &h) != Z_OK) {
+		codec_error(io, "zlib", "cannot set the gzip header");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = io_read(io);
+		if (n < 0)
+			goto out;
+		int flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
+		z.next_in = io->in;
+		z.avail_in = (uInt)n;
+		int r;
+		do {
+			z.next_out = io->out;
+			z.avail_out = (uInt)io->out_cap;
+			r = deflate(&z, flush);
+			if (r == Z_STREAM_ERROR) {
+				codec_error(io, "zlib", z.msg ? z.msg : "deflate failed");
+				goto out;
+			}
+			if (io_emit(io, io->out_cap - z.avail_out) < 0)
+				goto out;
+		} while (flush == Z_FINISH ? r != Z_STREAM_END : z.avail_out == 0);
+		if (n == 0)
+			break;
+	}
+	rc = 0;
+out:
+	deflateEnd(&z);
+	return rc;
+}
+
+static int stream_none(struct layer_io *io)
+{
+	/* The input buffer is the output buffer: nothing to transform. */
+	io->out = io->in;
+	for (;;) {
+		ssize_t n = io_read(io);
+		if (n <= 0)
+			return (int)n;
+		if (io_emit(io, (size_t)n) < 0)
+			return -1;
+	}
+}
+
+int layer_stream(int in_fd, int out_fd, const struct layer_options *o, struct layer_result *r,
+                 struct layer_error *e)
+{
+	struct layer_io io = {.in_fd = in_fd, .out_fd = out_fd, .e = e};
+	/* Reads of 1 MiB (a pipe enlarged to 1 MiB delivers that much per call) keep the system
+	 * call count low; writes of ZSTD_CStreamOutSize() are what zstd flushes at once anyway. */
+	io.in_cap = 8 * ZSTD_CStreamInSize();
+	io.out_cap = ZSTD_CStreamOutSize();
+	io.in = xmalloc(io.in_cap);
+	io.hash_out = o->compression != LAYER_NONE;
+	unsigned char *out = io.hash_out ? xmalloc(io.out_cap) : NULL;
+	io.out = out;
+	sha256_init(&io.diff_id);
+	sha256_init(&io.digest);
+
+	int rc;
+	switch (o->compression) {
+	case LAYER_ZSTD:
+		rc = stream_zstd(&io, o);
+		break;
+	case LAYER_GZIP:
+		rc = stream_gzip(&io, o);
+		break;
+	default:
+		rc = stream_none(&io);
+		break;
+	}
+	sha256_final(&io.diff_id, r->diff_id);
+	sha256_final(&io.digest, r->digest);
+	if (!io.hash_out)
+		memcpy(r->digest, r->diff_id, sizeof r->digest);
+	r->size = io.size;
+	free(io.in);
+	free(out);
+	return rc;
+}

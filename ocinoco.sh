@@ -99,6 +99,13 @@ cmd_pack() {
 	local layer=-
 	if [ "$out" != - ]; then
 		[ ! -d "$out" ] || die "pack: $out: is a directory"
+		# oci-tar would meet the layer being written, and fail on it or store it.
+		local dir_abs out_dir_abs
+		dir_abs=$(realpath -e -- "$dir" 2>/dev/null) || dir_abs=
+		out_dir_abs=$(realpath -m -- "$(dirname -- "$out")")
+		case $out_dir_abs/ in
+		"${dir_abs:-/nonexistent}"/*) usage_die "pack: $out is inside $dir: write the layer elsewhere" ;;
+		esac
 		# The layer is written next to OUT and renamed onto it: same file system, and OUT is
 		# either the old file or the whole new layer, never a part.
 		local why

@@ -15,7 +15,8 @@
 
 static const char usage_text[] =
         "usage: oci-digest [-c zstd|gzip|none] [-l LEVEL] [-T THREADS] [-o FILE]\n"
-        "                  [-d DESCRIPTOR_FILE]\n";
+        "                  [-d DESCRIPTOR_FILE]\n"
+        "       oci-digest -h | --help\n";
 
 /* Pipes hold 64 KiB by default: one read per 64 KiB and a wake-up of the writer each time.
  * 1 MiB is the unprivileged limit (/proc/sys/fs/pipe-max-size); failing to grow is harmless. */

@@ -168,6 +168,11 @@ only_files() {
 	run_status 2 ocinoco pack "$SRC" l.tzst --compression brotli
 	[[ $output == *"oci-digest: -c brotli: expected zstd, gzip or none"* ]]
 	run_status 2 ocinoco pack "$SRC" l.tzst -l 0
+	mkdir src
+	run_status 2 ocinoco pack src src/sub/l.tzst
+	[[ $output == *"pack: src/sub/l.tzst is inside src: write the layer elsewhere"* ]]
+	run_status 2 ocinoco pack . l.tzst
+	rmdir src
 	run_status 2 ocinoco frobnicate
 	[[ $output == *"unknown command: frobnicate"* ]]
 	only_files .

@@ -251,8 +251,8 @@ static void trace_exchange(struct http_client *c, struct http_xfer *x)
 		free(h);
 	}
 	if (x->result != CURLE_OK) {
-		http_trace("< (no response: %s)",
-		           x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result));
+		http_trace("< (no response: %s; curl error %d)",
+			   x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result), (int)x->result);
 		return;
 	}
 	http_trace("< %ld", x->status);

@@ -245,6 +245,7 @@ static bool transient_curl(CURLcode c)
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
 	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SEND_FAIL_REWIND: /* a body that cannot be sent again on a new connection */
 		return true;
 	default:
 		return false;

@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# TLS, Basic auth and the Bearer token flow against real registries; credentials from Docker's
+# and Podman's files and from credential helpers; what -v shows.
+load ../lib/common
+load ../lib/registry
+load ../lib/images
+load ../lib/registry_extra
+
+setup_file() {
+	registry_start BASIC tls-basic
+	registry_start TOK tls-token
+	export FIX=$BATS_FILE_TMPDIR/fix
+	mkdir -p "$FIX"
+	make_busybox_layout "$FIX/bb" oci
+	push_layout "$FIX/bb" "$TOK_HOST/public/bb:v1" TOK
+	push_layout "$FIX/bb" "$TOK_HOST/private/bb:v1" TOK
+	push_layout "$FIX/bb" "$BASIC_HOST/private/bb:v1" BASIC
+	tcp_proxy_start P "$TOK_HOST"
+	docker_config_for BASIC "$FIX/dc"
+	docker_config_for TOK "$FIX/dc"
+	head -c 200000 /dev/urandom >"$FIX/rand"
+	# no credentials unless a test gives them
+	export HOME=$BATS_FILE_TMPDIR/home
+	mkdir -p "$HOME"
+	unset DOCKER_CONFIG REGISTRY_AUTH_FILE XDG_RUNTIME_DIR SSL_CERT_FILE
+}
+
+teardown_file() {
+	registry_stop_all
+}
+
+@test "HTTPS with Basic auth: push and fetch with the credentials from DOCKER_CONFIG" {
+	export DOCKER_CONFIG=$FIX/dc
+	run_status 0 oci-put blob --cacert "$TEST_CA" "$BASIC_HOST/basic/a" "$FIX/rand"
+	run_status 0 oci-fetch --cacert "$TEST_CA" --blob "$output" "$BASIC_HOST/basic/a"
+	run_status 0 oci-fetch --cacert "$TEST_CA" --digest "$BASIC_HOST/private/bb:v1"
+}
+
+@test "wrong password: exit 1, UNAUTHORIZED, and the password is not printed" {
+	mkdir -p "$BATS_TEST_TMPDIR/dc"
+	printf '{"auths":{"%s":{"username":"%s","password":"wrong-Secret-77"}}}' "$BASIC_HOST" \
+		"$TEST_USER" >"$BATS_TEST_TMPDIR/dc/config.json"
+	DOCKER_CONFIG=$BATS_TEST_TMPDIR/dc run_status 1 oci-fetch -v --cacert "$TEST_CA" "$BASIC_HOST/private/bb:v1"
+	[[ $output == *"$BASIC_HOST/private/bb:v1: HTTP 401 UNAUTHORIZED"*"refused"* ]]
+	[[ $output != *wrong-Secret-77* ]]
+	[[ $output != *"$(printf '%s:wrong-Secret-77' "$TEST_USER" | base64 -w0)"* ]]
+	printf '{"auths":{"%s":{"username":"%s","password":"wrong-Secret-77"}}}' "$TOK_HOST" \
+		"$TEST_USER" >"$BATS_TEST_TMPDIR/dc/config.json"
+	DOCKER_CONFIG=$BATS_TEST_TMPDIR/dc run_status 1 oci-fetch -v --cacert "$TEST_CA" "$TOK_HOST/private/bb:v1"
+	[[ $output == *"HTTP 401"*"token server"*"wrong username or password"* ]]
+	[[ $output != *wrong-Secret-77* ]]
+}
+
+@test "a certificate nobody trusts is an error (also on loopback); SSL_CERT_FILE and --insecure" {
+	export DOCKER_CONFIG=$FIX/dc
+	run_status 1 oci-fetch "$BASIC_HOST/private/bb:v1"
+	[[ $output == *"$BASIC_HOST/private/bb:v1"*"certificate"*"--cacert"* ]]
+	SSL_CERT_FILE=$TEST_CA run_status 0 oci-fetch --digest "$BASIC_HOST/private/bb:v1"
+	run_status 0 oci-fetch --insecure --digest "$BASIC_HOST/private/bb:v1"
+	run_status 1 oci-put blob "$BASIC_HOST/basic/b" "$FIX/rand"
+	[[ $output == *"certificate"* ]]
+}
+
+@test "Bearer tokens: anonymous pull of a public repository, none for a private one" {
+	run_status 0 oci-fetch --cacert "$TEST_CA" --config "$TOK_HOST/public/bb:v1"
+	[ "$(jq -r .os <<<"$output")" = linux ]
+	tail -n 1 "$TOK_TOKEN_LOG" | grep -q ' anonymous '
+	run_status 1 oci-fetch --cacert "$TEST_CA" "$TOK_HOST/private/bb:v1"
+	[[ $output == *"HTTP 401 UNAUTHORIZED"* ]]
+}
+
+@test "one token for the whole run: push scope on the target and pull on the mount source together" {
+	export DOCKER_CONFIG=$FIX/dc
+	m=$(oci-fetch --cacert "$TEST_CA" "$TOK_HOST/private/bb:v1")
+	printf '%s' "$m" >"$BATS_TEST_TMPDIR/m.json"
+	before=$(token_requests TOK)
+	run_status 0 oci-put manifest --cacert "$TEST_CA" --from "$TOK_HOST/private/bb:v1" \
+		--tag "$TOK_HOST/app/two:latest" "$TOK_HOST/app/one:v1" "$BATS_TEST_TMPDIR/m.json"
+	[ "$(token_requests TOK)" = $((before + 1)) ]
+	last=$(tail -n 1 "$TOK_TOKEN_LOG")
+	[[ $last == *"repository:app/one:pull,push"* ]]
+	[[ $last == *"repository:private/bb:pull"* ]]
+	[[ $last == *"repository:app/two:pull,push"* ]]
+	[[ $last == *" $TEST_USER "* ]]
+	# every blob mounted, none uploaded
+	[ "$(registry_requests TOK 'PATCH|PUT' '^/v2/app/(one|two)/blobs/')" = 0 ]
+	[ "$(registry_requests TOK POST '^/v2/app/one/blobs/uploads/\?mount=' 201)" -ge 2 ]
+}
+
+@test "round trips of a fetch: one TLS connection to the registry, one token request" {
+	before=$(tcp_proxy_connections P)
+	conns=$(token_connections TOK)
+	toks=$(token_requests TOK)
+	run_status 0 oci-fetch -v --cacert "$TEST_CA" --platform linux/amd64 \
+		--manifest-out "$BATS_TEST_TMPDIR/m" --config-out "$BATS_TEST_TMPDIR/c" \
+		--digest-out "$BATS_TEST_TMPDIR/d" "localhost:${P_HOST##*:}/public/bb:v1"
+	echo "# $(grep -o '[0-9]* requests, .*' <<<"$output")" >&3
+	[ "$(tcp_proxy_connections P)" = $((before + 1)) ]
+	[ "$(token_requests TOK)" = $((toks + 1)) ]
+	[ "$(token_connections TOK)" = $((conns + 1)) ]
+}
+
+@test "a credential helper on PATH is asked, its secret used, and -v shows no secret" {
+	helpers=$BATS_TEST_TMPDIR/bin
+	make_cred_helper "$helpers" test "$TEST_USER" "$TEST_PASS"
+	mkdir -p "$BATS_TEST_TMPDIR/dc"
+	printf '{"credHelpers":{"%s":"test","%s":"test"}}' "$TOK_HOST" "$BASIC_HOST" \
+		>"$BATS_TEST_TMPDIR/dc/config.json"
+	export DOCKER_CONFIG=$BATS_TEST_TMPDIR/dc PATH=$helpers:$PATH
+	run_status 0 oci-put -v blob --cacert "$TEST_CA" "$TOK_HOST/helped/a" "$FIX/rand"
+	grep -qx "$TOK_HOST" "$helpers/calls"
+	[[ $output == *"credentials for $TOK_HOST from docker-credential-test"* ]]
+	[[ $output == *"Authorization: Bearer <redacted>"* ]]
+	[[ $output != *"$TEST_PASS"* ]]
+	# the token the run got is not in the trace: ask the server for one like it and compare
+	# its first part (the JWT header, the same for every token)
+	tok=$(registry_token TOK repository:helped/a:pull)
+	[[ $output != *"${tok%%.*}"* ]]
+	[[ $output != *"$(printf '%s:%s' "$TEST_USER" "$TEST_PASS" | base64 -w0)"* ]]
+	run_status 0 oci-fetch -v --cacert "$TEST_CA" --blob "$(sha256sum <"$FIX/rand" | sed 's/^/sha256:/;s/ .*//')" \
+		-o /dev/null "$BASIC_HOST/private/bb:v1" || true
+	grep -qx "$BASIC_HOST" "$helpers/calls"
+	[[ $output == *"Authorization: Basic <redacted>"* ]]
+	[[ $output != *"$TEST_PASS"* ]]
+}
+
+@test "Podman's auth file and REGISTRY_AUTH_FILE are read too" {
+	mkdir -p "$BATS_TEST_TMPDIR/xdg/containers"
+	cp "$FIX/dc/config.json" "$BATS_TEST_TMPDIR/xdg/containers/auth.json"
+	XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/xdg run_status 0 oci-fetch --cacert "$TEST_CA" --digest "$TOK_HOST/private/bb:v1"
+	REGISTRY_AUTH_FILE=$FIX/dc/config.json run_status 0 oci-fetch --cacert "$TEST_CA" --digest "$BASIC_HOST/private/bb:v1"
+}
+
+@test "an identity token is exchanged with grant_type=refresh_token" {
+	refresh=$(curl -sf --cacert "$TEST_CA" -u "$TEST_USER:$TEST_PASS" \
+		"$TOK_REALM?service=$TOK_SERVICE&offline_token=true&client_id=t" | jq -r .refresh_token)
+	[ -n "$refresh" ] && [ "$refresh" != null ]
+	mkdir -p "$BATS_TEST_TMPDIR/dc"
+	printf '{"auths":{"%s":{"identitytoken":"%s"}}}' "$TOK_HOST" "$refresh" >"$BATS_TEST_TMPDIR/dc/config.json"
+	DOCKER_CONFIG=$BATS_TEST_TMPDIR/dc run_status 0 oci-fetch -v --cacert "$TEST_CA" --digest "$TOK_HOST/private/bb:v1"
+	[[ $output == *"> POST https://127.0.0.1:"*"/token"* ]]
+	[[ $output != *"$refresh"* ]]
+	tail -n 1 "$TOK_TOKEN_LOG" | grep -q "POST 200 $TEST_USER"
+}

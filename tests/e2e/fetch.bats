@@ -1,0 +1,181 @@
+#!/usr/bin/env bats
+# oci-fetch against a real registry (plain HTTP) and OCI layouts; images pushed by skopeo.
+load ../lib/common
+load ../lib/registry
+load ../lib/images
+load ../lib/registry_extra
+
+setup_file() {
+	registry_start REG plain
+	export FIX=$BATS_FILE_TMPDIR/fix
+	mkdir -p "$FIX"
+	make_busybox_layout "$FIX/bb" oci
+	make_busybox_layout "$FIX/bbd" docker
+	make_multiarch_layout "$FIX/multi"
+	push_layout "$FIX/bb" "$REG_HOST/single/busybox:v1" REG
+	push_layout "$FIX/bbd" "$REG_HOST/docker/busybox:v1" REG
+	push_layout "$FIX/multi" "$REG_HOST/multi/app:v1" REG
+}
+
+teardown_file() {
+	registry_stop_all
+}
+
+@test "the manifest is the bytes the registry serves, and --digest their digest" {
+	run_status 0 oci-fetch "$REG_HOST/single/busybox:v1"
+	want=$(skopeo inspect --raw --tls-verify=false "docker://$REG_HOST/single/busybox:v1")
+	[ "$output" = "$want" ]
+	run_status 0 oci-fetch --digest "$REG_HOST/single/busybox:v1"
+	[ "$output" = "$(skopeo inspect --tls-verify=false "docker://$REG_HOST/single/busybox:v1" | jq -r .Digest)" ]
+	[ "$output" = "sha256:$(printf '%s' "$want" | sha256sum | cut -d' ' -f1)" ]
+}
+
+@test "an index resolves to the platform asked for, and to this machine's by default" {
+	run_status 0 oci-fetch --platform linux/arm64 --config "$REG_HOST/multi/app:v1"
+	[ "$(jq -r .architecture <<<"$output")" = arm64 ]
+	run_status 0 oci-fetch --platform linux/arm64/v8 --digest "$REG_HOST/multi/app:v1"
+	arm=$output
+	run_status 0 oci-fetch --platform linux/amd64 --digest "$REG_HOST/multi/app:v1"
+	amd=$output
+	[ "$arm" != "$amd" ]
+	# the digests are the index's entries for those platforms
+	index=$(skopeo inspect --raw --tls-verify=false "docker://$REG_HOST/multi/app:v1")
+	[ "$(jq -r '.manifests[] | select(.platform.architecture == "arm64") | .digest' <<<"$index")" = "$arm" ]
+	[ "$(jq -r '.manifests[] | select(.platform.architecture == "amd64") | .digest' <<<"$index")" = "$amd" ]
+	if [ "$(uname -m)" = x86_64 ]; then
+		run_status 0 oci-fetch --digest "$REG_HOST/multi/app:v1"
+		[ "$output" = "$amd" ]
+	fi
+	# and the manifest itself verifies against that digest
+	run_status 0 oci-fetch --platform linux/arm64 "$REG_HOST/multi/app:v1"
+	[ "sha256:$(printf '%s' "$output" | sha256sum | cut -d' ' -f1)" = "$arm" ]
+}
+
+@test "no matching platform: exit 1, listing the platforms the index has" {
+	run_status 1 oci-fetch --platform linux/s390x "$REG_HOST/multi/app:v1"
+	[[ $output == *"no manifest for platform linux/s390x"*"linux/amd64"*"linux/arm64/v8"* ]]
+}
+
+@test "--index prints the index unresolved" {
+	run_status 0 oci-fetch --index "$REG_HOST/multi/app:v1"
+	[ "$(jq -r .mediaType <<<"$output")" = application/vnd.oci.image.index.v1+json ]
+	[ "$output" = "$(skopeo inspect --raw --tls-verify=false "docker://$REG_HOST/multi/app:v1")" ]
+}
+
+@test "manifest, config and digest in one run, each file written" {
+	cd "$BATS_TEST_TMPDIR"
+	run_status 0 oci-fetch -v --platform linux/amd64 --manifest-out m.json --config-out c.json \
+		--digest-out d "$REG_HOST/multi/app:v1"
+	[ "$(cat d)" = "sha256:$(sha256sum <m.json | cut -d' ' -f1)" ]
+	[ "$(jq -r .config.digest m.json)" = "sha256:$(sha256sum <c.json | cut -d' ' -f1)" ]
+	[ "$(jq -r .architecture c.json)" = amd64 ]
+	# index, manifest, config: three GETs in that one run
+	[[ $output == *"3 requests"* ]] || [[ $output == *"4 requests"* ]]
+}
+
+@test "a Docker schema 2 image: its manifest and config" {
+	run_status 0 oci-fetch "$REG_HOST/docker/busybox:v1"
+	[ "$(jq -r .mediaType <<<"$output")" = application/vnd.docker.distribution.manifest.v2+json ]
+	run_status 0 oci-fetch --config "$REG_HOST/docker/busybox:v1"
+	[ "$(jq -r .os <<<"$output")" = linux ]
+}
+
+@test "--blob streams a layer, verified, to stdout or -o" {
+	cd "$BATS_TEST_TMPDIR"
+	layer=$(oci-fetch "$REG_HOST/single/busybox:v1" | jq -r '.layers[0].digest')
+	oci-fetch --blob "$layer" "$REG_HOST/single/busybox:v1" | tar -tzf - >list
+	grep -qx 'bin/busybox' list
+	run_status 0 oci-fetch --blob "$layer" -o layer "$REG_HOST/single/busybox"
+	[ "sha256:$(sha256sum <layer | cut -d' ' -f1)" = "$layer" ]
+}
+
+@test "an OCI layout reads like a registry: manifest, config, blob" {
+	run_status 0 oci-fetch --digest "oci:$FIX/bb"
+	digest=$output
+	[ "$digest" = "$(oci-fetch --digest "$REG_HOST/single/busybox:v1")" ]
+	run_status 0 oci-fetch --config "oci:$FIX/bb@$digest"
+	[ "$(jq -r .os <<<"$output")" = linux ]
+	run_status 0 oci-fetch --platform linux/arm64 --config "oci:$FIX/multi"
+	[ "$(jq -r .architecture <<<"$output")" = arm64 ]
+	# what skopeo copies into a layout with a tag
+	skopeo_p copy -q --src-tls-verify=false "docker://$REG_HOST/single/busybox:v1" \
+		"oci:$BATS_TEST_TMPDIR/sk:v1"
+	run_status 0 oci-fetch --digest "oci:$BATS_TEST_TMPDIR/sk:v1"
+	[ "$output" = "$digest" ]
+	run_status 1 oci-fetch "oci:$BATS_TEST_TMPDIR/sk:nope"
+	[[ $output == *'no tag "nope"'*"it has: v1"* ]]
+}
+
+@test "unknown tag: exit 1 with the registry's error code" {
+	run_status 1 oci-fetch "$REG_HOST/single/busybox:nope"
+	[ "$output" = "oci-fetch: $REG_HOST/single/busybox:nope: HTTP 404 MANIFEST_UNKNOWN: manifest unknown" ]
+	run_status 1 oci-fetch --blob "sha256:$(printf %064d 1)" "$REG_HOST/no/such/repo"
+	[[ $output == *"HTTP 404 BLOB_UNKNOWN: blob unknown to registry"* ]]
+}
+
+@test "malformed references: exit 2 saying why" {
+	run_status 2 oci-fetch 'Busybox:v1'
+	[[ $output == *"Busybox:v1: invalid reference: repository name must be lowercase"* ]]
+	run_status 2 oci-fetch "$REG_HOST/a:b:c"
+	[[ $output == *"invalid"* ]]
+	run_status 2 oci-fetch "$REG_HOST/a@sha256:1234"
+	[[ $output == *'invalid sha256 digest "sha256:1234"'* ]]
+	run_status 2 oci-fetch --blob nope "$REG_HOST/a"
+	run_status 2 oci-fetch --platform linux "$REG_HOST/a"
+	run_status 2 oci-fetch --index --config "$REG_HOST/a"
+}
+
+@test "unknown host: exit 1 naming it" {
+	run_status 1 oci-fetch nosuchhost.invalid/a/b:1
+	[[ $output == *"nosuchhost.invalid/a/b:1"*"Could not resolve host: nosuchhost.invalid"* ]]
+}
+
+@test "a manifest that is not JSON or larger than 4 MiB is refused" {
+	cd "$BATS_TEST_TMPDIR"
+	cp -r "$FIX/bb" bad
+	m=$(jq -r '.manifests[0].digest' bad/index.json)
+	printf 'this is not json' >junk
+	j=sha256:$(sha256sum <junk | cut -d' ' -f1)
+	cp junk "$(layout_blob bad "$j")"
+	jq --arg d "$j" '.manifests[0].digest = $d | .manifests[0].size = 16' bad/index.json >i && mv i bad/index.json
+	run_status 1 oci-fetch oci:bad
+	[[ $output == *"manifest is not a JSON object"* ]]
+	# the same from a server (a registry refuses to store either)
+	static_server_start WEB
+	mkdir -p "$WEB_ROOT/v2/x/manifests"
+	cp junk "$WEB_ROOT/v2/x/manifests/junk"
+	run_status 1 oci-fetch "$WEB_HOST/x:junk"
+	[[ $output == *"$WEB_HOST/x:junk: manifest is not a JSON object"* ]]
+	# > 4 MiB: a valid manifest padded with an annotation
+	head -c 3300000 /dev/zero | base64 -w0 >pad
+	oci-fetch "$REG_HOST/single/busybox:v1" | jq -c --rawfile pad pad '.annotations.pad = $pad' >big.json
+	[ "$(stat -c %s big.json)" -gt 4194304 ]
+	cp big.json "$WEB_ROOT/v2/x/manifests/big"
+	run_status 1 oci-fetch "$WEB_HOST/x:big"
+	[ "$output" = "oci-fetch: $WEB_HOST/x:big: manifest larger than 4194304 bytes (4 MiB, the distribution spec's limit)" ]
+	cp big.json "$(layout_blob bad "$m")"
+	jq --arg d "$m" '.manifests[0].digest = $d' bad/index.json >i && mv i bad/index.json
+	run_status 1 oci-fetch oci:bad
+	[[ $output == *"manifest larger than 4194304 bytes"* ]]
+}
+
+@test "bytes that do not match their digest: exit 1, and no -o file" {
+	cd "$BATS_TEST_TMPDIR"
+	# a blob altered in the registry's own storage: the registry serves other bytes
+	cfg=$(oci-fetch "$REG_HOST/docker/busybox:v1" | jq -r .config.digest)
+	data=$(reg_blob_data REG "$cfg")
+	[ -f "$data" ]
+	cp "$data" saved
+	sed -i 's/linux/LINUX/' "$data"
+	run_status 1 oci-fetch --config "$REG_HOST/docker/busybox:v1"
+	cp saved "$data"
+	[[ $output == *"blob $cfg: digest mismatch"* ]]
+	# a layout blob altered on disk
+	cp -r "$FIX/bb" alt
+	layer=$(oci-fetch oci:alt | jq -r '.layers[0].digest')
+	printf 'x' >>"$(layout_blob alt "$layer")"
+	run_status 1 oci-fetch --blob "$layer" -o out oci:alt
+	[[ $output == *"digest mismatch"* ]]
+	[ ! -e out ]
+	[ -z "$(ls | grep '^out')" ]
+}

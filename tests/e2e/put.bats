@@ -1,0 +1,186 @@
+#!/usr/bin/env bats
+# oci-put against a real registry (plain HTTP) and OCI layouts; skopeo reads back what it put.
+load ../lib/common
+load ../lib/registry
+load ../lib/images
+load ../lib/registry_extra
+
+setup_file() {
+	registry_start REG plain
+	export FIX=$BATS_FILE_TMPDIR/fix
+	mkdir -p "$FIX"
+	make_busybox_layout "$FIX/bb" oci
+	make_multiarch_layout "$FIX/multi"
+	head -c 300000 /dev/urandom >"$FIX/rand"
+	head -c 20000000 /dev/urandom >"$FIX/big"
+}
+
+teardown_file() {
+	registry_stop_all
+}
+
+# The manifest of an OCI layout with one image, and the files of its config and layers.
+layout_parts() {
+	local dir=$1
+	m=$(oci-fetch "oci:$dir")
+	mfile=$BATS_TEST_TMPDIR/manifest.json
+	printf '%s' "$m" >"$mfile"
+	blobs=()
+	for d in $(jq -r '.config.digest, .layers[].digest' <<<"$m"); do
+		blobs+=("$(layout_blob "$dir" "$d")")
+	done
+}
+
+sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
+
+@test "a file blob: uploaded once, then skipped after a HEAD" {
+	run_status 0 oci-put blob "$REG_HOST/files/a" "$FIX/rand"
+	[ "$output" = "$(sha "$FIX/rand")" ]
+	[ "$(registry_requests REG PUT '^/v2/files/a/blobs/uploads/' 201)" = 1 ]
+	run_status 0 oci-put blob "$REG_HOST/files/a" "$FIX/rand"
+	[ "$output" = "$(sha "$FIX/rand")" ]
+	[ "$(registry_requests REG PUT '^/v2/files/a/blobs/uploads/')" = 1 ]
+	[ "$(registry_requests REG POST '^/v2/files/a/blobs/uploads/')" = 1 ]
+	[ "$(registry_requests REG HEAD "^/v2/files/a/blobs/$(sha "$FIX/rand")" 200)" = 1 ]
+	oci-fetch --blob "$(sha "$FIX/rand")" "$REG_HOST/files/a" | cmp - "$FIX/rand"
+}
+
+@test "several blobs in one run print their digests in order; a big file goes in one PATCH" {
+	printf 'small' >"$BATS_TEST_TMPDIR/s"
+	run_status 0 oci-put blob "$REG_HOST/files/b" "$BATS_TEST_TMPDIR/s" "$FIX/big" "$FIX/rand"
+	[ "$output" = "$(printf '%s\n' "$(sha "$BATS_TEST_TMPDIR/s")" "$(sha "$FIX/big")" "$(sha "$FIX/rand")")" ]
+	[ "$(registry_requests REG PATCH '^/v2/files/b/blobs/uploads/')" = 1 ]
+	oci-fetch --blob "$(sha "$FIX/big")" "$REG_HOST/files/b" | cmp - "$FIX/big"
+}
+
+@test "--mount-from: the blob is mounted, not uploaded again" {
+	oci-put blob "$REG_HOST/mnt/src" "$FIX/rand"
+	before=$(registry_requests REG 'PUT|PATCH' '^/v2/mnt/dst/')
+	run_status 0 oci-put blob --mount-from mnt/src "$REG_HOST/mnt/dst" "$FIX/rand"
+	[ "$output" = "$(sha "$FIX/rand")" ]
+	[ "$(registry_requests REG POST "^/v2/mnt/dst/blobs/uploads/\\?mount=$(sha "$FIX/rand")&from=mnt%2Fsrc" 201)" = 1 ]
+	[ "$(registry_requests REG 'PUT|PATCH' '^/v2/mnt/dst/')" = "$before" ]
+	reg_has_blob REG mnt/dst "$(sha "$FIX/rand")"
+}
+
+@test "a DIGEST: mounted from --from in the same registry, copied from elsewhere, else an error" {
+	d=$(sha "$FIX/rand")
+	oci-put blob "$REG_HOST/dig/src" "$FIX/rand"
+	run_status 0 oci-put blob --from "$REG_HOST/dig/src:whatever" "$REG_HOST/dig/dst" "$d"
+	[ "$output" = "$d" ]
+	[ "$(registry_requests REG POST '^/v2/dig/dst/blobs/uploads/\?mount=' 201)" = 1 ]
+	# from an OCI layout: a streamed copy
+	layer=$(oci-fetch "oci:$FIX/bb" | jq -r '.layers[0].digest')
+	run_status 0 oci-put blob --from "oci:$FIX/bb" "$REG_HOST/dig/dst" "$layer"
+	[ "$output" = "$layer" ]
+	oci-fetch --blob "$layer" "$REG_HOST/dig/dst" | cmp - "$(layout_blob "$FIX/bb" "$layer")"
+	# nowhere to get it from
+	run_status 1 oci-put blob "$REG_HOST/dig/other" "$layer"
+	[[ $output == *"blob $layer is missing"* ]]
+	[ -z "$(reg_tags REG dig/other)" ]
+}
+
+@test "a 50 MB stream from stdin: one PATCH, constant memory, the right digest" {
+	cd "$BATS_TEST_TMPDIR"
+	head -c 50000000 /dev/urandom >stream
+	kb=$(peak_rss_kb oci-put blob "$REG_HOST/stream/big" - <stream)
+	[ "$(cat rss.out)" = "$(sha stream)" ]
+	[ "$(registry_requests REG PATCH '^/v2/stream/big/blobs/uploads/')" = 1 ]
+	[ "$(registry_requests REG HEAD '^/v2/stream/big/')" = 0 ]
+	oci-fetch --blob "$(sha stream)" "$REG_HOST/stream/big" | cmp - stream
+	# 16 MiB of buffer plus libraries; the sanitizer build carries its own overhead
+	limit=45000
+	[[ $OCINOCO_BIN == *san* ]] && limit=160000
+	echo "peak RSS ${kb} KiB (limit $limit)" >&3
+	[ "$kb" -lt "$limit" ]
+}
+
+@test "a small stream is hashed first: HEAD, and skipped when present" {
+	printf 'tiny stream' | oci-put blob "$REG_HOST/stream/small" - >/dev/null
+	puts=$(registry_requests REG PUT '^/v2/stream/small/')
+	run_status 0 oci-put blob "$REG_HOST/stream/small" - < <(printf 'tiny stream')
+	[ "$output" = "sha256:$(printf 'tiny stream' | sha256sum | cut -d' ' -f1)" ]
+	[ "$(registry_requests REG PUT '^/v2/stream/small/')" = "$puts" ]
+	[ "$(registry_requests REG HEAD '^/v2/stream/small/blobs/' 200)" = 1 ]
+}
+
+@test "a pushed image reads back through skopeo, digests verified" {
+	layout_parts "$FIX/bb"
+	run_status 0 oci-put manifest "${blobs[@]/#/--blob=}" "$REG_HOST/img/bb:v1" "$mfile"
+	digest=$(sha "$mfile")
+	[ "$output" = "$REG_HOST/img/bb@$digest" ]
+	[ "$(skopeo inspect --tls-verify=false "docker://$REG_HOST/img/bb:v1" | jq -r .Digest)" = "$digest" ]
+	skopeo_p copy -q --src-tls-verify=false "docker://$REG_HOST/img/bb:v1" "oci:$BATS_TEST_TMPDIR/back:v1"
+	cmp "$mfile" "$(layout_blob "$BATS_TEST_TMPDIR/back" "$digest")"
+}
+
+@test "a manifest whose blob is missing is refused, and nothing is tagged" {
+	layout_parts "$FIX/bb"
+	run_status 1 oci-put manifest --blob "${blobs[0]}" "$REG_HOST/img/missing:v1" "$mfile"
+	missing=$(jq -r '.layers[0].digest' "$mfile")
+	[[ $output == *"blob $missing is missing"* ]]
+	[ -z "$(reg_tags REG img/missing)" ]
+	[ "$(registry_requests REG PUT '^/v2/img/missing/manifests/')" = 0 ]
+}
+
+@test "--from supplies the missing blobs (mounted), --tag adds tags, repositories and layouts" {
+	layout_parts "$FIX/bb"
+	oci-put manifest "${blobs[@]/#/--blob=}" "$REG_HOST/base/bb:v1" "$mfile" >/dev/null
+	run_status 0 oci-put manifest --from "$REG_HOST/base/bb:v1" --tag "$REG_HOST/app/bb:latest" \
+		--tag "$REG_HOST/other/bb:x" --tag "oci:$BATS_TEST_TMPDIR/out:y" "$REG_HOST/app/bb:v2" "$mfile"
+	digest=$(sha "$mfile")
+	[ "${lines[0]}" = "$REG_HOST/app/bb@$digest" ]
+	[ "${lines[1]}" = "$REG_HOST/app/bb@$digest" ]
+	[ "${lines[2]}" = "$REG_HOST/other/bb@$digest" ]
+	[ "${lines[3]}" = "oci:$BATS_TEST_TMPDIR/out@$digest" ]
+	# no blob was uploaded into app/bb or other/bb: all mounted
+	[ "$(registry_requests REG 'PUT|PATCH' '^/v2/(app|other)/bb/blobs/')" = 0 ]
+	[ "$(registry_requests REG POST '^/v2/(app|other)/bb/blobs/uploads/\?mount=' 201)" = $((2 * ${#blobs[@]})) ]
+	[ "$(reg_tags REG app/bb | sort | tr '\n' ' ')" = "latest v2 " ]
+	[ "$(skopeo inspect "oci:$BATS_TEST_TMPDIR/out:y" | jq -r .Digest)" = "$digest" ]
+}
+
+@test "an OCI layout as destination: skopeo and umoci read it" {
+	layout_parts "$FIX/bb"
+	out=$BATS_TEST_TMPDIR/lay
+	run_status 0 oci-put blob "oci:$out" "${blobs[@]}"
+	run_status 0 oci-put manifest "oci:$out:v1" "$mfile"
+	[ "$output" = "oci:$out@$(sha "$mfile")" ]
+	[ "$(skopeo inspect "oci:$out:v1" | jq -r .Digest)" = "$(sha "$mfile")" ]
+	umoci unpack --rootless --image "$out:v1" "$BATS_TEST_TMPDIR/bundle" >/dev/null
+	[ -x "$BATS_TEST_TMPDIR/bundle/rootfs/bin/busybox" ]
+	# and pushed on from there into a registry
+	run_status 0 oci-put manifest --from "oci:$out" "$REG_HOST/fromlayout/bb:v1" "$mfile"
+	[ "$(skopeo inspect --tls-verify=false "docker://$REG_HOST/fromlayout/bb:v1" | jq -r .Digest)" = "$(sha "$mfile")" ]
+}
+
+@test "a multi-platform index: children and their blobs copied from a layout, skopeo copies --all" {
+	idx=$BATS_TEST_TMPDIR/index.json
+	oci-fetch --index "oci:$FIX/multi" >"$idx"
+	run_status 0 oci-put manifest --from "oci:$FIX/multi" "$REG_HOST/multi/pushed:v1" "$idx"
+	[ "$output" = "$REG_HOST/multi/pushed@$(sha "$idx")" ]
+	skopeo_p copy -q --all --src-tls-verify=false "docker://$REG_HOST/multi/pushed:v1" \
+		"oci:$BATS_TEST_TMPDIR/all:v1"
+	run_status 0 oci-fetch --platform linux/arm64 --config "oci:$BATS_TEST_TMPDIR/all:v1"
+	[ "$(jq -r .architecture <<<"$output")" = arm64 ]
+	run_status 0 oci-fetch --platform linux/arm64 --digest "$REG_HOST/multi/pushed:v1"
+	[ "$output" = "$(jq -r '.manifests[] | select(.platform.architecture == "arm64") | .digest' "$idx")" ]
+}
+
+@test "manifests that are not JSON, too large, or not manifests are refused before any request" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'nope' >bad.json
+	run_status 1 oci-put manifest "$REG_HOST/bad/m:v1" bad.json
+	[[ $output == *"bad.json: manifest is not a JSON object"* ]]
+	head -c 5000000 /dev/zero | tr '\0' ' ' >huge.json
+	run_status 1 oci-put manifest "$REG_HOST/bad/m:v1" - <huge.json
+	[[ $output == *"manifest larger than 4194304 bytes"* ]]
+	echo '{"hello":1}' >other.json
+	run_status 1 oci-put manifest "$REG_HOST/bad/m:v1" other.json
+	[[ $output == *"not an image manifest or index"* ]]
+	[ "$(registry_requests REG '.*' '^/v2/bad/')" = 0 ]
+	run_status 2 oci-put manifest "$REG_HOST/bad/m@sha256:$(printf %064d 0)" other.json
+	run_status 2 oci-put blob
+	run_status 2 oci-put frob "$REG_HOST/x" bad.json
+	run_status 2 oci-put blob "$REG_HOST/x" - -
+}

@@ -164,6 +164,21 @@ sk() {
 	fault_proxy_stop FAULT
 }
 
+@test "fault proxy over TLS: a token registry's blob GETs redirected to a storage host get no Authorization" {
+	push_layout "$BATS_FILE_TMPDIR/bb-oci" "$PLAIN_HOST/public/bb:1"
+	push_layout "$BATS_FILE_TMPDIR/bb-oci" "$TOKEN_HOST/public/bb:1"
+	fault_proxy_start --tls STORE "$PLAIN_HOST"
+	fault_proxy_start FRONT "$TOKEN_HOST" "GET /v2/public/bb/blobs/sha256: redirect=$STORE_URL times=always"
+	[ "$FRONT_MODE" = tls-token ] && [[ $FRONT_URL == https://* ]] && [[ $STORE_URL == https://* ]]
+	run_status 0 sk copy --src-cert-dir "$FRONT_CERTDIR" --src-creds "$TEST_USER:$TEST_PASS" \
+		"docker://$FRONT_HOST/public/bb:1" "oci:$BATS_TEST_TMPDIR/copy:x"
+	[ "$(fault_proxy_requests FRONT GET /blobs/sha256: 307 Bearer)" -eq 2 ] # config and layer
+	[ "$(fault_proxy_requests STORE GET /blobs/sha256: 200 -)" -eq 2 ]
+	[ "$(fault_proxy_requests STORE '.*' . '' Bearer)" -eq 0 ]
+	fault_proxy_stop FRONT
+	fault_proxy_stop STORE
+}
+
 @test "tcp proxy: TLS passes through, new connections counted, --delay-ms adds latency" {
 	tcp_proxy_start TCP "$BASIC_HOST"
 	tcp_proxy_start SLOW "$BASIC_HOST" --delay-ms 300

@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """HTTP/1.1 reverse proxy that injects faults, for tests (in front of a plain registry).
 
-    fault_proxy.py --target HOST:PORT --rules FILE --log FILE --port-file FILE [--idle-exit S]
+    fault_proxy.py --target HOST:PORT --rules FILE --log FILE --port-file FILE
+                   [--tls-cert CRT --tls-key KEY] [--upstream-ca CA] [--idle-exit S]
 
 Listens on 127.0.0.1 on a port the kernel picks (written to --port-file once listening) and
-forwards every request to http://TARGET: bodies streamed both ways (Content-Length or chunked,
+forwards every request to TARGET: bodies streamed both ways (Content-Length or chunked,
 re-chunked when needed), keep-alive (one upstream connection per client connection), HEAD and
 bodiless statuses, `Expect: 100-continue` answered by the proxy. An absolute Location header
-pointing at TARGET is rewritten to point at the proxy.
+pointing at TARGET is rewritten to point at the proxy. HTTP/1.1 only, plain HTTP by default;
+--tls-cert/--tls-key: serve HTTPS; --upstream-ca: TARGET speaks HTTPS, verified with CA.
 
 Rules: FILE holds one rule per line (blank lines and #comments ignored); it is re-read when it
 changes, and the counts start afresh then. A rule is
@@ -23,6 +25,8 @@ METHOD is an HTTP method or `*`; PATH_REGEX a Python regex searched in the reque
                      bytes of its body (at the end of the body if it is shorter; K=0: right
                      after the headers): "the connection dropped in the middle of a PATCH"
     delay=S          wait S seconds (a float) before forwarding (or before answering status=)
+    redirect=URL     answer 307 (or status=) with `Location: URL` + the request target, as a
+                     registry sends blob GETs to a storage host (URL: e.g. another proxy's)
 times=N: the rule applies to the first N matching requests, then no more (default 1);
 times=always: to every matching request (a permanent fault). For each request the first rule
 that matches and has applications left is used. Examples:
@@ -33,10 +37,12 @@ that matches and has applications left is used. Examples:
 
 The log gets one line per event, space-separated:
     TIME connect CONN PEER
-    TIME request CONN METHOD TARGET STATUS BODY_BYTES FAULT    (STATUS "dropped" for drop=,
-                                                                 FAULT "-" when none applied)
+    TIME request CONN METHOD TARGET STATUS BODY_BYTES FAULT AUTH
+(STATUS "dropped" for drop=; FAULT the rule applied, spaces as "_", or "-"; AUTH the scheme of
+the request's Authorization header, e.g. "Bearer", or "-" when it had none)
     TIME close CONN
-The proxy exits by itself after --idle-exit seconds without a new connection.
+The proxy exits by itself after --idle-exit seconds without a new connection, or once the
+directory holding --log is gone.
 """
 import argparse
 import http.client
@@ -45,6 +51,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -67,13 +74,15 @@ class Rule:
             raise ValueError("rule needs METHOD PATH_REGEX ACTION: %r" % line)
         self.text = "_".join(fields)
         self.method, self.path = fields[0], re.compile(fields[1])
-        self.status = self.retry_after = self.drop = None
+        self.status = self.retry_after = self.drop = self.redirect = None
         self.delay = 0.0
         self.left = 1
         for f in fields[2:]:
             key, _, val = f.partition("=")
             if key == "status":
                 self.status = int(val)
+            elif key == "redirect":
+                self.redirect = val
             elif key == "retry-after":
                 self.retry_after = val
             elif key == "drop":
@@ -153,9 +162,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         fault = rule.text if rule else "-"
         if rule and rule.delay:
             time.sleep(rule.delay)
-        if rule and rule.status is not None:
+        if rule and (rule.status is not None or rule.redirect is not None):
             n = sum(len(p) for p in self.body_pieces())
-            self.log_request_line(rule.status, n, fault)
+            self.log_request_line(rule.status or 307, n, fault)
             return self.answer_fault(rule)
         sent = [0]
         try:
@@ -173,8 +182,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_request
 
     def log_request_line(self, status, nbytes, fault):
-        self.server.log("request %d %s %s %s %d %s" % (
-            self.conn_id, self.command, self.path.replace(" ", "%20"), status, nbytes, fault))
+        auth = self.headers.get("Authorization", "-").split(" ", 1)[0] or "-"
+        self.server.log("request %d %s %s %s %d %s %s" % (
+            self.conn_id, self.command, self.path.replace(" ", "%20"), status, nbytes, fault,
+            auth))
 
     def body_pieces(self):
         """The request body, as it arrives, de-chunked."""
@@ -208,7 +219,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         codes = {429: "TOOMANYREQUESTS", 503: "UNAVAILABLE"}
         body = json.dumps({"errors": [{"code": codes.get(rule.status, "UNKNOWN"),
                                        "message": "injected by fault_proxy"}]}).encode()
-        self.send_response_only(rule.status)
+        self.send_response_only(rule.status or 307)
+        if rule.redirect is not None:
+            self.send_header("Location", rule.redirect + self.path)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         if rule.retry_after is not None:
@@ -235,7 +248,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def forward(self, drop, sent):
         target = self.server.target
         if self.upstream is None:
-            self.upstream = http.client.HTTPConnection(target, timeout=300)
+            if self.server.upstream_ctx is not None:
+                self.upstream = http.client.HTTPSConnection(target, timeout=300,
+                                                            context=self.server.upstream_ctx)
+            else:
+                self.upstream = http.client.HTTPConnection(target, timeout=300)
         up = self.upstream
         chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
         up.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
@@ -271,8 +288,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             lk = k.lower()
             if lk in HOP_BY_HOP:
                 continue
-            if lk == "location" and v.startswith("http://" + target):
-                v = "http://" + proxy_host + v[len("http://" + target):]
+            up_prefix = ("https://" if self.server.upstream_ctx else "http://") + target
+            if lk == "location" and v.startswith(up_prefix):
+                v = self.server.scheme + proxy_host + v[len(up_prefix):]
             self.send_header(k, v)
         if rechunk:
             self.send_header("Transfer-Encoding", "chunked")
@@ -300,6 +318,14 @@ class Server(http.server.ThreadingHTTPServer):
     def __init__(self, args):
         super().__init__(("127.0.0.1", 0), Handler)
         self.target = args.target
+        self.ctx = self.upstream_ctx = None
+        self.scheme = "http://"
+        if args.tls_cert:
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(args.tls_cert, args.tls_key)
+            self.scheme = "https://"
+        if args.upstream_ca:
+            self.upstream_ctx = ssl.create_default_context(cafile=args.upstream_ca)
         self.rules = Rules(args.rules)
         self.rules.take("", "")  # a bad rule fails at start, not inside a test
         self.logf = open(args.log, "a")
@@ -314,6 +340,13 @@ class Server(http.server.ThreadingHTTPServer):
                                                int(t * 1000) % 1000, line))
             self.logf.flush()
 
+    def get_request(self):
+        sock, addr = super().get_request()
+        if self.ctx is None:
+            return sock, addr
+        # The handshake runs in the handler thread, so a stuck client cannot block accept().
+        return self.ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
     def handle_error(self, request, client_address):
         if not isinstance(sys.exc_info()[1], OSError):  # a client hanging up is no news
             traceback.print_exc()
@@ -323,6 +356,8 @@ def main():
     p = argparse.ArgumentParser()
     for opt in ("target", "rules", "log", "port-file"):
         p.add_argument("--" + opt, required=True)
+    for opt in ("tls-cert", "tls-key", "upstream-ca"):
+        p.add_argument("--" + opt)
     p.add_argument("--idle-exit", type=float, default=900)
     args = p.parse_args()
     srv = Server(args)
@@ -330,9 +365,12 @@ def main():
         f.write("%d\n" % srv.server_address[1])
     os.rename(args.port_file + ".tmp", args.port_file)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    while time.monotonic() - srv.last_activity < args.idle_exit:
+    # A test that forgot to stop us: give up when idle, or when our directory is gone
+    # (bats removes its temp dirs at the end of the run).
+    home = os.path.dirname(os.path.abspath(args.log))
+    while time.monotonic() - srv.last_activity < args.idle_exit and os.path.isdir(home):
         time.sleep(1)
-    print("fault_proxy: idle for %gs, exiting" % args.idle_exit, file=sys.stderr)
+    print("fault_proxy: idle or orphaned, exiting", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -157,16 +157,9 @@ layout_digest() {
 # to docker://REF with the TLS/credential flags registry NAME needs (default: the registry
 # started by registry_start whose NAME_HOST is REF's host).
 push_layout() {
-	local dir=$1 ref=$2 name=${3:-} v host flags=() policy
+	local dir=$1 ref=$2 name=${3:-} flags=() policy
 	if [ -z "$name" ]; then
-		host=${ref%%/*}
-		for v in $(compgen -v | grep '_HOST$'); do
-			if [ "${!v}" = "$host" ]; then
-				local mode=${v%_HOST}_MODE
-				[ -n "${!mode:-}" ] && name=${v%_HOST} && break
-			fi
-		done
-		[ -n "$name" ] || _reg_die "push_layout: no registry serves $host" || return 1
+		name=$(_reg_name_for_host "${ref%%/*}") || _reg_die "push_layout: no registry serves ${ref%%/*}" || return 1
 	fi
 	mapfile -t flags < <(registry_skopeo_flags "$name" dest) || return 1
 	policy=$(_reg_shared_dir)/ocinoco-tests-policy.json || return 1

@@ -122,6 +122,18 @@ _reg_kill() {
 	return 0
 }
 
+# _reg_watchdog DIR PID: kills PID once DIR is gone, so a registry that a test run never
+# stopped dies with the run's temp dirs (bats removes them at the end). The python helpers
+# do the same by themselves.
+_reg_watchdog() {
+	(
+		while [ -d "$1" ] && _reg_alive "$2"; do sleep 1; done
+		if _reg_alive "$2" && tr '\0' ' ' <"/proc/$2/cmdline" | grep -q ocinoco-tests; then
+			kill "$2"
+		fi
+	) </dev/null >/dev/null 2>&1 3>&- &
+}
+
 # Waits until a helper written in python has written its port file; prints the port.
 _reg_wait_port_file() { # PORTFILE PIDFILE LOG
 	local i
@@ -227,6 +239,7 @@ registry_start() {
 	# tests; read it back from the listening socket of that pid.
 	local pid proto=http curlopts=()
 	pid=$(cat "$dir/registry.pid")
+	_reg_watchdog "$dir" "$pid"
 	port=
 	for ((i = 0; i < 400; i++)); do
 		port=$(ss -Htlnp 2>/dev/null | awk -v p="pid=$pid," 'index($0, p) { n = split($4, a, ":"); print a[n]; exit }')
@@ -356,26 +369,62 @@ registry_skopeo_flags() {
 	esac
 }
 
-# fault_proxy_start NAME TARGET_HOST RULE...: an HTTP proxy (tests/lib/fault_proxy.py, rules
-# documented there) in front of the plain registry at TARGET_HOST. Exports NAME_HOST,
-# NAME_URL, NAME_LOG (one line per connection and per request).
+# _reg_name_for_host HOST:PORT: prints the NAME of the registry (registry_start) serving it.
+_reg_name_for_host() {
+	local v mode
+	for v in $(compgen -v | grep '_HOST$'); do
+		mode=${v%_HOST}_MODE
+		if [ "${!v}" = "$1" ] && [ -n "${!mode:-}" ]; then
+			printf '%s\n' "${v%_HOST}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# fault_proxy_start [--tls] NAME TARGET_HOST RULE...: an HTTP/1.1 proxy (tests/lib/fault_proxy.py,
+# rules documented there) in front of the registry at TARGET_HOST. It speaks HTTPS (test CA)
+# to a TLS registry and then serves HTTPS itself, else plain HTTP (--tls: HTTPS even in front
+# of a plain registry, e.g. as a redirect target). Exports NAME_HOST, NAME_URL, NAME_LOG (one
+# line per connection and per request), NAME_MODE (the target registry's), NAME_CERTDIR.
 fault_proxy_start() {
-	local name=$1 target=$2 state dir port
+	local front_tls=0 name target state dir port target_name mode=plain pki tls=()
+	if [ "${1:-}" = --tls ]; then
+		front_tls=1
+		shift
+	fi
+	name=$1 target=$2
 	shift 2
 	_reg_check_name "$name" || return 1
 	state=$(_reg_state_dir) || return 1
 	dir=$state/ocinoco-tests-fault-$name
 	[ ! -e "$dir/proxy.pid" ] || _reg_die "proxy $name is already running" || return 1
 	rm -rf "$dir" && mkdir -p "$dir" || return 1
+	if target_name=$(_reg_name_for_host "$target"); then
+		mode=${target_name}_MODE
+		mode=${!mode}
+	fi
+	if [ "$mode" != plain ] || [ $front_tls = 1 ]; then
+		pki=$(_reg_pki) || return 1
+		_reg_export TEST_CA "$pki/ca.crt"
+		_reg_export "${name}_CERTDIR" "$pki/certdir"
+		tls=(--tls-cert "$pki/server.crt" --tls-key "$pki/server.key")
+		[ "$mode" = plain ] || tls+=(--upstream-ca "$pki/ca.crt")
+		[ "$mode" != plain ] || mode=tls
+	fi
 	: >"$dir/proxy.log"
 	if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi >"$dir/rules"
 	_reg_spawn "$dir/proxy.pid" "$dir/stderr.log" "$OCINOCO_PYTHON" "$REGISTRY_LIB/fault_proxy.py" \
-		--target "$target" --rules "$dir/rules" --log "$dir/proxy.log" --port-file "$dir/port"
+		--target "$target" --rules "$dir/rules" --log "$dir/proxy.log" --port-file "$dir/port" "${tls[@]}"
 	port=$(_reg_wait_port_file "$dir/port" "$dir/proxy.pid" "$dir/stderr.log") || return 1
 	_reg_export "${name}_HOST" "127.0.0.1:$port"
-	_reg_export "${name}_URL" "http://127.0.0.1:$port"
+	if [ ${#tls[@]} -gt 0 ]; then
+		_reg_export "${name}_URL" "https://127.0.0.1:$port"
+	else
+		_reg_export "${name}_URL" "http://127.0.0.1:$port"
+	fi
 	_reg_export "${name}_LOG" "$dir/proxy.log"
-	_reg_export "${name}_MODE" plain
+	_reg_export "${name}_MODE" "$mode"
 }
 
 # fault_proxy_rules NAME RULE...: replaces the proxy's rules (their counts start afresh).
@@ -391,11 +440,13 @@ fault_proxy_stop() {
 	_reg_kill "$(_reg_state_dir)/ocinoco-tests-fault-$1/proxy.pid"
 }
 
-# fault_proxy_requests NAME METHOD PATH_REGEX [STATUS]: requests the proxy saw (faulted ones too).
+# fault_proxy_requests NAME METHOD PATH_REGEX [STATUS [AUTH]]: requests the proxy saw
+# (faulted ones too); STATUS "" for any; AUTH the Authorization scheme ("Bearer", "Basic") or
+# "-" for none.
 fault_proxy_requests() {
 	local log=${1}_LOG
-	awk -v m="^($2)\$" -v u="$3" -v s="${4:-}" '
-		$2 == "request" && $4 ~ m && $5 ~ u && (s == "" || $6 == s) { n++ }
+	awk -v m="^($2)\$" -v u="$3" -v s="${4:-}" -v a="${5:-}" '
+		$2 == "request" && $4 ~ m && $5 ~ u && (s == "" || $6 == s) && (a == "" || $9 == a) { n++ }
 		END { print n + 0 }' "${!log}"
 }
 

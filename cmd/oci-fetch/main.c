@@ -60,7 +60,7 @@ static void out_commit(struct out *o)
 
 static void write_file(const char *path, const void *p, size_t n)
 {
-	struct out o;
+	static struct out o;
 	out_open(&o, path);
 	if (out_sink(p, n, &o) < 0)
 		exit(EXIT_FAIL);
@@ -230,7 +230,7 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 
 	if (mode == MODE_BLOB) {
-		struct out o;
+		static struct out o;
 		out_open(&o, output);
 		if (store_get_blob(&st, blob, out_sink, &o) < 0)
 			return EXIT_FAIL; /* the temporary file goes at exit */

@@ -87,3 +87,13 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	run_status 1 oci-fetch "$FP_HOST/base/bb:v1"
 	[[ $output == *"HTTP 503"* ]]
 }
+
+@test "a registry that refuses the one big PATCH (413) gets the blob in chunks" {
+	fault_proxy_rules FP 'PATCH /blobs/uploads/ status=413'
+	run_status 0 oci-put -v blob "$FP_HOST/chunks/a" "$FIX/stream"
+	grep -qx "$(sha "$FIX/stream")" <<<"$output"
+	[[ $output == *"uploading in chunks of 8388608 bytes"* ]]
+	[[ $output == *"Content-Range: 0-8388607"* ]]
+	[ "$(fault_proxy_requests FP PATCH '/v2/chunks/a/blobs/uploads/' 202)" = 3 ]
+	oci-fetch --blob "$(sha "$FIX/stream")" "$REG_HOST/chunks/a" | cmp - "$FIX/stream"
+}

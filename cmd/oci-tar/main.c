@@ -25,8 +25,8 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-        "usage: oci-tar [--root-dir PATH] [--uid N] [--gid N] [--mtime EPOCH|keep]\n"
-        "               [--exclude PATTERN]... [--exclude-from FILE]... DIR\n"
+        "usage: oci-tar [--root-dir PATH] [--uid N] [--gid N] [--mtime EPOCH | keep]\n"
+        "               [--exclude PATTERN ...] [--exclude-from FILE ...] DIR\n"
         "       oci-tar -h | --help\n";
 
 #define OUT_CAP   (1u << 20) /* output buffer; also the pipe size asked for */
@@ -290,32 +290,32 @@ static void copy_file(struct walker *w, int fd, const struct stat *st)
 	if (size >= SEEK_MIN && (uint64_t)st->st_blocks * 512 < size) {
 		copy_sparse(w, fd, size);
 	} else {
+		/* The last read asks for one byte more than is left, when the buffer has room for
+		 * it: getting it means the file grew, getting less means the end was reached, with
+		 * no extra read at the end of every small file. */
 		uint64_t left = size;
-		while (left > 0) {
+		bool at_end = false;
+		while (left > 0 || !at_end) {
 			if (o->len == OUT_CAP)
 				out_flush(o);
-			size_t want = OUT_CAP - o->len;
+			size_t room = OUT_CAP - o->len, want = room;
 			if (want > left)
-				want = (size_t)left;
-			ssize_t r = read(fd, o->buf + o->len, want);
+				want = (size_t)left + 1;
+			char one;
+			ssize_t r = left > 0 ? read(fd, o->buf + o->len, want) : read(fd, &one, 1);
 			if (r < 0) {
 				if (errno == EINTR)
 					continue;
 				err(EXIT_FAIL, "%s", fs_path(w));
 			}
-			if (r == 0)
+			if ((uint64_t)r > left)
+				changed_size(w, size, true);
+			if (r == 0 && left > 0)
 				changed_size(w, size, false);
 			o->len += (size_t)r;
 			left -= (uint64_t)r;
+			at_end = r == 0 || (left == 0 && (size_t)r < want);
 		}
-		char c;
-		ssize_t r;
-		while ((r = read(fd, &c, 1)) < 0 && errno == EINTR)
-			;
-		if (r < 0)
-			err(EXIT_FAIL, "%s", fs_path(w));
-		if (r > 0)
-			changed_size(w, size, true);
 	}
 	out_pad(o, size);
 }
@@ -491,10 +491,11 @@ static void walk_entry(struct walker *w, int dirfd, const char *name, unsigned c
 		}
 	}
 	if (S_ISREG(st.st_mode)) {
-		if (fd < 0) /* it became a regular file since readdir */
+		if (fd < 0) { /* it became a regular file since readdir */
 			fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0 || fstat(fd, &st) < 0)
-			err(EXIT_FAIL, "%s", fs_path(w));
+			if (fd < 0 || fstat(fd, &st) < 0)
+				err(EXIT_FAIL, "%s", fs_path(w));
+		}
 		e.type = TAR_REGTYPE;
 		e.size = (uint64_t)st.st_size;
 		write_entry(w, &e, &st);

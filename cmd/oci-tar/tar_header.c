@@ -163,7 +163,7 @@ static void fill_ustar(struct tar_ustar *h, const struct tar_entry *e, size_t pr
 static void seal(struct tar_ustar *h)
 {
 	/* Six octal digits, NUL, space: the form every tar writes and reads. */
-	snprintf(h->chksum, sizeof h->chksum, "%06o", tar_checksum(h));
+	tar_put_octal(h->chksum, 7, tar_checksum(h));
 	h->chksum[7] = ' ';
 }
 

@@ -8,8 +8,8 @@ setup_file() {
 	export SRC="$BATS_FILE_TMPDIR/src" VARIANT="$BATS_FILE_TMPDIR/variant"
 	make_fixture_tree "$SRC"
 	make_fixture_tree "$VARIANT" --variant
-	echo "$FIXTURE_CHARDEV" >"$BATS_FILE_TMPDIR/chardev"
-	echo "${FIXTURE_CHARDEV_SKIP-}" >"$BATS_FILE_TMPDIR/chardev-skip"
+	echo "$FIXTURE_DEVICES" >"$BATS_FILE_TMPDIR/devices"
+	echo "${FIXTURE_DEVICES_SKIP-}" >"$BATS_FILE_TMPDIR/devices-skip"
 	oci-tar "$SRC" >"$BATS_FILE_TMPDIR/src.tar" 2>"$BATS_FILE_TMPDIR/src.err"
 	export TAR="$BATS_FILE_TMPDIR/src.tar"
 }
@@ -93,8 +93,9 @@ as_unprivileged() {
 	mkdir "$out"
 	tar -xpf "$TAR" --numeric-owner -C "$out"
 	diff <(tree_manifest "$SRC" --mtime 0 --uid 0 --gid 0) <(tree_manifest "$out")
-	if [ "$(cat "$BATS_FILE_TMPDIR/chardev")" = yes ]; then
+	if [ "$(cat "$BATS_FILE_TMPDIR/devices")" = yes ]; then
 		tree_manifest "$out" | grep -qxF 'special/chardev c 600 0 0 0 1,3'
+		tree_manifest "$out" | grep -qxF 'special/blockdev b 640 0 0 0 7,0'
 	fi
 }
 
@@ -105,12 +106,14 @@ as_unprivileged() {
 	diff <(tree_manifest "$SRC" --mtime 0 --uid 0 --gid 0) <(tree_manifest "$out")
 }
 
-@test "the fixture tree has a character device (skipped when mknod is not allowed)" {
-	if [ "$(cat "$BATS_FILE_TMPDIR/chardev")" = no ]; then
-		skip "no character device in the fixture: $(cat "$BATS_FILE_TMPDIR/chardev-skip")"
+@test "character and block devices keep their numbers (skipped when mknod is not allowed)" {
+	if [ "$(cat "$BATS_FILE_TMPDIR/devices")" = no ]; then
+		skip "no devices in the fixture: $(cat "$BATS_FILE_TMPDIR/devices-skip")"
 	fi
 	tar tvf "$TAR" | grep -E '^crw------- 0/0 +1,3 .* special/chardev$'
+	tar tvf "$TAR" | grep -E '^brw-r----- 0/0 +7,0 .* special/blockdev$'
 	bsdtar tvf "$TAR" | grep -E '^crw------- .* 1,3 .* special/chardev$'
+	bsdtar tvf "$TAR" | grep -E '^brw-r----- .* 7,0 .* special/blockdev$'
 }
 
 @test "entries come in GNU tar --sort=name order, no ./ prefix, directories with /" {

@@ -11,14 +11,16 @@
 #       bytes, one of 101 (ustar prefix split), a 150-byte file name (pax) and a path longer
 #       than 255 bytes (pax); symlinks relative, absolute, dangling, to a directory and with a
 #       target longer than 100 bytes; a file with three hard links in two directories; a fifo;
-#       a character device (1,3) when mknod works (root); a socket (oci-tar skips it with a
-#       warning); a 3 MiB sparse file with data in the middle and at the end.
+#       a character device (1,3) and a block device (7,0) when mknod works (root); a socket
+#       (oci-tar skips it with a warning); a 3 MiB sparse file with data in the middle and at
+#       the end.
 #       Every mode is set explicitly (umask does not matter); every entry's mtime is
 #       FIXTURE_MTIME and atime FIXTURE_ATIME.
 #       --variant: the same names, contents and modes, but created in the reverse order (other
 #       inode numbers, another directory order), with mtime FIXTURE_VARIANT_MTIME and other
 #       atimes: a deterministic tar of the two, with a fixed --mtime, is byte-identical.
-#       Sets FIXTURE_CHARDEV=yes|no (no: FIXTURE_CHARDEV_SKIP says why).
+#       Sets FIXTURE_DEVICES=yes|no (no: FIXTURE_DEVICES_SKIP says why; the devices are then
+#       missing); FIXTURE_CHARDEV and FIXTURE_CHARDEV_SKIP are the same values.
 #
 #   tree_manifest DIR [--uid N] [--gid N] [--mtime EPOCH]
 #       Prints one line per entry under DIR, sorted bytewise: the path (quoted like printf %q),
@@ -27,7 +29,7 @@
 #       device's major,minor. Sockets are left out (a tar has none). --uid/--gid/--mtime print
 #       that value instead of the entry's own, for comparing a source tree with an extraction
 #       made with those options. Symlink mtimes are left out: extractors differ in restoring
-#       them.
+#       them. It runs in a bash of its own (bats' debug traps would make its loops slow).
 #       diff <(tree_manifest src --mtime 0 --uid 0 --gid 0) <(tree_manifest extracted)
 
 FIXTURE_MTIME=1234567890
@@ -98,7 +100,8 @@ _fx_define() {
 	_fx_spec h zz-hard-elsewhere 0644 hard/a
 	_fx_spec d special 0755
 	_fx_spec p special/fifo 0644
-	_fx_spec c special/chardev 0600
+	_fx_spec c special/chardev 0600 1,3
+	_fx_spec c special/blockdev 0640 b,7,0
 	_fx_spec s special/socket 0755
 	_fx_spec S sparse 0644
 }
@@ -128,13 +131,16 @@ _fx_create() {
 	l) ln -s "$arg" "$path" ;;
 	p) mkfifo "$path" ;;
 	c)
-		local why
-		if why=$(mknod "$path" c 1 3 2>&1); then
-			FIXTURE_CHARDEV=yes
+		local why dev
+		IFS=, read -r -a dev <<<"$arg"
+		[ "${#dev[@]}" -eq 3 ] || dev=(c "${dev[@]}")
+		if why=$(mknod "$path" "${dev[@]}" 2>&1); then
+			FIXTURE_DEVICES=${FIXTURE_DEVICES:-yes}
 		else
-			FIXTURE_CHARDEV=no
-			FIXTURE_CHARDEV_SKIP="mknod failed: $why"
+			FIXTURE_DEVICES=no
+			FIXTURE_DEVICES_SKIP="mknod failed: $why"
 		fi
+		FIXTURE_CHARDEV=$FIXTURE_DEVICES FIXTURE_CHARDEV_SKIP=${FIXTURE_DEVICES_SKIP-}
 		;;
 	s) _fx_make_socket "$path" ;;
 	S)
@@ -157,6 +163,7 @@ _fx_content_of() {
 
 make_fixture_tree() {
 	local root=$1 variant=no
+	FIXTURE_DEVICES='' FIXTURE_DEVICES_SKIP=
 	[ "${2-}" = --variant ] && variant=yes
 	[ ! -e "$root" ] || { echo "make_fixture_tree: $root exists" >&2; return 1; }
 	_fx_define
@@ -194,7 +201,13 @@ make_fixture_tree() {
 	touch -h -m -d "@$mtime" "$root"
 }
 
+_fx_self="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tree.bash"
+
 tree_manifest() {
+	bash -c 'source "$1" && shift && _fx_manifest "$@"' tree_manifest "$_fx_self" "$@"
+}
+
+_fx_manifest() {
 	local dir=$1
 	shift
 	local uid='' gid='' mtime=''

@@ -131,7 +131,8 @@ static int cmd_blob(int argc, char **argv, const struct opts *o)
 	                    .files = local,
 	                    .nfiles = nlocal,
 	                    .sources = sources,
-	                    .nsources = nsources};
+	                    .nsources = nsources,
+	                    .mount_local = o->mount_from != NULL};
 	if (put_blobs(&c, &dst, known, nknown) < 0)
 		return EXIT_FAIL;
 	if (stream >= 0 && !src[stream].eof && store_put_blob(&dst, &src[stream]) < 0)
@@ -231,7 +232,14 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 	if (o->from)
 		sources[c.nsources++] = &from;
 	for (size_t i = 0; i < o->ntags; i++) {
-		if (put_document(&c, &tags[i], &d, tags[i].ref.tag) < 0)
+		/* another tag of DEST's repository: its blobs are there already */
+		bool same =
+		        store_is_layout(&tags[i])
+		                ? store_is_layout(&dst) && strcmp(tags[i].ref.dir, dst.ref.dir) == 0
+		                : store_same_registry(&tags[i], &dst) &&
+		                          strcmp(tags[i].ref.path, dst.ref.path) == 0;
+		if (same ? store_put_manifest(&tags[i], tags[i].ref.tag, &d) < 0
+		         : put_document(&c, &tags[i], &d, tags[i].ref.tag) < 0)
 			return EXIT_FAIL;
 		pushed(&out, &tags[i], d.digest);
 	}

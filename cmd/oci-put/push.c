@@ -67,22 +67,42 @@ int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, 
 		return 0;
 	int *have = xcalloc(n, sizeof *have);
 	int ret = 0;
-	if (store_blobs_exist(dst, digests, n, have) < 0) {
-		free(have);
-		return -1;
-	}
-	const char **missing = xcalloc(n, sizeof *missing);
+	const char **ask = xcalloc(n, sizeof *ask);
 	size_t *where = xcalloc(n, sizeof *where);
 	int *got = xcalloc(n, sizeof *got);
-	/* mounts first (a local file too: a mount moves no bytes) */
+	/* Blobs with no local copy and a source in the same registry: mount them straight away
+	 * (a mount of a blob the repository has succeeds too), which saves the HEAD round
+	 * trip for the base layers of every build. */
 	for (size_t s = 0; s < c->nsources; s++) {
+		if (c->sources[s] == dst || !store_same_registry(dst, c->sources[s]))
+			continue;
 		size_t m = 0;
 		for (size_t i = 0; i < n; i++)
-			if (!have[i])
-				missing[m] = digests[i], where[m++] = i;
-		if (m == 0 || !store_same_registry(dst, c->sources[s]))
+			if (!have[i] && !local_file(c, digests[i]))
+				ask[m] = digests[i], where[m++] = i;
+		store_mount(dst, c->sources[s], ask, m, got);
+		for (size_t k = 0; k < m; k++)
+			if (got[k])
+				have[where[k]] = 2;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!have[i])
+			ask[m] = digests[i], where[m++] = i;
+	if (store_blobs_exist(dst, ask, m, got) < 0)
+		ret = -1;
+	for (size_t k = 0; k < m && ret == 0; k++)
+		have[where[k]] = got[k];
+	/* local files too, with --mount-from: a mount moves no bytes (without it, local files are
+	 * the new blobs of a build, and a mount would only cost a round trip) */
+	for (size_t s = 0; s < c->nsources && ret == 0 && c->mount_local; s++) {
+		if (c->sources[s] == dst || !store_same_registry(dst, c->sources[s]))
 			continue;
-		store_mount(dst, c->sources[s], missing, m, got);
+		m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!have[i] && local_file(c, digests[i]))
+				ask[m] = digests[i], where[m++] = i;
+		store_mount(dst, c->sources[s], ask, m, got);
 		for (size_t k = 0; k < m; k++)
 			if (got[k])
 				have[where[k]] = 2;
@@ -124,7 +144,7 @@ int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, 
 			ret = -1;
 		}
 	}
-	free(missing);
+	free(ask);
 	free(where);
 	free(got);
 	free(have);

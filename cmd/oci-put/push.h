@@ -15,6 +15,7 @@ struct put_ctx {
 	size_t nfiles;
 	struct store **sources; /* mount/copy candidates, in order */
 	size_t nsources;
+	bool mount_local; /* also try to mount blobs there are local files of (--mount-from) */
 };
 
 /* Every digest present in dst as a blob; -1 after naming each one that could not be made so.

@@ -50,6 +50,7 @@ import http.server
 import json
 import os
 import re
+import select
 import socket
 import ssl
 import struct
@@ -254,6 +255,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 self.upstream = http.client.HTTPConnection(target, timeout=300)
         up = self.upstream
+        if up.sock is not None and select.select([up.sock], [], [], 0)[0]:
+            up.close()  # the registry closed the idle connection: open a new one
         chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
         up.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
         for k, v in self.headers.items():

@@ -1,4 +1,5 @@
 #include "registry.h"
+#include "registry_req.h"
 #include "oci.h"
 #include "ref.h"
 #include "util.h"
@@ -17,23 +18,7 @@
 static const char ACCEPT_MANIFESTS[] =
         "Accept: " MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST;
 
-/* One request of the run, with its retry state. */
-struct rreq {
-	struct http_xfer x;
-	char *url;         /* "/v2/..." relative to the registry's base URL, or absolute */
-	char *redirect_to; /* where a redirect sent the current try */
-	bool follow;       /* follow redirects (blob GETs) */
-	bool noauth;       /* a token-server request */
-	bool once;         /* no retries here: the caller restarts or resumes */
-	int attempts, auth_tries, redirects;
-	bool sent_https;
-	enum auth_scheme sent_scheme; /* what Authorization the last try carried */
-	unsigned long token_gen_used;
-	void (*prepare)(struct rreq *q);
-	void *ctx;
-};
-
-static void rreq_init(struct rreq *q, const char *method, const char *url)
+void rreq_init(struct rreq *q, const char *method, const char *url)
 {
 	*q = (struct rreq){0};
 	q->x.method = method;
@@ -41,7 +26,7 @@ static void rreq_init(struct rreq *q, const char *method, const char *url)
 	q->url = xstrdup(url);
 }
 
-static void rreq_free(struct rreq *q)
+void rreq_free(struct rreq *q)
 {
 	http_xfer_free(&q->x);
 	free(q->url);
@@ -233,7 +218,7 @@ static void start(struct registry *r, struct rreq *q)
 		q->prepare(q);
 }
 
-static bool transient_curl(CURLcode c)
+bool registry_transient_curl(CURLcode c)
 {
 	switch (c) {
 	case CURLE_COULDNT_CONNECT:
@@ -252,13 +237,13 @@ static bool transient_curl(CURLcode c)
 	}
 }
 
-static bool transient_status(long st)
+bool registry_transient_status(long st)
 {
 	return st == 408 || st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
 }
 
 /* Bounded exponential back-off: 0.25 s, 0.5 s, 1 s ... at most 8 s. */
-static double backoff(int attempt)
+double registry_backoff(int attempt)
 {
 	double d = 0.25;
 	for (int i = 1; i < attempt && d < 8; i++)
@@ -281,10 +266,10 @@ static double retry_after(const struct http_xfer *x, int attempt)
 		if (t != -1)
 			return 0;
 	}
-	return backoff(attempt);
+	return registry_backoff(attempt);
 }
 
-static void sleep_for(double secs)
+void registry_sleep(double secs)
 {
 	struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -311,12 +296,12 @@ static enum verdict judge(struct registry *r, struct rreq *q, bool *need_token, 
 			return AGAIN; /* another request switched the scheme meanwhile */
 		if (x->write_failed || x->too_big)
 			return DONE;
-		if (transient_curl(x->result) && !q->once &&
+		if (registry_transient_curl(x->result) && !q->once &&
 		    q->attempts + 1 < REGISTRY_MAX_ATTEMPTS) {
 			q->attempts++;
 			free(q->redirect_to);
 			q->redirect_to = NULL;
-			double d = backoff(q->attempts);
+			double d = registry_backoff(q->attempts);
 			*wait = d > *wait ? d : *wait;
 			return AGAIN;
 		}
@@ -348,7 +333,8 @@ static enum verdict judge(struct registry *r, struct rreq *q, bool *need_token, 
 			v = AGAIN;
 		} else if (c.scheme == SCHEME_BASIC) {
 			lookup_creds(r);
-			if (r->creds_state > 0 && r->creds.username && q->sent_scheme != SCHEME_BASIC) {
+			if (r->creds_state > 0 && r->creds.username &&
+			    q->sent_scheme != SCHEME_BASIC) {
 				r->scheme = SCHEME_BASIC;
 				v = AGAIN;
 			}
@@ -366,7 +352,8 @@ static enum verdict judge(struct registry *r, struct rreq *q, bool *need_token, 
 		q->redirects++;
 		return AGAIN;
 	}
-	if (transient_status(x->status) && !q->once && q->attempts + 1 < REGISTRY_MAX_ATTEMPTS) {
+	if (registry_transient_status(x->status) && !q->once &&
+	    q->attempts + 1 < REGISTRY_MAX_ATTEMPTS) {
 		q->attempts++;
 		free(q->redirect_to);
 		q->redirect_to = NULL;
@@ -377,9 +364,7 @@ static enum verdict judge(struct registry *r, struct rreq *q, bool *need_token, 
 	return DONE;
 }
 
-static void run(struct registry *r, struct rreq **qs, size_t n);
-
-static char *esc(const char *s)
+char *registry_escape(const char *s)
 {
 	char *e = curl_easy_escape(NULL, s, 0);
 	if (e == NULL)
@@ -394,8 +379,6 @@ static char *scope_string(const struct scope *s)
 	return xasprintf("repository:%s:%s", s->path, s->push ? "pull,push" : "pull");
 }
 
-static char *error_text(const struct registry *r, const struct rreq *q);
-
 static int fetch_token(struct registry *r)
 {
 	free(r->auth_error);
@@ -405,7 +388,7 @@ static int fetch_token(struct registry *r)
 	buf_appendf(&u, "%s%c", r->realm, strchr(r->realm, '?') ? '&' : '?');
 	struct buf form = {0};
 	bool refresh = r->creds_state > 0 && r->creds.identitytoken;
-	char *sv = r->service ? esc(r->service) : NULL;
+	char *sv = r->service ? registry_escape(r->service) : NULL;
 	if (sv) {
 		buf_appendf(&u, "service=%s", sv);
 		buf_appendf(&form, "service=%s&", sv);
@@ -413,7 +396,7 @@ static int fetch_token(struct registry *r)
 	buf_appendf(&form, "scope=");
 	for (size_t i = 0; i < r->nscopes; i++) {
 		char *s = scope_string(&r->scopes[i]);
-		char *e = esc(s);
+		char *e = registry_escape(s);
 		buf_appendf(&u, "%sscope=%s", u.data[u.len - 1] == '?' ? "" : "&", e);
 		buf_appendf(&form, "%s%s", i ? "%20" : "", e);
 		free(e);
@@ -425,7 +408,7 @@ static int fetch_token(struct registry *r)
 	q.noauth = true;
 	if (refresh) {
 		/* An identity token is an OAuth2 refresh token (docker login stores one). */
-		char *t = esc(r->creds.identitytoken);
+		char *t = registry_escape(r->creds.identitytoken);
 		buf_appendf(&form, "&grant_type=refresh_token&client_id=ocinoco&refresh_token=%s",
 		            t);
 		explicit_bzero(t, strlen(t));
@@ -449,7 +432,7 @@ static int fetch_token(struct registry *r)
 	}
 	q.x.resp_max = 1u << 20;
 	struct rreq *qp = &q;
-	run(r, &qp, 1);
+	registry_run(r, &qp, 1);
 	r->tokens++;
 	int ret = -1;
 	if (q.x.result == CURLE_OK && q.x.status == 200) {
@@ -472,7 +455,7 @@ static int fetch_token(struct registry *r)
 		}
 		json_decref(j);
 	} else {
-		char *why = error_text(r, &q);
+		char *why = registry_error_text(r, &q);
 		r->auth_error = xasprintf("token server %s: %s%s", r->realm, why,
 		                          q.x.status == 401 && r->creds_state > 0
 		                                  ? " (wrong username or password?)"
@@ -490,7 +473,7 @@ static int fetch_token(struct registry *r)
 	return ret;
 }
 
-static void run(struct registry *r, struct rreq **qs, size_t n)
+void registry_run(struct registry *r, struct rreq **qs, size_t n)
 {
 	struct rreq **pend = xcalloc(n, sizeof *pend);
 	struct http_xfer **xs = xcalloc(n, sizeof *xs);
@@ -520,7 +503,7 @@ static void run(struct registry *r, struct rreq **qs, size_t n)
 		if (wait > 0 && np > 0) {
 			if (r->http->opts.verbose)
 				http_trace("retrying in %.2f s", wait);
-			sleep_for(wait);
+			registry_sleep(wait);
 		}
 	}
 	free(pend);
@@ -528,7 +511,7 @@ static void run(struct registry *r, struct rreq **qs, size_t n)
 }
 
 /* "HTTP 404 MANIFEST_UNKNOWN: manifest unknown" or the transport error. */
-static char *error_text(const struct registry *r, const struct rreq *q)
+char *registry_error_text(const struct registry *r, const struct rreq *q)
 {
 	const struct http_xfer *x = &q->x;
 	struct buf b = {0};
@@ -591,9 +574,10 @@ static char *error_text(const struct registry *r, const struct rreq *q)
 	return b.data;
 }
 
-static int fail(const struct registry *r, const struct rreq *q, const char *what, const char *doing)
+int registry_fail(const struct registry *r, const struct rreq *q, const char *what,
+                  const char *doing)
 {
-	char *t = error_text(r, q);
+	char *t = registry_error_text(r, q);
 	if (q->x.result != CURLE_OK)
 		doing = NULL; /* the text names the request already */
 	warnx("%s: %s%s%s", what, doing ? doing : "", doing ? ": " : "", t);
@@ -601,7 +585,7 @@ static int fail(const struct registry *r, const struct rreq *q, const char *what
 	return -1;
 }
 
-static bool ok2xx(const struct rreq *q)
+bool rreq_ok(const struct rreq *q)
 {
 	return q->x.result == CURLE_OK && q->x.status >= 200 && q->x.status < 300;
 }
@@ -618,13 +602,13 @@ int registry_get_manifest(struct registry *r, const char *path, const char *refe
 	free(url);
 	http_xfer_add_header(&q.x, "%s", ACCEPT_MANIFESTS);
 	q.x.resp_max = MANIFEST_MAX_BYTES;
-	run(r, &qp, 1);
+	registry_run(r, &qp, 1);
 	int ret = -1;
 	if (q.x.too_big) {
 		warnx("%s: manifest larger than %u bytes (4 MiB, the distribution spec's limit)",
 		      what, MANIFEST_MAX_BYTES);
-	} else if (!ok2xx(&q)) {
-		fail(r, &q, what, NULL);
+	} else if (!rreq_ok(&q)) {
+		registry_fail(r, &q, what, NULL);
 	} else {
 		char err[256];
 		d->data = q.x.resp;
@@ -666,16 +650,16 @@ static int exist(struct registry *r, const char *path, const char *kind, const c
 			http_xfer_add_header(&qs[i].x, "%s", ACCEPT_MANIFESTS);
 		qp[i] = &qs[i];
 	}
-	run(r, qp, n);
+	registry_run(r, qp, n);
 	int ret = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (ok2xx(&qs[i]))
+		if (rreq_ok(&qs[i]))
 			exists[i] = 1;
 		else if (qs[i].x.result == CURLE_OK && qs[i].x.status == 404)
 			exists[i] = 0;
 		else {
 			char *doing = xasprintf("HEAD %s", digests[i]);
-			ret = fail(r, &qs[i], what, doing);
+			ret = registry_fail(r, &qs[i], what, doing);
 			free(doing);
 			exists[i] = -1;
 		}
@@ -705,7 +689,7 @@ void registry_mount(struct registry *r, const char *path, const char *const *dig
 		return;
 	struct rreq *qs = xcalloc(n, sizeof *qs);
 	struct rreq **qp = xcalloc(n, sizeof *qp);
-	char *f = esc(from);
+	char *f = registry_escape(from);
 	for (size_t i = 0; i < n; i++) {
 		char *url =
 		        xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s", path, digests[i], f);
@@ -714,7 +698,7 @@ void registry_mount(struct registry *r, const char *path, const char *const *dig
 		qp[i] = &qs[i];
 	}
 	free(f);
-	run(r, qp, n);
+	registry_run(r, qp, n);
 	for (size_t i = 0; i < n; i++) {
 		/* Anything but 201 (a 202 opens an upload instead) means: upload it normally. */
 		mounted[i] = qs[i].x.result == CURLE_OK && qs[i].x.status == 201;
@@ -736,10 +720,10 @@ int registry_put_manifest(struct registry *r, const char *path, const char *refe
 	q.x.body = d->data.data;
 	q.x.body_len = d->data.len;
 	q.x.body_size = (int64_t)d->data.len;
-	run(r, &qp, 1);
+	registry_run(r, &qp, 1);
 	int ret = 0;
-	if (!ok2xx(&q)) {
-		ret = fail(r, &q, what, "PUT manifest");
+	if (!rreq_ok(&q)) {
+		ret = registry_fail(r, &q, what, "PUT manifest");
 	} else {
 		const char *dcd = http_header(&q.x, "Docker-Content-Digest");
 		if (dcd && strcmp(dcd, d->digest) != 0)
@@ -814,278 +798,18 @@ int registry_get_blob(struct registry *r, const char *path, const char *digest, 
 	q.x.write_ctx = &g;
 	/* A dropped connection resumes where it stopped (Range: see blob_get_prepare). */
 	int ret = -1;
-	run(r, &qp, 1);
+	registry_run(r, &qp, 1);
 	char got[DIGEST_STR_LEN];
 	sha256_final(&g.h, got);
 	if (g.sink_failed)
 		warnx("%s: blob %s: cannot write it out", what, digest);
-	else if (!ok2xx(&q))
-		fail(r, &q, what, digest);
+	else if (!rreq_ok(&q))
+		registry_fail(r, &q, what, digest);
 	else if (strcmp(got, digest) != 0)
 		warnx("%s: blob %s: digest mismatch: the bytes served hash to %s", what, digest,
 		      got);
 	else
 		ret = 0;
 	rreq_free(&q);
-	return ret;
-}
-
-/* ---- blob upload ---- */
-
-struct patch_body {
-	struct blob_src *src;
-	uint64_t pos, limit; /* limit: the offset after the last byte to send */
-	bool read_error;
-};
-
-static size_t patch_read(char *p, size_t n, void *ctx)
-{
-	struct patch_body *b = ctx;
-	if (b->pos >= b->limit)
-		return 0;
-	if (n > b->limit - b->pos)
-		n = (size_t)(b->limit - b->pos);
-	ssize_t r = blobsrc_read(b->src, b->pos, p, n);
-	if (r < 0) {
-		b->read_error = true;
-		return CURL_READFUNC_ABORT;
-	}
-	b->pos += (uint64_t)r;
-	return (size_t)r;
-}
-
-static char *newest_location(const struct rreq *q, const char *old)
-{
-	const char *l = http_header(&q->x, "Location");
-	char *n = l ? url_resolve(q->x.reached, l) : NULL;
-	return n ? n : xstrdup(old);
-}
-
-static int upload_open(struct registry *r, const char *path, char **loc, uint64_t *min_chunk,
-                       const char *what)
-{
-	char *url = xasprintf("/v2/%s/blobs/uploads/", path);
-	struct rreq q, *qp = &q;
-	rreq_init(&q, "POST", url);
-	free(url);
-	run(r, &qp, 1);
-	int ret = -1;
-	const char *l = http_header(&q.x, "Location");
-	if (!ok2xx(&q)) {
-		fail(r, &q, what, "POST blob upload");
-	} else if (l == NULL || (*loc = url_resolve(q.x.reached, l)) == NULL) {
-		warnx("%s: POST blob upload: HTTP %ld without a usable Location", what, q.x.status);
-	} else {
-		const char *m = http_header(&q.x, "OCI-Chunk-Min-Length");
-		uint64_t v;
-		*min_chunk = m && parse_u64(m, UINT64_MAX, &v) ? v : 0;
-		ret = 0;
-	}
-	rreq_free(&q);
-	return ret;
-}
-
-static char *with_digest(const char *loc, const char *digest)
-{
-	return xasprintf("%s%cdigest=%s", loc, strchr(loc, '?') ? '&' : '?', digest);
-}
-
-enum outcome { SENT, TRANSIENT, TOO_LARGE, PERMANENT };
-
-static enum outcome classify(const struct rreq *q, const struct patch_body *b)
-{
-	if (b && b->read_error)
-		return PERMANENT;
-	if (q->x.result != CURLE_OK)
-		return transient_curl(q->x.result) ? TRANSIENT : PERMANENT;
-	if (q->x.status >= 200 && q->x.status < 300)
-		return SENT;
-	if (q->x.status == 413 || q->x.status == 416)
-		return TOO_LARGE;
-	return transient_status(q->x.status) ? TRANSIENT : PERMANENT;
-}
-
-/* Sends [off, end) of src in one request: PUT ?digest= (final) or PATCH. */
-static enum outcome send_range(struct registry *r, char **loc, struct blob_src *src, uint64_t off,
-                               uint64_t end, bool final, bool content_range, char **why)
-{
-	char *url = final ? with_digest(*loc, src->digest) : xstrdup(*loc);
-	struct rreq q, *qp = &q;
-	rreq_init(&q, final ? "PUT" : "PATCH", url);
-	free(url);
-	q.once = true;
-	struct patch_body b = {.src = src, .pos = off, .limit = end};
-	q.x.has_body = true;
-	q.x.read_cb = patch_read;
-	q.x.read_ctx = &b;
-	bool known = src->seekable || src->eof || end != UINT64_MAX;
-	if (known && end == UINT64_MAX)
-		b.limit = end = src->size;
-	q.x.body_size = known ? (int64_t)(end - off) : -1;
-	http_xfer_add_header(&q.x, "Content-Type: application/octet-stream");
-	if (content_range && end > off)
-		http_xfer_add_header(&q.x, "Content-Range: %" PRIu64 "-%" PRIu64, off, end - 1);
-	run(r, &qp, 1);
-	enum outcome o = classify(&q, &b);
-	if (o == SENT) {
-		char *n = newest_location(&q, *loc);
-		free(*loc);
-		*loc = n;
-	} else if (b.read_error && src->error == EBADMSG) {
-		*why = xasprintf("digest mismatch: the bytes hash to %s, not %s", src->digest,
-		                 src->expect);
-	} else if (b.read_error) {
-		*why = xasprintf("reading %s: %s", src->name, strerror(src->error));
-	} else {
-		*why = error_text(r, &q);
-	}
-	rreq_free(&q);
-	return o;
-}
-
-/* Where the registry says the upload stands (GET on the upload URL: Range 0-N). */
-static int upload_status(struct registry *r, char **loc, uint64_t *next)
-{
-	struct rreq q, *qp = &q;
-	rreq_init(&q, "GET", *loc);
-	run(r, &qp, 1);
-	int ret = -1;
-	if (ok2xx(&q)) {
-		const char *range = http_header(&q.x, "Range");
-		uint64_t a = 0, b = 0;
-		*next = 0;
-		if (range && sscanf(range, "%*[bytes=]%" SCNu64 "-%" SCNu64, &a, &b) == 2 && b > 0)
-			*next = b + 1;
-		else if (range && sscanf(range, "%" SCNu64 "-%" SCNu64, &a, &b) == 2 && b > 0)
-			*next = b + 1;
-		char *n = newest_location(&q, *loc);
-		free(*loc);
-		*loc = n;
-		ret = 0;
-	}
-	rreq_free(&q);
-	return ret;
-}
-
-static void cancel_upload(struct registry *r, const char *loc)
-{
-	struct rreq q, *qp = &q;
-	rreq_init(&q, "DELETE", loc);
-	q.once = true;
-	run(r, &qp, 1);
-	rreq_free(&q);
-}
-
-int registry_put_blob(struct registry *r, const char *path, struct blob_src *src, const char *what)
-{
-	bool mono = src->digest[0] && src->size <= BLOBSRC_RING && (src->seekable || src->eof);
-	uint64_t chunk = 0; /* 0: one PATCH with everything */
-	int restarts = 0, resumes = 0;
-	char *loc = NULL, *why = NULL;
-	int ret = -1;
-restart:
-	free(loc);
-	loc = NULL;
-	if (restarts > 0) {
-		if (r->http->opts.verbose)
-			http_trace("%s: restarting the upload from byte 0", what);
-		sleep_for(backoff(restarts));
-	}
-	uint64_t min_chunk = 0;
-	if (upload_open(r, path, &loc, &min_chunk, what) < 0)
-		goto out;
-	if (mono) {
-		enum outcome o = send_range(r, &loc, src, 0, src->size, true, false, &why);
-		if (o == SENT) {
-			ret = 0;
-			goto out;
-		}
-		if (o == TRANSIENT && ++restarts < REGISTRY_MAX_ATTEMPTS) {
-			free(why);
-			why = NULL;
-			goto restart;
-		}
-		warnx("%s: uploading %s: %s", what, src->name, why);
-		goto out;
-	}
-	uint64_t off = 0;
-	for (;;) {
-		uint64_t end = UINT64_MAX;
-		if (chunk) {
-			if (blobsrc_fill(src, off + chunk) < 0) {
-				warnx("%s: reading %s: %s", what, src->name, strerror(errno));
-				goto out;
-			}
-			end = src->seekable ? src->size : src->end;
-			if (end > off + chunk)
-				end = off + chunk;
-			if (end == off && (src->seekable || src->eof))
-				break;
-		}
-		enum outcome o = send_range(r, &loc, src, off, end, false, chunk != 0, &why);
-		if (o == SENT) {
-			off = end == UINT64_MAX ? src->size : end;
-			if (chunk == 0 || ((src->seekable || src->eof) && off >= src->size))
-				break;
-			continue;
-		}
-		if (o == TOO_LARGE && chunk == 0 && blobsrc_holds(src, 0)) {
-			/* A registry that wants chunks: of OCI-Chunk-Min-Length, capped by the
-			 * buffer so that each can be sent again. */
-			chunk = min_chunk > (8u << 20) ? min_chunk : (8u << 20);
-			if (chunk > src->cap && !src->seekable)
-				chunk = src->cap;
-			if (r->http->opts.verbose)
-				http_trace("%s: %s; uploading in chunks of %" PRIu64 " bytes", what,
-				           why, chunk);
-			free(why);
-			why = NULL;
-			cancel_upload(r, loc);
-			restarts++;
-			goto restart;
-		}
-		if (o != TRANSIENT || ++resumes >= REGISTRY_MAX_ATTEMPTS) {
-			warnx("%s: uploading %s: %s", what, src->name, why);
-			goto out;
-		}
-		sleep_for(backoff(resumes));
-		uint64_t next;
-		if (upload_status(r, &loc, &next) == 0 && blobsrc_holds(src, next) &&
-		    next <= (src->seekable ? src->size : src->end)) {
-			if (r->http->opts.verbose)
-				http_trace("%s: resuming the upload at byte %" PRIu64, what, next);
-			off = next;
-			free(why);
-			why = NULL;
-			continue;
-		}
-		if (blobsrc_holds(src, 0) && ++restarts < REGISTRY_MAX_ATTEMPTS) {
-			free(why);
-			why = NULL;
-			goto restart;
-		}
-		warnx("%s: uploading %s: %s; the registry cannot resume the upload and the first "
-		      "%" PRIu64 " bytes of the stream are no longer held",
-		      what, src->name, why, src->base);
-		goto out;
-	}
-	/* All sent: the digest is known now. */
-	for (int tries = 0;; tries++) {
-		enum outcome o = send_range(r, &loc, src, off, off, true, false, &why);
-		if (o == SENT) {
-			ret = 0;
-			break;
-		}
-		if (o != TRANSIENT || tries + 1 >= REGISTRY_MAX_ATTEMPTS) {
-			warnx("%s: completing the upload of %s: %s", what, src->name, why);
-			break;
-		}
-		free(why);
-		why = NULL;
-		sleep_for(backoff(tries + 1));
-	}
-out:
-	free(why);
-	free(loc);
 	return ret;
 }

@@ -1,0 +1,49 @@
+/* Inside the registry client: one request with its retry, auth and redirect state, and the
+ * engine that runs requests (lib/registry.c) for the operations (lib/registry.c, lib/upload.c).
+ * Not for the programs: they use registry.h or store.h. */
+#ifndef OCINOCO_REGISTRY_REQ_H
+#define OCINOCO_REGISTRY_REQ_H
+
+#include "http.h"
+#include "registry.h"
+
+#include <stdbool.h>
+
+/* One request of the run, with its retry state. */
+struct rreq {
+	struct http_xfer x;
+	char *url;         /* "/v2/..." relative to the registry's base URL, or absolute */
+	char *redirect_to; /* where a redirect sent the current try */
+	bool follow;       /* follow redirects (blob GETs) */
+	bool noauth;       /* a token-server request */
+	bool once;         /* no retries here: the caller restarts or resumes */
+	int attempts, auth_tries, redirects;
+	bool sent_https;
+	enum auth_scheme sent_scheme; /* what Authorization the last try carried */
+	unsigned long token_gen_used;
+	void (*prepare)(struct rreq *q);
+	void *ctx;
+};
+
+void rreq_init(struct rreq *q, const char *method, const char *url);
+void rreq_free(struct rreq *q);
+/* A 2xx answer. */
+bool rreq_ok(const struct rreq *q);
+
+/* Runs the requests at once: auth (401 -> token or Basic, then again), redirects for those
+ * that follow them, retries of transient failures with back-off (unless once). */
+void registry_run(struct registry *r, struct rreq **qs, size_t n);
+/* "HTTP 404 MANIFEST_UNKNOWN: manifest unknown", or the transport error (caller frees). */
+char *registry_error_text(const struct registry *r, const struct rreq *q);
+/* Prints "prog: WHAT: [DOING: ]error text"; returns -1. */
+int registry_fail(const struct registry *r, const struct rreq *q, const char *what,
+                  const char *doing);
+bool registry_transient_curl(CURLcode c);
+bool registry_transient_status(long status);
+/* Back-off before try n (1, 2, ...): 0.25 s doubling, at most 8 s. */
+double registry_backoff(int attempt);
+void registry_sleep(double secs);
+/* URL-escapes (caller frees). */
+char *registry_escape(const char *s);
+
+#endif

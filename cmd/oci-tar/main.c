@@ -89,6 +89,8 @@ struct walker {
 	struct link_slot *links;
 	size_t nlinks, links_cap;
 	struct buf links_paths;
+	char *target; /* a symlink's target, the buffer reused */
+	size_t target_cap;
 };
 
 /* The path as the user knows it, for messages: DIR/relative. */
@@ -532,22 +534,23 @@ static void walk_entry(struct walker *w, int dirfd, const char *name, unsigned c
 	} else if (S_ISLNK(st.st_mode)) {
 		/* st_size is the target's length on most file systems, but not all (/proc). */
 		size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 256;
-		char *target = NULL;
 		ssize_t n;
 		for (;;) {
-			target = xreallocarray(target, cap, 1);
-			n = readlinkat(dirfd, name, target, cap);
+			if (w->target_cap < cap) {
+				w->target = xreallocarray(w->target, cap, 1);
+				w->target_cap = cap;
+			}
+			n = readlinkat(dirfd, name, w->target, w->target_cap);
 			if (n < 0)
 				err(EXIT_FAIL, "%s", fs_path(w));
-			if ((size_t)n < cap)
+			if ((size_t)n < w->target_cap)
 				break;
-			cap *= 2;
+			cap = 2 * w->target_cap;
 		}
 		e.type = TAR_SYMTYPE;
-		e.link = target;
+		e.link = w->target;
 		e.link_len = (size_t)n;
 		write_entry(w, &e, &st);
-		free(target);
 	} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
 		e.type = S_ISCHR(st.st_mode) ? TAR_CHRTYPE : TAR_BLKTYPE;
 		e.devmajor = major(st.st_rdev);
@@ -759,6 +762,7 @@ int main(int argc, char **argv)
 	free(w.pending);
 	free(w.links);
 	buf_free(&w.links_paths);
+	free(w.target);
 	buf_free(&w.path);
 	free(w.names);
 	free(w.offs);

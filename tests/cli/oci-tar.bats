@@ -430,6 +430,13 @@ listing() {
 		"CHANGES.md README-secret.md README.md keep.txt " ]
 }
 
+@test "a hard link whose first path is excluded: the next path carries the data" {
+	run tar tvf <(oci-tar --exclude hard/a "$SRC" 2>/dev/null)
+	[[ $output == *"-rw-r--r-- 0/0              12 1970-01-01 00:00 hard/b"* ]]
+	[[ $output == *"zz-hard-elsewhere link to hard/b"* ]]
+	[[ $output != *"hard/a"* ]]
+}
+
 @test "an excluded directory is not opened unless an exception could reach inside it" {
 	local d="$BATS_TEST_TMPDIR/ex"
 	make_exclude_tree "$d"

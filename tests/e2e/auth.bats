@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # TLS, Basic auth and the Bearer token flow against real registries; credentials from Docker's
 # and Podman's files and from credential helpers; what -v shows.
+# shellcheck disable=SC2030,SC2031 # each test is a subshell: its exports are its own
 load ../lib/common
 load ../lib/registry
 load ../lib/images

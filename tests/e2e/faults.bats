@@ -63,7 +63,7 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	fault_proxy_rules FP 'PATCH /blobs/uploads/ drop=20000000'
 	run_status 1 oci-put blob "$FP_HOST/drop/late" - <"$FIX/stream"
 	[[ $output == *"$FP_HOST/drop/late: uploading stdin:"*"no longer held"* ]]
-	! reg_has_blob REG drop/late "$(sha "$FIX/stream")"
+	if reg_has_blob REG drop/late "$(sha "$FIX/stream")"; then false; fi
 }
 
 @test "a slow response times out and the retry recovers" {

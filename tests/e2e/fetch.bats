@@ -177,5 +177,5 @@ teardown_file() {
 	run_status 1 oci-fetch --blob "$layer" -o out oci:alt
 	[[ $output == *"digest mismatch"* ]]
 	[ ! -e out ]
-	[ -z "$(ls | grep '^out')" ]
+	[ -z "$(find . -maxdepth 1 -name 'out*')" ]
 }

@@ -90,7 +90,7 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	oci-fetch --blob "$(sha stream)" "$REG_HOST/stream/big" | cmp - stream
 	# 16 MiB of buffer plus libraries; the sanitizer build carries its own overhead
 	limit=45000
-	[[ $OCINOCO_BIN == *san* ]] && limit=160000
+	[[ $OCINOCO_BIN == *san* ]] && limit=100000
 	echo "peak RSS ${kb} KiB (limit $limit)" >&3
 	[ "$kb" -lt "$limit" ]
 }

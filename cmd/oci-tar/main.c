@@ -115,7 +115,7 @@ static const char *fs_path(struct walker *w)
 static void out_flush(struct out *o)
 {
 	if (o->len > 0 && write_all(o->fd, o->buf, o->len) < 0)
-		err(EXIT_FAIL, "write");
+		err(EXIT_FAIL, "write to stdout");
 	o->len = 0;
 }
 
@@ -144,7 +144,7 @@ static void out_zeros(struct out *o, uint64_t n)
 	if (o->can_seek && n >= SEEK_MIN) {
 		out_flush(o);
 		if (lseek(o->fd, (off_t)n, SEEK_CUR) < 0)
-			err(EXIT_FAIL, "seek in output");
+			err(EXIT_FAIL, "seek in stdout");
 		return;
 	}
 	while (n > 0) {
@@ -158,7 +158,7 @@ static void out_zeros(struct out *o, uint64_t n)
 				size_t k = n / OUT_CAP * OUT_CAP;
 				for (size_t left = k; left > 0; left -= OUT_CAP)
 					if (write_all(o->fd, o->zeros, OUT_CAP) < 0)
-						err(EXIT_FAIL, "write");
+						err(EXIT_FAIL, "write to stdout");
 				n -= k;
 				continue;
 			}
@@ -244,16 +244,23 @@ static void copy_sparse(struct walker *w, int fd, uint64_t size)
 {
 	struct out *o = &w->out;
 	uint64_t pos = 0;
+	bool holes = true; /* false: the file system cannot tell, read it all */
 	while (pos < size) {
-		off_t data = lseek(fd, (off_t)pos, SEEK_DATA);
-		if (data < 0 && errno != ENXIO)
+		off_t data = holes ? lseek(fd, (off_t)pos, SEEK_DATA) : (off_t)pos;
+		if (data < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
+			holes = false;
+			data = (off_t)pos;
+		} else if (data < 0 && errno != ENXIO) { /* ENXIO: no data up to the end */
 			err(EXIT_FAIL, "%s", fs_path(w));
+		}
 		uint64_t d = data < 0 || (uint64_t)data > size ? size : (uint64_t)data;
 		out_zeros(o, d - pos);
 		pos = d;
 		if (pos == size)
 			break;
-		off_t hole = lseek(fd, (off_t)pos, SEEK_HOLE);
+		off_t hole = holes ? lseek(fd, (off_t)pos, SEEK_HOLE) : (off_t)size;
+		if (hole < 0 && errno == ENXIO) /* pos is past the end now */
+			changed_size(w, size, false);
 		if (hole < 0)
 			err(EXIT_FAIL, "%s", fs_path(w));
 		uint64_t h = (uint64_t)hole > size ? size : (uint64_t)hole;

@@ -179,3 +179,29 @@ teardown_file() {
 	[ ! -e out ]
 	[ -z "$(find . -maxdepth 1 -name 'out*')" ]
 }
+
+@test "a blob redirected to a storage host: followed, no Authorization there, signature redacted" {
+	cd "$BATS_TEST_TMPDIR"
+	layer=$(oci-fetch "oci:$FIX/bb" | jq -r '.layers[0].digest')
+	blob_server_start BS "$FIX/bb/blobs/sha256"
+	mkdir dc
+	printf '{"auths":{"%s":{"username":"u","password":"pw"}}}' "$BS_HOST" >dc/config.json
+	DOCKER_CONFIG=$PWD/dc run_status 0 oci-fetch -v --blob "$layer" -o layer "$BS_HOST/some/repo"
+	cmp layer "$(layout_blob "$FIX/bb" "$layer")"
+	grep -q "^GET /v2/some/repo/blobs/$layer auth=yes" "$BS_LOG"
+	grep -q "^GET /storage/$layer auth=no" "$BS_LOG"
+	if grep -q "^GET /storage/.* auth=yes" "$BS_LOG"; then false; fi
+	[[ $output == *"X-Amz-Signature=<redacted>"* ]]
+	[[ $output != *s3cr3t-sig* ]]
+}
+
+@test "a blob download cut off midway resumes with a Range request" {
+	cd "$BATS_TEST_TMPDIR"
+	layer=$(oci-fetch "oci:$FIX/bb" | jq -r '.layers[0].digest')
+	blob_server_start CUT "$FIX/bb/blobs/sha256" --cut-once 100000
+	mkdir dc
+	printf '{"auths":{"%s":{"username":"u","password":"pw"}}}' "$CUT_HOST" >dc/config.json
+	DOCKER_CONFIG=$PWD/dc run_status 0 oci-fetch --blob "$layer" -o layer "$CUT_HOST/some/repo"
+	cmp layer "$(layout_blob "$FIX/bb" "$layer")"
+	grep -q "^GET /storage/$layer auth=no range=bytes=100000-" "$CUT_LOG"
+}

@@ -113,3 +113,20 @@ static_server_start() {
 	_reg_export "${name}_HOST" "127.0.0.1:$port"
 	_reg_export "${name}_ROOT" "$dir/root"
 }
+
+# blob_server_start NAME DIR [--cut-once BYTES]: tests/lib/blob_server.py serving the blobs in
+# DIR (files named by their hex digest) behind Basic auth (password "pw") and a redirect to
+# another host name. Exports NAME_HOST (127.0.0.1:PORT) and NAME_LOG.
+blob_server_start() {
+	local name=$1 blobs=$2 state dir port
+	shift 2
+	state=$(_reg_state_dir) || return 1
+	dir=$state/ocinoco-tests-blobsrv-$name
+	rm -rf "$dir" && mkdir -p "$dir" || return 1
+	: >"$dir/requests.log"
+	_reg_spawn "$dir/server.pid" "$dir/stderr.log" "$OCINOCO_PYTHON" "$REGISTRY_LIB/blob_server.py" \
+		--dir "$blobs" --log "$dir/requests.log" --port-file "$dir/port" "$@"
+	port=$(_reg_wait_port_file "$dir/port" "$dir/server.pid" "$dir/stderr.log") || return 1
+	_reg_export "${name}_HOST" "127.0.0.1:$port"
+	_reg_export "${name}_LOG" "$dir/requests.log"
+}

@@ -143,3 +143,17 @@ teardown_file() {
 	[[ $output != *"$refresh"* ]]
 	tail -n 1 "$TOK_TOKEN_LOG" | grep -q "POST 200 $TEST_USER"
 }
+
+@test "concurrent HEADs and uploads of several blobs share one TLS connection (HTTP/2)" {
+	printf 'one' >"$BATS_TEST_TMPDIR/1"
+	printf 'two' >"$BATS_TEST_TMPDIR/2"
+	host=localhost:${P_HOST##*:}
+	mkdir -p "$BATS_TEST_TMPDIR/dc"
+	auth=$(printf '%s:%s' "$TEST_USER" "$TEST_PASS" | base64 -w0)
+	printf '{"auths":{"%s":{"auth":"%s"}}}' "$host" "$auth" >"$BATS_TEST_TMPDIR/dc/config.json"
+	before=$(tcp_proxy_connections P)
+	DOCKER_CONFIG=$BATS_TEST_TMPDIR/dc run_status 0 oci-put -v blob --cacert "$TEST_CA" \
+		"$host/conc/a" "$BATS_TEST_TMPDIR/1" "$BATS_TEST_TMPDIR/2" "$FIX/rand"
+	[ "$(grep -c '> HEAD ' <<<"$output")" -ge 3 ]
+	[ "$(tcp_proxy_connections P)" = $((before + 1)) ]
+}

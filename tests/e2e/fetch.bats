@@ -205,3 +205,11 @@ teardown_file() {
 	cmp layer "$(layout_blob "$FIX/bb" "$layer")"
 	grep -q "^GET /storage/$layer auth=no range=bytes=100000-" "$CUT_LOG"
 }
+
+@test "a manifest without Docker-Content-Digest: the digest is the body's" {
+	static_server_start WEB2
+	mkdir -p "$WEB2_ROOT/v2/x/manifests"
+	oci-fetch "$REG_HOST/single/busybox:v1" >"$WEB2_ROOT/v2/x/manifests/v1"
+	run_status 0 oci-fetch --digest "$WEB2_HOST/x:v1"
+	[ "$output" = "$(oci-fetch --digest "$REG_HOST/single/busybox:v1")" ]
+}

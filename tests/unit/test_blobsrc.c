@@ -84,6 +84,33 @@ int main(void)
 	buf_free(&b);
 	blobsrc_close(&s);
 
+	/* the body's mediaType wins over what the server called it */
+	struct doc t = {0};
+	const char *ix =
+	        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+	        "\"manifests\":[]}";
+	buf_append(&t.data, ix, strlen(ix));
+	char e2[256];
+	ok(doc_identify(&t, "application/vnd.docker.distribution.manifest.v2+json", e2,
+	                sizeof e2) == 0,
+	   "a document identifies");
+	is_str(t.media_type, "application/vnd.oci.image.index.v1+json",
+	       "  by its own mediaType, not the Content-Type");
+	doc_free(&t);
+	const char *nomt = "{\"schemaVersion\":2,\"config\":{},\"layers\":[]}";
+	buf_append(&t.data, nomt, strlen(nomt));
+	ok(doc_identify(&t, "application/vnd.docker.distribution.manifest.v2+json", e2,
+	                sizeof e2) == 0,
+	   "without mediaType");
+	is_str(t.media_type, "application/vnd.docker.distribution.manifest.v2+json",
+	       "  a manifest Content-Type is believed");
+	doc_free(&t);
+	buf_append(&t.data, nomt, strlen(nomt));
+	ok(doc_identify(&t, "text/plain", e2, sizeof e2) == 0, "with a useless Content-Type");
+	is_str(t.media_type, "application/vnd.oci.image.manifest.v1+json",
+	       "  the shape says OCI manifest");
+	doc_free(&t);
+
 	struct doc d = {0};
 	const char *m =
 	        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","

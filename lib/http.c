@@ -252,7 +252,8 @@ static void trace_exchange(struct http_client *c, struct http_xfer *x)
 	}
 	if (x->result != CURLE_OK) {
 		http_trace("< (no response: %s; curl error %d)",
-			   x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result), (int)x->result);
+		           x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result),
+		           (int)x->result);
 		return;
 	}
 	http_trace("< %ld", x->status);

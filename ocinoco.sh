@@ -5,7 +5,14 @@ set -euo pipefail
 
 prog=ocinoco
 # The sibling programs of this script win over PATH, so a build tree runs its own programs.
-here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+# (Builtins only where they do: every fork here is paid on every run.)
+self=${BASH_SOURCE[0]}
+[ ! -L "$self" ] || self=$(readlink -f -- "$self")
+case $self in
+*/*) here=${self%/*} ;;
+*) here=. ;;
+esac
+[ "${here#/}" != "$here" ] || here=$PWD/$here
 if [ -x "$here/oci-tar" ]; then
 	PATH="$here:$PATH"
 fi
@@ -99,20 +106,23 @@ cmd_pack() {
 	local layer=-
 	if [ "$out" != - ]; then
 		[ ! -d "$out" ] || die "pack: $out: is a directory"
-		# oci-tar would meet the layer being written, and fail on it or store it.
-		local dir_abs out_dir_abs
-		dir_abs=$(realpath -e -- "$dir" 2>/dev/null) || dir_abs=
-		out_dir_abs=$(realpath -m -- "$(dirname -- "$out")")
-		case $out_dir_abs/ in
-		"${dir_abs:-/nonexistent}"/*) usage_die "pack: $out is inside $dir: write the layer elsewhere" ;;
-		esac
 		# The layer is written next to OUT and renamed onto it: same file system, and OUT is
 		# either the old file or the whole new layer, never a part.
-		local why
-		if ! why=$(mktemp "$(dirname -- "$out")/.$(basename -- "$out").pack-XXXXXX" 2>&1); then
+		local out_dir=. out_base=$out why
+		if [[ $out == */* ]]; then
+			out_dir=${out%/*} out_base=${out##*/}
+		fi
+		if ! why=$(mktemp "${out_dir:-/}/.$out_base.pack-XXXXXX" 2>&1); then
 			die "pack: $out: ${why##*: }"
 		fi
 		partial=$why layer=$why
+		# oci-tar would meet the layer being written, and fail on it or store it.
+		local dir_abs out_abs
+		if [ -d "$dir" ] && dir_abs=$(cd -- "$dir" && pwd -P) &&
+			out_abs=$(cd -- "${out_dir:-/}" && pwd -P) &&
+			[[ $out_abs/ == "${dir_abs%/}"/* ]]; then
+			usage_die "pack: $out is inside $dir: write the layer elsewhere"
+		fi
 	fi
 
 	local -a status
@@ -131,12 +141,14 @@ cmd_pack() {
 	*) die "pack: failed (oci-tar exit ${status[0]}, oci-digest exit ${status[1]}): no layer written" ;;
 	esac
 
+	local descriptor
+	read -r descriptor <"$tmp/descriptor"
 	if [ "$out" = - ]; then
-		cat -- "$tmp/descriptor" >&2
+		printf '%s\n' "$descriptor" >&2
 	else
 		mv -f -- "$partial" "$out"
 		partial=
-		cat -- "$tmp/descriptor"
+		printf '%s\n' "$descriptor"
 	fi
 }
 

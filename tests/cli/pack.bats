@@ -168,11 +168,12 @@ only_files() {
 	run_status 2 ocinoco pack "$SRC" l.tzst --compression brotli
 	[[ $output == *"oci-digest: -c brotli: expected zstd, gzip or none"* ]]
 	run_status 2 ocinoco pack "$SRC" l.tzst -l 0
-	mkdir src
+	mkdir -p src/sub
 	run_status 2 ocinoco pack src src/sub/l.tzst
 	[[ $output == *"pack: src/sub/l.tzst is inside src: write the layer elsewhere"* ]]
 	run_status 2 ocinoco pack . l.tzst
-	rmdir src
+	only_files src/sub
+	rm -r src
 	run_status 2 ocinoco frobnicate
 	[[ $output == *"unknown command: frobnicate"* ]]
 	only_files .

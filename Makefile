@@ -76,7 +76,7 @@ install: all
 DEPS_BUILD = gcc clang make pkg-config libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev \
              libjansson-dev libbsd-dev
 DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt python3-cryptography \
-             apache2-utils curl skopeo umoci \
+             apache2-utils curl skopeo umoci time \
              buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps
 DEPS_BENCH = hyperfine time npm
 

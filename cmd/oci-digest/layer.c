@@ -162,7 +162,8 @@ static int stream_zstd(struct layer_io *io, const struct layer_options *o)
 	int rc = -1;
 	size_t r;
 	/* nbWorkers >= 1 even for one thread: multi-worker output is the same for any number of
-	 * workers, single-threaded output is not the same as multi-worker output. */
+	 * workers, single-threaded output is not the same as multi-worker output. The checksum
+	 * (as zstd's CLI writes it) lets `zstd -t` verify the content, not only the framing. */
 	if (ZSTD_isError(r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, o->level)) ||
 	    ZSTD_isError(r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)) ||
 	    ZSTD_isError(r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, o->threads))) {

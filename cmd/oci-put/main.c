@@ -276,7 +276,7 @@ int main(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
-	struct opts o = {0};
+	static struct opts o; /* static: reachable at any exit (no leak reports) */
 	o.blobs = xcalloc((size_t)argc, sizeof *o.blobs);
 	o.tags = xcalloc((size_t)argc, sizeof *o.tags);
 	/* The command is the first word that is neither an option nor an option's argument;

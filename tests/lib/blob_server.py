@@ -105,8 +105,9 @@ def main():
             if cut >= 0 and self.command == "GET":
                 self.wfile.write(body[:cut])
                 self.wfile.flush()
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                self.connection.close()
+                # the file objects keep the socket open: shut it down for the client to see
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
                 return
             if self.command == "GET":
                 self.wfile.write(body)

@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--bin) bin=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
-	-h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "bench/pack.sh: unknown option: $1" >&2; exit 2 ;;
 	*) tree=$1; shift ;;
 	esac

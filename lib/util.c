@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void *xmalloc(size_t n)
@@ -244,17 +245,27 @@ static void untrack(const char *tmp)
 
 int atomic_open(struct atomic_file *f, const char *path, mode_t mode)
 {
-	f->path = xstrdup(path);
+	struct stat st;
+	*f = (struct atomic_file){.fd = -1};
+	/* A device or FIFO (-o /dev/null, /dev/stdout, a named pipe) is written in place: renaming
+	 * a file over it would replace the device node. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		f->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (f->fd < 0)
+			return -1;
+		f->path = xstrdup(path);
+		return 0;
+	}
 	f->tmp = xasprintf("%s.tmp-XXXXXX", path);
 	f->fd = mkostemp(f->tmp, O_CLOEXEC);
 	if (f->fd < 0) {
 		int saved = errno;
-		free(f->path);
 		free(f->tmp);
 		*f = (struct atomic_file){.fd = -1};
 		errno = saved;
 		return -1;
 	}
+	f->path = xstrdup(path);
 	track(f->tmp);
 	mode_t mask = umask(0);
 	umask(mask);
@@ -266,12 +277,14 @@ int atomic_commit(struct atomic_file *f)
 {
 	int r = close(f->fd);
 	f->fd = -1;
-	if (r == 0)
+	if (r == 0 && f->tmp)
 		r = rename(f->tmp, f->path);
 	int saved = errno;
-	if (r != 0)
-		unlink(f->tmp);
-	untrack(f->tmp);
+	if (f->tmp) {
+		if (r != 0)
+			unlink(f->tmp);
+		untrack(f->tmp);
+	}
 	free(f->tmp);
 	free(f->path);
 	*f = (struct atomic_file){.fd = -1};
@@ -281,12 +294,14 @@ int atomic_commit(struct atomic_file *f)
 
 void atomic_abort(struct atomic_file *f)
 {
-	if (f->tmp == NULL)
+	if (f->path == NULL)
 		return;
 	if (f->fd >= 0)
 		close(f->fd);
-	unlink(f->tmp);
-	untrack(f->tmp);
+	if (f->tmp) {
+		unlink(f->tmp);
+		untrack(f->tmp);
+	}
 	free(f->tmp);
 	free(f->path);
 	*f = (struct atomic_file){.fd = -1};

@@ -43,7 +43,8 @@ bool parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 /* Output written to PATH.tmp-XXXXXX next to PATH and renamed over it only on success, so a
  * failed or interrupted run never leaves a half-written PATH. The temporary file is removed on
- * exit and on SIGINT/SIGTERM/SIGHUP/SIGPIPE if not committed. */
+ * exit and on SIGINT/SIGTERM/SIGHUP/SIGPIPE if not committed. An existing PATH that is not a
+ * regular file (/dev/null, a FIFO) is opened and written in place instead. */
 struct atomic_file {
 	char *path, *tmp;
 	int fd;

@@ -223,3 +223,16 @@ expected_descriptor() {
 	[[ $output == "oci-digest: stdin: Is a directory" ]]
 	[ ! -e "$BATS_TEST_TMPDIR/l.tzst" ]
 }
+
+@test "-o onto a FIFO or device writes into it and leaves the node in place" {
+	cd "$BATS_TEST_TMPDIR"
+	mkfifo f
+	cat f >got &
+	oci-digest -c none -o f <"$INPUT" >desc
+	wait $!
+	[ -p f ]
+	cmp "$INPUT" got
+	[ "$(jq -r .digest desc)" = "sha256:$(sha got)" ]
+	ls ./*.tmp-* 2>/dev/null && return 1
+	true
+}

@@ -1,7 +1,8 @@
 # ocinoco — build, test, install.
 #   make                 build programs into $(O)/bin (default O=build)
 #   make SAN=1           ASan+UBSan build into build-san/
-#   make check           deps, both builds, every test suite; ends with "N passed, N failed"
+#   make check           deps, gcc, clang and ASan+UBSan builds, every test suite (twice:
+#                        normal and sanitized); ends with "N passed, N failed"
 #   make demo            the main job end to end against a throwaway local registry
 #   make bench           benchmarks against the peer tools (bench/)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -89,11 +90,11 @@ deps-bench:
 check: deps
 	$(MAKE) O=build SAN=0 all
 	$(MAKE) SAN=1 all
+	$(MAKE) CC=clang O=build-clang SAN=0 all
 	tests/run build/bin build-san/bin
 
 lint:
-	shellcheck ocinoco.sh tests/run tests/deps tests/lib/*.bash bench/*.sh .ci/run demo/*.sh
-	clang-format --dry-run --Werror lib/*.[ch] cmd/*/*.[ch] tests/unit/*.[ch]
+	OCINOCO_BIN=$(O)/bin bats tests/cli/lint.bats
 
 demo: deps
 	$(MAKE) O=build SAN=0 all
@@ -104,7 +105,7 @@ bench: deps-bench
 	bench/run.sh build/bin
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-clang
 
 .PHONY: all install deps deps-bench check lint demo bench clean
 

@@ -1,4 +1,5 @@
-/* Small helpers every program uses: allocation that cannot fail, full writes, numbers, atomic files. */
+/* Small helpers every program uses: allocation that cannot fail, full writes, numbers, atomic
+ * files. */
 #ifndef OCINOCO_UTIL_H
 #define OCINOCO_UTIL_H
 
@@ -55,6 +56,6 @@ void atomic_abort(struct atomic_file *f);
 
 /* Usage error: "prog: msg" then "usage: ..." hint, exit 2. */
 void usage_error(const char *usage, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+        __attribute__((format(printf, 2, 3), noreturn));
 
 #endif

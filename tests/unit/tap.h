@@ -16,7 +16,7 @@ static int tap_count, tap_failed;
 		printf("\n");                                                                      \
 		if (!tap_ok_) {                                                                    \
 			tap_failed++;                                                              \
-			printf("#   at %s:%d\n", __FILE__, __LINE__);                                  \
+			printf("#   at %s:%d\n", __FILE__, __LINE__);                              \
 		}                                                                                  \
 	} while (0)
 
@@ -26,7 +26,7 @@ static int tap_count, tap_failed;
 		int tap_eq_ = tap_g_ && tap_w_ ? strcmp(tap_g_, tap_w_) == 0 : tap_g_ == tap_w_;   \
 		ok(tap_eq_, __VA_ARGS__);                                                          \
 		if (!tap_eq_)                                                                      \
-			printf("#   got:  \"%s\"\n#   want: \"%s\"\n", tap_g_ ? tap_g_ : "(null)",     \
+			printf("#   got:  \"%s\"\n#   want: \"%s\"\n", tap_g_ ? tap_g_ : "(null)", \
 			       tap_w_ ? tap_w_ : "(null)");                                        \
 	} while (0)
 
@@ -35,7 +35,7 @@ static int tap_count, tap_failed;
 		intmax_t tap_g_ = (intmax_t)(got), tap_w_ = (intmax_t)(want);                      \
 		ok(tap_g_ == tap_w_, __VA_ARGS__);                                                 \
 		if (tap_g_ != tap_w_)                                                              \
-			printf("#   got:  %jd\n#   want: %jd\n", tap_g_, tap_w_);                      \
+			printf("#   got:  %jd\n#   want: %jd\n", tap_g_, tap_w_);                  \
 	} while (0)
 
 #define is_mem(got, want, n, ...) ok(memcmp((got), (want), (n)) == 0, __VA_ARGS__)

@@ -20,10 +20,12 @@ int main(void)
 	       "sha256 of \"abc\" fed in two pieces");
 
 	ok(digest_is_sha256(d), "a computed digest is sha256");
-	ok(!digest_is_sha256("sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"),
+	ok(!digest_is_sha256(
+	           "sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"),
 	   "uppercase hex is refused");
 	ok(!digest_is_sha256("sha256:abc"), "a short digest is refused");
-	ok(!digest_is_sha256("sha512:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+	ok(!digest_is_sha256(
+	           "sha512:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
 	   "another algorithm is not sha256");
 	ok(digest_is_wellformed("sha512:abcDEF09=_-"), "the image-spec grammar allows sha512:...");
 	ok(digest_is_wellformed("multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8"),
@@ -33,9 +35,10 @@ int main(void)
 	ok(!digest_is_wellformed("sha256+:abc"), "a trailing separator is refused");
 
 	char err[200];
-	const char *text = "{\"mediaType\":\"" MT_OCI_LAYER_ZSTD "\",\"digest\":"
-			   "\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
-			   "\"size\":0}";
+	const char *text =
+	        "{\"mediaType\":\"" MT_OCI_LAYER_ZSTD "\",\"digest\":"
+	        "\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
+	        "\"size\":0}";
 	json_t *desc = json_parse(text, strlen(text), err, sizeof err);
 	if (desc == NULL)
 		return printf("Bail out! %s\n", err), 1;
@@ -49,7 +52,8 @@ int main(void)
 	char *s = json_serialise(desc, &n);
 	is_str(s,
 	       "{\"mediaType\":\"" MT_OCI_LAYER_ZSTD "\",\"digest\":"
-	       "\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\",\"size\":5}",
+	       "\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
+	       "\"size\":5}",
 	       "serialisation is compact and keeps the parsed key order");
 	free(s);
 	json_decref(desc);

@@ -184,6 +184,14 @@ registry_start() {
 			--conn-log "$dir/token-connections.log" --port-file "$dir/token.port"
 		port=$(_reg_wait_port_file "$dir/token.port" "$dir/token.pid" "$dir/token-server.log") || return 1
 		realm=https://127.0.0.1:$port/token
+		# A remote token server (the round-trip benchmark): REGISTRY_TOKEN_DELAY_MS=N puts a
+		# tcp_proxy.py --delay-ms N in front of it, exported as NAME_TOKENPROXY_{HOST,LOG}.
+		if [ -n "${REGISTRY_TOKEN_DELAY_MS:-}" ]; then
+			tcp_proxy_start "${name}_TOKENPROXY" "127.0.0.1:$port" --delay-ms "$REGISTRY_TOKEN_DELAY_MS" ||
+				return 1
+			realm=${name}_TOKENPROXY_HOST
+			realm=https://${!realm}/token
+		fi
 		_reg_export "${name}_TOKEN_LOG" "$dir/token.log"
 		_reg_export "${name}_TOKEN_CONN_LOG" "$dir/token-connections.log"
 		_reg_export "${name}_REALM" "$realm"
@@ -273,12 +281,14 @@ registry_start() {
 	_reg_export "${name}_DIR" "$dir"
 }
 
-# registry_stop NAME: stops the registry and its token server, waits for them to exit.
+# registry_stop NAME: stops the registry and its token server (and the token server's proxy),
+# waits for them to exit.
 registry_stop() {
 	local dir
 	dir=$(_reg_state_dir)/ocinoco-tests-reg-$1 || return 1
 	_reg_kill "$dir/registry.pid"
 	_reg_kill "$dir/token.pid"
+	_reg_kill "${dir%/*}/ocinoco-tests-tcp-${1}_TOKENPROXY/proxy.pid"
 }
 
 # registry_stop_all: stops every registry and proxy started under REGISTRY_STATE_DIR

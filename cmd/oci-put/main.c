@@ -222,10 +222,10 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 	struct put_ctx c = {.s = &s, .files = local, .nfiles = o->nblobs, .sources = sources};
 	if (o->from)
 		sources[c.nsources++] = &from;
-	if (put_document(&c, &dst, &d, dst.ref.tag) < 0)
+	/* Every target's blobs first, the manifests last and in a row: a target that fails (its
+	 * credentials, its registry) leaves no tag pushed anywhere. */
+	if (put_document_refs(&c, &dst, &d) < 0)
 		return EXIT_FAIL;
-	static struct buf out;
-	pushed(&out, &dst, d.digest);
 	/* the other tags: their blobs come from DEST (mounted in the same registry) */
 	c.nsources = 0;
 	sources[c.nsources++] = &dst;
@@ -238,8 +238,15 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 		                ? store_is_layout(&dst) && strcmp(tags[i].ref.dir, dst.ref.dir) == 0
 		                : store_same_registry(&tags[i], &dst) &&
 		                          strcmp(tags[i].ref.path, dst.ref.path) == 0;
-		if (same ? store_put_manifest(&tags[i], tags[i].ref.tag, &d) < 0
-		         : put_document(&c, &tags[i], &d, tags[i].ref.tag) < 0)
+		if (!same && put_document_refs(&c, &tags[i], &d) < 0)
+			return EXIT_FAIL;
+	}
+	static struct buf out;
+	if (store_put_manifest(&dst, dst.ref.tag, &d) < 0)
+		return EXIT_FAIL;
+	pushed(&out, &dst, d.digest);
+	for (size_t i = 0; i < o->ntags; i++) {
+		if (store_put_manifest(&tags[i], tags[i].ref.tag, &d) < 0)
 			return EXIT_FAIL;
 		pushed(&out, &tags[i], d.digest);
 	}

@@ -191,7 +191,7 @@ static int put_children(struct put_ctx *c, struct store *dst, const char *const 
 	return ret;
 }
 
-int put_document(struct put_ctx *c, struct store *dst, const struct doc *d, const char *tag)
+int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
 {
 	json_t *j;
 	size_t n;
@@ -202,9 +202,15 @@ int put_document(struct put_ctx *c, struct store *dst, const struct doc *d, cons
 	}
 	int ret = media_type_is_index(d->media_type) ? put_children(c, dst, refs, n)
 	                                             : put_blobs(c, dst, refs, n);
-	if (ret == 0)
-		ret = store_put_manifest(dst, tag, d);
 	free(refs);
 	json_decref(j);
+	return ret;
+}
+
+int put_document(struct put_ctx *c, struct store *dst, const struct doc *d, const char *tag)
+{
+	int ret = put_document_refs(c, dst, d);
+	if (ret == 0)
+		ret = store_put_manifest(dst, tag, d);
 	return ret;
 }

@@ -21,8 +21,9 @@ struct put_ctx {
 /* Every digest present in dst as a blob; -1 after naming each one that could not be made so.
  * present (optional) gets, per digest, 1 = was there, 2 = uploaded/mounted/copied. */
 int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, size_t n);
-/* The document's blobs (or, for an index, its manifests, recursively) present in dst, then the
- * document PUT under tag (NULL: by digest). */
+/* The document's blobs (or, for an index, its manifests, recursively) present in dst. */
+int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d);
+/* put_document_refs, then the document PUT under tag (NULL: by digest). */
 int put_document(struct put_ctx *c, struct store *dst, const struct doc *d, const char *tag);
 /* The digests a manifest or index references (config and layers; or manifests). Caller frees
  * the array (the strings are owned by *json). */

@@ -123,6 +123,18 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	[ "$(registry_requests REG PUT '^/v2/img/missing/manifests/')" = 0 ]
 }
 
+@test "a --tag whose registry refuses the blobs: nothing is tagged anywhere, DEST included" {
+	layout_parts "$FIX/bb"
+	static_server_start WEB # answers POST (a blob upload) with 501
+	run_status 1 oci-put manifest "${blobs[@]/#/--blob=}" --tag "$WEB_HOST/other:v1" \
+		"$REG_HOST/img/first:v1" "$mfile"
+	[[ $output == *"$WEB_HOST/other:v1: POST blob upload: HTTP 501"* ]]
+	# DEST's blobs are there, but its manifest was not PUT: every target's blobs come first
+	reg_has_blob REG img/first "$(jq -r .config.digest "$mfile")"
+	[ "$(registry_requests REG PUT '^/v2/img/first/manifests/')" = 0 ]
+	[ -z "$(reg_tags REG img/first)" ]
+}
+
 @test "--from supplies the missing blobs (mounted), --tag adds tags, repositories and layouts" {
 	layout_parts "$FIX/bb"
 	oci-put manifest "${blobs[@]/#/--blob=}" "$REG_HOST/base/bb:v1" "$mfile" >/dev/null

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Benchmark: round trips. `ocinoco build TREE --from R/base:latest --tag R/NEW/app:latest --push
+# --root-dir /app` against a "remote" registry R: docker-registry with TLS and token auth, the
+# registry and its token server each behind tests/lib/tcp_proxy.py --delay-ms N (every
+# client->server burst arrives N ms late: a request/response exchange costs N ms more, a TLS
+# handshake one or two exchanges). The same against a "local" R (the same set-up, no delay).
+# Compared with the daemonless peer pipeline through the same proxies: skopeo copy (base to an
+# OCI layout), umoci insert TREE /app, skopeo copy (push). Reported per build: wall time,
+# registry connections (= TLS handshakes), token requests, token server connections, registry
+# requests, and the sequential round trips the delay reveals: (remote - local) / N.
+#
+#   bench/roundtrip.sh [--bin DIR] [--runs N] [--delay-ms N] [TREE]
+#
+# Defaults: 3 runs, 50 ms, TREE = bench/work/tree (bench/make-tree.sh). Every build pushes to
+# a new repository and every round uses new registries (skopeo would otherwise mount the
+# layer an earlier round pushed). TLS is verified against the system CAs plus the test CA.
+# DESIGN.md's target: an ocinoco build --push makes at most 3 token requests and 3 TLS
+# handshakes per registry.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${OCINOCO_BIN:-$here/../build/bin}
+runs=3
+delay=50
+tree=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--bin) bin=$2; shift 2 ;;
+	--runs) runs=$2; shift 2 ;;
+	--delay-ms) delay=$2; shift 2 ;;
+	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-*) echo "bench/roundtrip.sh: unknown option: $1" >&2; exit 2 ;;
+	*) tree=$1; shift ;;
+	esac
+done
+die() {
+	echo "bench/roundtrip.sh: $*" >&2
+	exit 1
+}
+[[ $runs =~ ^[1-9][0-9]*$ ]] || die "--runs: not a positive number: $runs"
+[[ $delay =~ ^[1-9][0-9]*$ ]] || die "--delay-ms: not a positive number: $delay"
+bin=$(cd "$bin" && pwd)
+for p in ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft; do
+	[ -x "$bin/$p" ] || die "$bin/$p: not built (make O=... first)"
+done
+for p in docker-registry skopeo umoci curl jq openssl htpasswd /usr/bin/python3; do
+	command -v "$p" >/dev/null || die "$p is missing (make deps-bench)"
+done
+work=${BENCH_WORK:-$here/work}
+if [ -z "$tree" ]; then
+	tree=$work/tree
+	[ -d "$tree" ] || die "$tree: missing (run bench/make-tree.sh first)"
+fi
+tree=$(cd "$tree" && pwd)
+
+mkdir -p "$work"
+tmp=$(mktemp -d "$work/roundtrip-bench.XXXXXX")
+export REGISTRY_STATE_DIR=$tmp/state
+# shellcheck source=/dev/null # tests/lib/registry.bash
+. "$here/../tests/lib/registry.bash"
+# shellcheck source=/dev/null # tests/lib/images.bash
+. "$here/../tests/lib/images.bash"
+cleanup() {
+	trap - INT TERM
+	registry_stop_all >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$tmp/cmd" "$tmp/log" "$tmp/run" "$tmp/docker"
+echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$tmp/policy.json"
+make_busybox_layout "$tmp/busybox"
+
+# ocinoco trusts the system CAs plus the test CA, as a client of a real remote registry would
+# (SSL_CERT_FILE replaces the system bundle, and loading it is part of the cost).
+export DOCKER_CONFIG=$tmp/docker
+
+# NAME.sh TREE REGISTRY_HOST REPOSITORY RUN_DIR; the base is REGISTRY_HOST/base:latest.
+cat >"$tmp/cmd/ocinoco.sh" <<SH
+set -euo pipefail
+"$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\$3:latest" --push --root-dir /app
+SH
+cat >"$tmp/cmd/umoci.sh" <<SH
+set -euo pipefail
+tls=(--cert-dir "\$REG_CERTDIR" --creds "\$TEST_USER:\$TEST_PASS")
+skopeo --policy "$tmp/policy.json" copy -q "\${tls[@]/#--/--src-}" "docker://\$2/base:latest" "oci:\$4/layout:base"
+umoci insert --image "\$4/layout:base" --tag new "\$1" /app
+skopeo --policy "$tmp/policy.json" copy -q "\${tls[@]/#--/--dest-}" "oci:\$4/layout:new" "docker://\$2/\$3:latest"
+SH
+have_build=1
+case $("$bin/ocinoco" build --help 2>&1 || true) in *"not implemented"*) have_build=0 ;; esac
+if [ $have_build = 0 ]; then
+	echo "NOTE: ocinoco build is not implemented in $bin: timing the composition of its programs" \
+		"(oci-fetch, oci-tar | oci-digest | oci-put blob, oci-graft, oci-put manifest) instead"
+	cat >"$tmp/cmd/ocinoco.sh" <<SH
+set -euo pipefail
+export PATH="$bin:\$PATH"
+tree=\$1 base=\$2/base:latest repo=\$2/\$3 w=\$4
+oci-fetch --manifest-out "\$w/base.json" --config-out "\$w/base-config.json" --digest-out "\$w/base.digest" "\$base" >/dev/null
+oci-tar --root-dir /app "\$tree" | oci-digest -d "\$w/layer.json" | oci-put blob "\$repo" - >/dev/null
+oci-graft --manifest "\$w/base.json" --config "\$w/base-config.json" --layer "\$w/layer.json" \\
+	--base-name "\$base" --config-out "\$w/config.json" -o "\$w/manifest.json"
+oci-put manifest --from "\$base" --blob "\$w/config.json" "\$repo:latest" "\$w/manifest.json"
+SH
+fi
+names=(ocinoco umoci)
+declare -A labels=([ocinoco]="ocinoco build --push" [umoci]="skopeo copy + umoci insert + skopeo copy")
+[ $have_build = 1 ] || labels[ocinoco]="oci-* composition"
+
+# Two registries a round, each behind a tcp_proxy: LOCAL (no delay), REMOTE (the registry and
+# its token server $delay ms away). Clients talk to NAME_PROXY_HOST.
+round_registries() {
+	registry_stop_all
+	registry_start LOCAL tls-token
+	REGISTRY_TOKEN_DELAY_MS=$delay registry_start REMOTE tls-token
+	for reg in LOCAL REMOTE; do
+		push_layout "$tmp/busybox" "$(host_of "$reg" direct)/base:latest" "$reg"
+	done
+	tcp_proxy_start LOCAL_PROXY "$LOCAL_HOST"
+	tcp_proxy_start REMOTE_PROXY "$REMOTE_HOST" --delay-ms "$delay"
+	rm -f "$DOCKER_CONFIG/config.json"
+	docker_config_for LOCAL_PROXY "$DOCKER_CONFIG"
+	docker_config_for REMOTE_PROXY "$DOCKER_CONFIG"
+	cat /etc/ssl/certs/ca-certificates.crt "$TEST_CA" >"$tmp/ca-bundle.crt"
+}
+host_of() { # REG direct|proxy
+	local v=$1_HOST
+	[ "$2" = direct ] || v=$1_PROXY_HOST
+	printf '%s\n' "${!v}"
+}
+
+# Counters of registry REG: "registry-connections token-requests token-connections requests".
+counters() {
+	printf '%s %s %s %s\n' "$(tcp_proxy_connections "$1_PROXY")" "$(token_requests "$1")" \
+		"$(token_connections "$1")" "$(registry_requests "$1" '[A-Z]+' '.')"
+}
+
+# run NAME ROUND REG: one build through REG's proxy, timed and counted; its results go to
+# results[NAME.REG] as "seconds conns tokens tokenconns requests;" entries.
+declare -A results
+run() {
+	local n=$1 r=$2 reg=$3 d=$tmp/run/$1.$2.$3 host before after t0 t1
+	mkdir -p "$d"
+	host=$(host_of "$reg" proxy)
+	before=$(counters "$reg")
+	t0=$EPOCHREALTIME
+	if ! SSL_CERT_FILE=$tmp/ca-bundle.crt REG_CERTDIR=$REMOTE_CERTDIR bash "$tmp/cmd/$n.sh" "$tree" \
+		"$host" "bench-$n-$r/app" "$d" >"$tmp/log/$n.$r.$reg" 2>&1; then
+		cat "$tmp/log/$n.$r.$reg" >&2
+		die "$n (round $r, $reg) failed"
+	fi
+	t1=$EPOCHREALTIME
+	after=$(counters "$reg")
+	results[$n.$reg]+="$(awk -v a="$t0" -v b="$t1" -v x="$before" -v y="$after" 'BEGIN {
+		split(x, p, " "); split(y, q, " ")
+		printf "%.3f %d %d %d %d", b - a, q[1] - p[1], q[2] - p[2], q[3] - p[3], q[4] - p[4] }');"
+}
+
+median() { # numbers on stdin
+	sort -n | awk '{ v[NR] = $1 } END { printf "%g\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+field() { # NAME.REG FIELD: the median of that field over the runs
+	tr ';' '\n' <<<"${results[$1]}" | grep . | cut -d' ' -f"$2" | median
+}
+
+echo "tree: $tree ($(du -s --apparent-size --block-size=1M "$tree" | cut -f1) MB); $(nproc) cores;" \
+	"load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$runs rounds; REMOTE = registry and token server ${delay} ms away (tcp_proxy.py), LOCAL = no delay"
+tar -C "$tree" -cf - . | cat >/dev/null # the page cache, for the first build
+for ((r = 1; r <= runs; r++)); do
+	round_registries >"$tmp/log/round.$r" 2>&1 || { cat "$tmp/log/round.$r" >&2; die "round $r: set-up failed"; }
+	for n in "${names[@]}"; do
+		for reg in LOCAL REMOTE; do run "$n" "$r" "$reg"; done
+	done
+done
+
+echo
+printf '%-10s %-7s %9s %12s %7s %11s %9s %s\n' command where "wall ms" "connections" tokens \
+	"token conns" requests "round trips"
+for n in "${names[@]}"; do
+	for reg in LOCAL REMOTE; do
+		rt=
+		if [ "$reg" = REMOTE ]; then
+			rt=$(awk -v a="$(field "$n.LOCAL" 1)" -v b="$(field "$n.REMOTE" 1)" -v d="$delay" \
+				'BEGIN { printf "%.1f", (b - a) * 1000 / d }')
+		fi
+		printf '%-10s %-7s %9.0f %12s %7s %11s %9s %s\n' "$n" "$reg" "$(awk -v t="$(field "$n.$reg" 1)" 'BEGIN { print t * 1000 }')" \
+			"$(field "$n.$reg" 2)" "$(field "$n.$reg" 3)" "$(field "$n.$reg" 4)" "$(field "$n.$reg" 5)" "$rt"
+	done
+done
+echo "(medians of $runs; round trips = (REMOTE - LOCAL) / ${delay} ms, the exchanges made one after another)"
+for n in "${names[@]}"; do echo "  $n: ${labels[$n]}"; done
+echo
+ours=$(field ocinoco.REMOTE 1)
+theirs=$(field umoci.REMOTE 1)
+conns=$(field ocinoco.REMOTE 2)
+tokens=$(field ocinoco.REMOTE 3)
+ok=yes
+[ "${conns%.*}" -le 3 ] && [ "${tokens%.*}" -le 3 ] || ok=NO
+printf '=> ocinoco build, remote registry: %s TLS handshakes, %s token requests; target <= 3 and <= 3: %s\n' \
+	"$conns" "$tokens" "$ok"
+printf '=> ocinoco build / umoci+skopeo, remote registry (%s ms): %sx (medians: %.0f ms vs %.0f ms); no target\n' \
+	"$delay" "$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.3f", a / b }')" \
+	"$(awk -v t="$ours" 'BEGIN { print t * 1000 }')" "$(awk -v t="$theirs" 'BEGIN { print t * 1000 }')"

@@ -45,11 +45,16 @@ need_value() {
 	[ $# -ge 3 ] || usage_die "$1: $2 needs a value"
 }
 
-# The temporary directory of this run, removed on every exit (success, failure, ^C).
+# The temporary directory of this run, and the partial outputs (files and directories next
+# to where the outputs go), removed on every exit (success, failure, ^C) once the jobs of the
+# run (build) are stopped.
 tmp=
 partial=
+partials=()
 cleanup() {
+	stop_jobs
 	[ -z "$partial" ] || rm -f -- "$partial"
+	[ ${#partials[@]} -eq 0 ] || rm -rf -- "${partials[@]}"
 	[ -z "$tmp" ] || rm -rf -- "$tmp"
 }
 trap cleanup EXIT
@@ -152,8 +157,468 @@ cmd_pack() {
 	fi
 }
 
+build_usage() {
+	cat <<USAGE
+usage: ocinoco build DIR --from BASE|scratch --tag TAG [--tag TAG]...
+                     [--push | --output oci:DIR | --output FILE.tar]
+                     [--platform OS/ARCH[/VARIANT]] [--compression zstd|gzip|none]
+                     [--root-dir PATH] [--uid N] [--gid N] [--mtime EPOCH|keep]
+                     [--exclude PATTERN]... [--exclude-from FILE]...
+                     [--entrypoint CMD] [--cmd CMD] [--env K=V]... [--workdir DIR]
+                     [--user USER[:GROUP]] [--label K=V]... [--expose PORT[/PROTO]]...
+                     [--annotation K=V]... [--created TIME|now]
+                     [-q] [--digest-file FILE] [-v] [--insecure] [--cacert FILE]
+USAGE
+}
+
+# The background jobs of a build. Each runs in a process group of its own (set -m while it
+# starts), so that stopping a job stops all of a pipeline (oci-tar | oci-digest | oci-put); and
+# this shell waits for them with the wait builtin, which a signal interrupts at once (a
+# foreground command would hold the trap back until it ended).
+running=()
+start_job() { # CMD...: starts CMD in the background; its pid in job_pid
+	set -m
+	"$@" </dev/null &
+	job_pid=$!
+	set +m
+	running+=("$job_pid")
+}
+
+# wait_job PID: waits for the job (status in job_rc); it is no longer one to stop.
+wait_job() {
+	job_rc=0
+	wait "$1" || job_rc=$?
+	forget_job "$1"
+}
+
+forget_job() {
+	local -a left=()
+	local p
+	for p in "${running[@]}"; do
+		[ "$p" = "$1" ] || left+=("$p")
+	done
+	running=("${left[@]}")
+}
+
+# Stops every job still running (SIGTERM to its process group: the programs remove their
+# temporary files on it) and waits until each group is gone, so that nothing writes into the
+# temporary directory while it is removed.
+stop_jobs() {
+	local p i
+	[ ${#running[@]} -gt 0 ] || return 0
+	for p in "${running[@]}"; do
+		kill -TERM -- "-$p" 2>/dev/null || true
+	done
+	for p in "${running[@]}"; do
+		wait "$p" 2>/dev/null || true
+		for ((i = 0; i < 250; i++)); do
+			kill -0 -- "-$p" 2>/dev/null || break
+			sleep 0.02
+		done
+		kill -KILL -- "-$p" 2>/dev/null || true
+	done
+	running=()
+}
+
+# A Docker reference in the full form docker and containerd name images by:
+# alpine -> docker.io/library/alpine:latest, host:5000/app -> host:5000/app:latest.
+normalize_ref() {
+	local ref=$1 digest='' tag='' domain rest
+	if [[ $ref == *@* ]]; then
+		digest=@${ref#*@} ref=${ref%%@*}
+	fi
+	if [[ ${ref##*/} == *:* ]]; then
+		tag=:${ref##*:} ref=${ref%:*}
+	fi
+	domain=${ref%%/*}
+	if [[ $ref == */* ]] && [[ $domain == *[.:A-Z]* || $domain == localhost || $domain == \[* ]]; then
+		rest=${ref#*/}
+	else
+		domain=docker.io rest=$ref
+	fi
+	[ "$domain" != index.docker.io ] || domain=docker.io
+	[ "$domain" != docker.io ] || [[ $rest == */* ]] || rest=library/$rest
+	[ -n "$tag$digest" ] || tag=:latest
+	printf '%s/%s%s%s\n' "$domain" "$rest" "$tag" "$digest"
+}
+
+# Docker's reference grammar, with a tag or none (= latest), no digest. oci-put has the last
+# word when it pushes; this catches a typo before any work is done, and checks the names an
+# archive is given.
+valid_tag_ref() {
+	local comp='[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*'
+	local label='[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?'
+	local host="($label(\\.$label)*|\\[[0-9a-fA-F:]+\\])(:[0-9]+)?"
+	[ ${#1} -le 255 ] && [[ $1 =~ ^($host/)?$comp(/$comp)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$ ]]
+}
+
+# The tag of a reference (what names it in an OCI layout): latest when it has none.
+tag_of() {
+	if [[ ${1##*/} == *:* ]]; then
+		printf '%s\n' "${1##*:}"
+	else
+		echo latest
+	fi
+}
+
+# This machine's platform in OCI's names, as oci-fetch picks it from an index (for --from
+# scratch, where there is no index to pick from).
+machine_platform() {
+	local m
+	m=$(uname -m)
+	case $m in
+	x86_64 | x86-64 | amd64) echo linux/amd64 ;;
+	aarch64 | arm64 | armv8*) echo linux/arm64/v8 ;;
+	armv7* | armhf) echo linux/arm/v7 ;;
+	armv6* | armel) echo linux/arm/v6 ;;
+	i?86) echo linux/386 ;;
+	*) echo "linux/$m" ;;
+	esac
+}
+
+# Seconds since $1 (an $EPOCHREALTIME), as 0.42.
+elapsed() {
+	local now=${EPOCHREALTIME//[.,]/} then=${1//[.,]/} us
+	us=$((10#$now - 10#$then))
+	printf '%d.%02d' $((us / 1000000)) $((us % 1000000 / 10000))
+}
+
+# What the build did, on stderr (not with -q).
+note() {
+	[ "$quiet" = 1 ] || echo "$prog: build: $*" >&2
+}
+
+# A stage failed: its own message is on stderr already; say what it means for the build.
+# Exit 2 when the stage saw a usage error (an option value it refused), else 1.
+build_failed() { # STATUS MESSAGE
+	echo "$prog: build: $2: nothing $nothing" >&2
+	[ "$1" -eq 2 ] && exit 2
+	exit 1
+}
+
+# The new layer: oci-tar | oci-digest [| oci-put blob SINK -]. Runs as a job: writes the
+# stages' exit statuses to $tmp/layer.status and exits with the status of the stage that
+# failed (the last failing one: a stage that fails breaks the pipe of those before it).
+layer_job() {
+	local -a st
+	if [ -n "$sink" ]; then
+		if oci-tar "${tar_opts[@]}" -- "$dir" |
+			oci-digest "${digest_opts[@]}" -d "$tmp/layer.json" |
+			oci-put "${net_opts[@]}" blob "$sink" - >"$tmp/layer.digest"; then
+			st=(0 0 0)
+		else
+			st=("${PIPESTATUS[@]}")
+		fi
+	else
+		if oci-tar "${tar_opts[@]}" -- "$dir" |
+			oci-digest "${digest_opts[@]}" -d "$tmp/layer.json" >/dev/null; then
+			st=(0 0)
+		else
+			st=("${PIPESTATUS[@]}")
+		fi
+	fi
+	echo "${st[*]}" >"$tmp/layer.status"
+	local i
+	for ((i = ${#st[@]} - 1; i >= 0; i--)); do
+		[ "${st[i]}" -eq 0 ] || exit "${st[i]}"
+	done
+}
+
+layer_statuses() {
+	local -a st=() names=(oci-tar oci-digest oci-put)
+	local i why=
+	[ ! -s "$tmp/layer.status" ] || read -ra st <"$tmp/layer.status"
+	for i in "${!st[@]}"; do
+		why+="${why:+, }${names[i]} exit ${st[i]}"
+	done
+	printf '%s\n' "$why"
+}
+
+# commit_partial PARTIAL PATH: renames a finished partial output onto PATH, with the mode a
+# new file gets (mktemp makes it 0600).
+commit_partial() {
+	chmod "$(printf '%o' $((0666 & ~$(umask))))" -- "$1"
+	mv -f -- "$1" "$2"
+}
+
+# partial_next_to PATH: a new temporary file (-d: directory) next to PATH, removed on exit
+# unless renamed; its name in $partial_path.
+partial_next_to() {
+	local flag=
+	if [ "$1" = -d ]; then
+		flag=-d
+		shift
+	fi
+	local path=$1 dir=. base=$1 why
+	if [[ $path == */* ]]; then
+		dir=${path%/*} base=${path##*/}
+	fi
+	why=$(mktemp $flag "${dir:-/}/.$base.ocinoco-XXXXXX" 2>&1) || die "build: $path: ${why##*: }"
+	partial_path=$why
+	partials+=("$why")
+}
+
+# build: the new layer streamed to where the image goes while the base's manifest and config
+# are fetched (one oci-fetch run), then oci-graft, then one oci-put manifest (base layers
+# mounted or copied, config, manifest last). Nothing is pushed or written unless every stage
+# succeeded.
 cmd_build() {
-	die "build: not implemented yet"
+	usage_fn=build_usage
+	local -a args=()
+	local from='' platform='' push=0 output='' digest_file=''
+	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() quiet=0
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-h | --help)
+			build_usage
+			return 0
+			;;
+		--root-dir | --uid | --gid | --mtime | --exclude | --exclude-from)
+			need_value build "$@"
+			tar_opts+=("$1" "$2")
+			shift 2
+			;;
+		--compression)
+			need_value build "$@"
+			digest_opts+=(-c "$2")
+			shift 2
+			;;
+		--entrypoint | --cmd | --env | --workdir | --user | --label | --expose | --annotation | --created)
+			need_value build "$@"
+			graft_opts+=("$1" "$2")
+			shift 2
+			;;
+		--from)
+			need_value build "$@"
+			from=$2
+			shift 2
+			;;
+		--tag)
+			need_value build "$@"
+			tags+=("$2")
+			shift 2
+			;;
+		--platform)
+			need_value build "$@"
+			platform=$2
+			shift 2
+			;;
+		--push)
+			push=1
+			shift
+			;;
+		--output)
+			need_value build "$@"
+			[ -z "$output" ] || usage_die "build: --output given twice"
+			output=$2
+			shift 2
+			;;
+		--digest-file)
+			need_value build "$@"
+			digest_file=$2
+			shift 2
+			;;
+		--cacert)
+			need_value build "$@"
+			net_opts+=("$1" "$2")
+			shift 2
+			;;
+		--insecure | -v | --verbose)
+			net_opts+=("$1")
+			shift
+			;;
+		-q | --quiet)
+			quiet=1
+			shift
+			;;
+		--)
+			shift
+			args+=("$@")
+			break
+			;;
+		-?*) usage_die "build: unknown option: $1" ;;
+		*)
+			args+=("$1")
+			shift
+			;;
+		esac
+	done
+	[ ${#args[@]} -ge 1 ] || usage_die "build: missing DIR"
+	[ ${#args[@]} -eq 1 ] || usage_die "build: unexpected argument: ${args[1]}"
+	dir=${args[0]}
+	[ -n "$from" ] || usage_die "build: missing --from BASE (an image, oci:DIR or scratch)"
+	[ ${#tags[@]} -gt 0 ] || usage_die "build: missing --tag TAG"
+	[ "$push" = 0 ] || [ -z "$output" ] || usage_die "build: --push and --output exclude each other"
+	[ "$output" != oci: ] || usage_die "build: --output oci:DIR needs a DIR"
+	local t
+	for t in "${tags[@]}"; do
+		valid_tag_ref "$t" || usage_die "build: --tag $t: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
+	done
+	# The platform and the config changes are checked before any work is done: a typo is a
+	# usage error, not a build that fails after its upload.
+	oci-graft --scratch --platform "${platform:-linux/amd64}" --config-out /dev/null \
+		"${graft_opts[@]}" >/dev/null || exit 2
+	[ -e "$dir" ] || die "build: $dir: No such file or directory"
+	[ -d "$dir" ] || die "build: $dir: Not a directory"
+
+	local started=$EPOCHREALTIME mode layout=
+	if [ "$push" = 1 ]; then
+		mode=push nothing=pushed sink=${tags[0]}
+	elif [ -z "$output" ]; then
+		mode=dry nothing=written sink=
+	elif [[ $output == oci:* ]]; then
+		layout=${output#oci:}
+		mode=layout nothing="tagged in $layout" sink=oci:$layout
+	else
+		[ ! -d "$output" ] || die "build: $output: Is a directory"
+		mode=archive nothing="written to $output"
+		# The image is made as an OCI layout in a directory next to FILE, then put in a tar
+		# there and renamed onto FILE.
+		partial_next_to -d "$output"
+		layout=$partial_path sink=oci:$partial_path
+	fi
+	local digest_partial=
+	if [ -n "$digest_file" ]; then
+		[ ! -d "$digest_file" ] || die "build: $digest_file: Is a directory"
+		partial_next_to "$digest_file"
+		digest_partial=$partial_path
+	fi
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco.XXXXXX")
+
+	# 1. The base's manifest, config and digest, in one oci-fetch run, while the layer is made
+	# and streamed to where the image goes.
+	if [ "$from" != scratch ]; then
+		local -a fetch_opts=("${net_opts[@]}")
+		[ -z "$platform" ] || fetch_opts+=(--platform "$platform")
+		start_job oci-fetch "${fetch_opts[@]}" -o "$tmp/base.json" \
+			--config-out "$tmp/base-config.json" --digest-out "$tmp/base.digest" "$from"
+	fi
+	start_job layer_job
+	local layer_pid=$job_pid done_pid rc
+	while [ ${#running[@]} -gt 0 ]; do
+		rc=0
+		wait -n -p done_pid "${running[@]}" || rc=$?
+		forget_job "$done_pid"
+		[ "$rc" -ne 0 ] || continue
+		stop_jobs
+		[ "$done_pid" = "$layer_pid" ] ||
+			build_failed "$rc" "cannot read the base image $from"
+		build_failed "$rc" "the layer of $dir failed ($(layer_statuses))"
+	done
+	if [ "$quiet" = 0 ]; then
+		local layer_digest
+		if [ -n "$sink" ]; then
+			read -r layer_digest <"$tmp/layer.digest"
+		else
+			layer_digest=$(jq -r .digest "$tmp/layer.json")
+		fi
+		note "layer $layer_digest of $dir"
+	fi
+
+	# 2. The new config and manifest.
+	local -a base_opts
+	if [ "$from" = scratch ]; then
+		base_opts=(--scratch --platform "${platform:-$(machine_platform)}")
+	else
+		base_opts=(--manifest "$tmp/base.json" --config "$tmp/base-config.json")
+		[[ $from == oci:* ]] || base_opts+=(--base-name "$(normalize_ref "$from")")
+		local base_digest
+		read -r base_digest <"$tmp/base.digest"
+		note "base $from@$base_digest"
+	fi
+	oci-graft "${base_opts[@]}" --layer "$tmp/layer.json" --created-by "ocinoco build $dir" \
+		"${graft_opts[@]}" --config-out "$tmp/config.json" -o "$tmp/manifest.json" ||
+		build_failed $? "oci-graft failed"
+
+	# 3. The manifest, once every blob it names is in place: the base layers mounted or
+	# copied from BASE, the config uploaded; then the same for the other tags.
+	local -a put_opts=("${net_opts[@]}")
+	[ "$from" = scratch ] || put_opts+=(--from "$from")
+	put_opts+=(--blob "$tmp/config.json")
+	local digest dest=
+	case $mode in
+	push)
+		dest=${tags[0]}
+		for t in "${tags[@]:1}"; do
+			put_opts+=(--tag "$t")
+		done
+		;;
+	layout)
+		# Named by their tags, as skopeo's oci:DIR:TAG names them (once each).
+		local -A seen=()
+		local name
+		for t in "${tags[@]}"; do
+			name=$(tag_of "$t")
+			[ -z "${seen[$name]:-}" ] || continue
+			seen[$name]=1
+			if [ -z "$dest" ]; then
+				dest=oci:$layout:$name
+			else
+				put_opts+=(--tag "oci:$layout:$name")
+			fi
+		done
+		;;
+	archive) dest=oci:$layout ;;
+	esac
+	if [ -n "$dest" ]; then
+		start_job oci-put "${put_opts[@]}" manifest "$dest" "$tmp/manifest.json" >"$tmp/pushed"
+		wait_job "$job_pid"
+		[ "$job_rc" -eq 0 ] || build_failed "$job_rc" "oci-put manifest failed"
+		local line
+		read -r line <"$tmp/pushed"
+		digest=${line##*@}
+	else
+		digest=sha256:$(sha256sum <"$tmp/manifest.json")
+		digest=${digest%% *}
+	fi
+
+	# 4. An archive: index.json names the image by each tag as docker save does (tag, and the
+	# full name for docker and containerd), manifest.json for docker load without the
+	# containerd store; then the layout as one tar, renamed onto FILE.
+	if [ "$mode" = archive ]; then
+		local -a names=()
+		for t in "${tags[@]}"; do
+			names+=("$(normalize_ref "$t")")
+		done
+		jq -c --args '.manifests[0] as $m | .manifests = [$ARGS.positional[] |
+			($m | del(.annotations)) + {annotations: {"io.containerd.image.name": .,
+				"org.opencontainers.image.ref.name": (. | sub(".*:"; ""))}}]' \
+			"${names[@]}" <"$layout/index.json" >"$tmp/index.json"
+		jq -c --args '[{Config: ("blobs/sha256/" + (.config.digest | ltrimstr("sha256:"))),
+			RepoTags: $ARGS.positional,
+			Layers: [.layers[].digest | "blobs/sha256/" + ltrimstr("sha256:")]}]' \
+			"${names[@]}" <"$tmp/manifest.json" >"$layout/manifest.json"
+		mv -f -- "$tmp/index.json" "$layout/index.json"
+		chmod -R u=rwX,go=rX -- "$layout"
+		partial_next_to "$output"
+		oci-tar -- "$layout" >"$partial_path" || build_failed $? "writing $output failed"
+		commit_partial "$partial_path" "$output"
+	fi
+
+	if [ -n "$digest_file" ]; then
+		printf '%s\n' "$digest" >"$digest_partial"
+		commit_partial "$digest_partial" "$digest_file"
+	fi
+	case $mode in
+	push)
+		for t in "${tags[@]}"; do
+			printf '%s@%s\n' "$t" "$digest"
+		done
+		note "pushed in $(elapsed "$started") s"
+		;;
+	layout)
+		printf '%s\n' "$digest"
+		note "written to $output in $(elapsed "$started") s"
+		;;
+	archive)
+		printf '%s\n' "$digest"
+		note "written to $output in $(elapsed "$started") s"
+		;;
+	dry)
+		printf '%s\n' "$digest"
+		note "dry run (no --push or --output): nothing pushed or written; $(elapsed "$started") s"
+		;;
+	esac
 }
 
 main() {

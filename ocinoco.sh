@@ -201,21 +201,16 @@ forget_job() {
 }
 
 # Stops every job still running (SIGTERM to its process group: the programs remove their
-# temporary files on it) and waits until each group is gone, so that nothing writes into the
-# temporary directory while it is removed.
+# temporary files on it) and waits for it, so that nothing writes into the temporary
+# directory while it is removed. (A job that is a pipeline waits for its programs itself.)
 stop_jobs() {
-	local p i
+	local p
 	[ ${#running[@]} -gt 0 ] || return 0
 	for p in "${running[@]}"; do
 		kill -TERM -- "-$p" 2>/dev/null || true
 	done
 	for p in "${running[@]}"; do
 		wait "$p" 2>/dev/null || true
-		for ((i = 0; i < 250; i++)); do
-			kill -0 -- "-$p" 2>/dev/null || break
-			sleep 0.02
-		done
-		kill -KILL -- "-$p" 2>/dev/null || true
 	done
 	running=()
 }
@@ -300,6 +295,9 @@ build_failed() { # STATUS MESSAGE
 # stages' exit statuses to $tmp/layer.status and exits with the status of the stage that
 # failed (the last failing one: a stage that fails breaks the pipe of those before it).
 layer_job() {
+	# SIGTERM reaches the whole group: this shell exits once its pipeline has (a trap waits
+	# for the foreground pipeline), so no program of it is left behind for stop_jobs.
+	trap 'exit 143' TERM
 	local -a st
 	if [ -n "$sink" ]; then
 		if oci-tar "${tar_opts[@]}" -- "$dir" |
@@ -449,7 +447,11 @@ cmd_build() {
 	[ -n "$from" ] || usage_die "build: missing --from BASE (an image, oci:DIR or scratch)"
 	[ ${#tags[@]} -gt 0 ] || usage_die "build: missing --tag TAG"
 	[ "$push" = 0 ] || [ -z "$output" ] || usage_die "build: --push and --output exclude each other"
-	[ "$output" != oci: ] || usage_die "build: --output oci:DIR needs a DIR"
+	case $output in
+	oci:) usage_die "build: --output oci:DIR needs a DIR" ;;
+	oci:*:*) usage_die "build: --output $output: oci:DIR takes no tag (--tag names the image)" ;;
+	-) usage_die "build: --output -: give a FILE (the archive is written next to it first)" ;;
+	esac
 	local t
 	for t in "${tags[@]}"; do
 		valid_tag_ref "$t" || usage_die "build: --tag $t: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
@@ -524,7 +526,7 @@ cmd_build() {
 		[[ $from == oci:* ]] || base_opts+=(--base-name "$(normalize_ref "$from")")
 		local base_digest
 		read -r base_digest <"$tmp/base.digest"
-		note "base $from@$base_digest"
+		note "base ${from%@*}@$base_digest"
 	fi
 	oci-graft "${base_opts[@]}" --layer "$tmp/layer.json" --created-by "ocinoco build $dir" \
 		"${graft_opts[@]}" --config-out "$tmp/config.json" -o "$tmp/manifest.json" ||
@@ -591,7 +593,9 @@ cmd_build() {
 		mv -f -- "$tmp/index.json" "$layout/index.json"
 		chmod -R u=rwX,go=rX -- "$layout"
 		partial_next_to "$output"
-		oci-tar -- "$layout" >"$partial_path" || build_failed $? "writing $output failed"
+		start_job oci-tar -- "$layout" >"$partial_path"
+		wait_job "$job_pid"
+		[ "$job_rc" -eq 0 ] || build_failed "$job_rc" "writing $output failed"
 		commit_partial "$partial_path" "$output"
 	fi
 

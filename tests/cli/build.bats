@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# ocinoco build offline: its command line, and builds from OCI layouts to OCI layouts and
+# archives (no registry): the image is what the programs composed by hand give, the outputs
+# appear whole or not at all.
+# shellcheck disable=SC2154 # status, output, stderr are set by bats' run
+bats_require_minimum_version 1.5.0
+load ../lib/common
+load ../lib/registry
+load ../lib/images
+load ../lib/registry_extra
+load ../lib/build
+
+setup_file() {
+	unset SOURCE_DATE_EPOCH
+	export FIX=$BATS_FILE_TMPDIR/fix
+	mkdir -p "$FIX"
+	make_app "$FIX/app"
+	make_busybox_layout "$FIX/bb" oci
+}
+
+setup() {
+	unset SOURCE_DATE_EPOCH
+	cd "$BATS_TEST_TMPDIR" || return 1
+	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir -p "$TMPDIR"
+}
+
+sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
+
+@test "--help prints the usage on stdout, as the man page's synopsis" {
+	run_status 0 ocinoco build --help
+	[[ ${lines[0]} == "usage: ocinoco build DIR --from BASE|scratch --tag TAG"* ]]
+	man_synopsis=$(MANWIDTH=200 man -l "$TESTS_DIR/../man/ocinoco.1" 2>/dev/null | col -b |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p')
+	for opt in --from --tag --push --output --platform --compression --root-dir --uid --gid \
+		--mtime --exclude --exclude-from --entrypoint --cmd --env --workdir --user --label \
+		--expose --annotation --created -q --digest-file -v --insecure --cacert; do
+		[[ $output == *" [$opt"* || $output == *" $opt "* || $output == *"| $opt"* ]] &&
+			[[ $man_synopsis == *"$opt"* ]] || {
+			echo "$opt"
+			return 1
+		}
+	done
+	run_status 0 ocinoco --help
+	[[ $output == *"usage: ocinoco build DIR --from BASE --tag TAG"* ]]
+}
+
+@test "usage errors: exit 2 with the reason, before any work (no temporary, no output)" {
+	local b=(ocinoco build "$FIX/app" --from "oci:$FIX/bb")
+	run_status 2 "${b[@]}" --tag a/b:1 --push --output oci:out
+	[[ ${lines[0]} == "ocinoco: build: --push and --output exclude each other" ]]
+	[[ ${lines[1]} == "usage: ocinoco build DIR"* ]]
+	run_status 2 "${b[@]}" --push
+	[ "${lines[0]}" = "ocinoco: build: missing --tag TAG" ]
+	run_status 2 ocinoco build "$FIX/app" --tag a/b:1
+	[ "${lines[0]}" = "ocinoco: build: missing --from BASE (an image, oci:DIR or scratch)" ]
+	run_status 2 ocinoco build --from scratch --tag a/b:1
+	[ "${lines[0]}" = "ocinoco: build: missing DIR" ]
+	run_status 2 "${b[@]}" --tag a/b:1 extra
+	[ "${lines[0]}" = "ocinoco: build: unexpected argument: extra" ]
+	for bad in 'upper/Case:1' 'a/b:c:d' 'a/b@sha256:0123' 'a//b' 'a/b:-x' ''; do
+		run_status 2 "${b[@]}" --tag "$bad"
+		[ "${lines[0]}" = "ocinoco: build: --tag $bad: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])" ]
+	done
+	run_status 2 "${b[@]}" --tag a/b:1 --output oci:
+	run_status 2 "${b[@]}" --tag a/b:1 --output oci:out:v1
+	[[ ${lines[0]} == *"oci:DIR takes no tag (--tag names the image)" ]]
+	run_status 2 "${b[@]}" --tag a/b:1 --output x.tar --output y.tar
+	run_status 2 "${b[@]}" --tag a/b:1 --output -
+	run_status 2 "${b[@]}" --tag a/b:1 --frobnicate
+	[ "${lines[0]}" = "ocinoco: build: unknown option: --frobnicate" ]
+	run_status 2 "${b[@]}" --tag a/b:1 --cmd
+	[ "${lines[0]}" = "ocinoco: build: --cmd needs a value" ]
+	# the changes and the platform are checked by oci-graft before anything is done
+	run_status 2 "${b[@]}" --tag a/b:1 --output oci:out --expose eighty
+	[[ $output == *'oci-graft: --expose: "eighty" is not PORT[/PROTO]'* ]]
+	run_status 2 "${b[@]}" --tag a/b:1 --output oci:out --platform linux
+	[[ $output == *'oci-graft: --platform: platform "linux" is not OS/ARCH[/VARIANT]'* ]]
+	only_names . tmp
+	only_names tmp
+}
+
+@test "the image is the programs composed by hand: oci-tar | oci-digest, oci-fetch, oci-graft" {
+	local opts=(--root-dir /app --uid 1000 --gid 1000 --env GREETING=world --workdir /app)
+	run_status 0 ocinoco build "$FIX/app" --from "oci:$FIX/bb" --tag ex.org/app:v1 "${opts[@]}" \
+		--cmd '["/app/hello.sh"]' --output oci:lay -q
+	d=$output
+	oci-tar --root-dir /app --uid 1000 --gid 1000 "$FIX/app" | oci-digest -d layer.json -o layer
+	oci-fetch -o base.json --config-out base-config.json "oci:$FIX/bb"
+	oci-graft --manifest base.json --config base-config.json --layer layer.json \
+		--created-by "ocinoco build $FIX/app" --env GREETING=world --workdir /app \
+		--cmd '["/app/hello.sh"]' --config-out config.json -o manifest.json
+	[ "$d" = "$(sha <manifest.json)" ]
+	cmp manifest.json "$(layout_blob lay "$d")"
+	cmp config.json "$(layout_blob lay "$(jq -r .config.digest manifest.json)")"
+	cmp layer "$(layout_blob lay "$(jq -r .digest layer.json)")"
+	# the base layers were copied in: the layout stands alone, and runs
+	[ "$(skopeo inspect oci:lay:v1 | jq -r .Digest)" = "$d" ]
+	layout_rootfs lay v1 rootfs
+	run_status 0 run_config config.json rootfs
+	[ "$output" = "$APP_OUTPUT" ]
+	# a dry run gives the same digest and writes nothing
+	run_status 0 ocinoco build "$FIX/app" --from "oci:$FIX/bb" --tag ex.org/app:v1 "${opts[@]}" \
+		--cmd '["/app/hello.sh"]' -q
+	[ "$output" = "$d" ]
+	only_names tmp
+}
+
+@test "--output FILE.tar: written whole or not at all; an existing FILE stays when the build fails" {
+	run_status 0 ocinoco build "$FIX/app" --from "oci:$FIX/bb" --tag ex.org/app:v1 --output img.tar -q
+	d=$output
+	[ "$(skopeo inspect oci-archive:img.tar | jq -r .Digest)" = "$d" ]
+	cp img.tar before.tar
+	run_status 1 ocinoco build "$FIX/app" --from "oci:$BATS_TEST_TMPDIR/nope" --tag ex.org/app:v2 --output img.tar
+	[[ $output == *"ocinoco: build: cannot read the base image oci:$BATS_TEST_TMPDIR/nope: nothing written to img.tar"* ]]
+	cmp before.tar img.tar
+	only_names . tmp img.tar before.tar
+	only_names tmp
+	# killed while its layer is being made (oci-tar waits for its excludes on a fifo)
+	mkfifo excludes
+	ocinoco build "$FIX/app" --from "oci:$FIX/bb" --tag ex.org/app:v3 --output img.tar \
+		--exclude-from excludes --digest-file digest >/dev/null 2>&1 3>&- &
+	pid=$!
+	for _ in $(seq 200); do
+		compgen -G '.img.tar.ocinoco-*' >/dev/null && compgen -G 'tmp/ocinoco.*' >/dev/null && break
+		sleep 0.05
+	done
+	pgrep -f -- "oci-tar --exclude-from excludes -- $FIX/app" >/dev/null
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 143 ]
+	run ! pgrep -f -- "--exclude-from excludes"
+	cmp before.tar img.tar
+	only_names . tmp img.tar before.tar excludes
+	only_names tmp
+}
+
+@test "--from scratch: the new layer alone, with this machine's platform or --platform's" {
+	run_status 0 ocinoco build "$FIX/app" --from scratch --tag ex.org/app:v1 --output oci:lay -q
+	cfg=$(oci-fetch --config oci:lay:v1)
+	[ "$(jq -r '.rootfs.diff_ids | length' <<<"$cfg")" = 1 ]
+	[ "$(oci-fetch oci:lay:v1 | jq -r '.layers | length')" = 1 ]
+	[ "$(uname -m)" != x86_64 ] || [ "$(jq -r '.os + "/" + .architecture' <<<"$cfg")" = linux/amd64 ]
+	run_status 0 ocinoco build "$FIX/app" --from scratch --platform linux/arm/v7 --tag ex.org/app:v2 \
+		--output oci:lay -q
+	[ "$(oci-fetch --config oci:lay:v2 | jq -r '.os + "/" + .architecture + "/" + .variant')" = linux/arm/v7 ]
+	# both tags in the one layout
+	[ "$(jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"]] | join(" ")' lay/index.json)" = "v1 v2" ]
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# ocinoco build when a stage fails: a missing DIR, a base that is not there, bad credentials,
+# a registry that goes down after the layer upload, oci-tar failing in the middle of the layer,
+# ^C and SIGTERM. Every time: the stage's message, exit 1 (130/143 for the signals), no tag in
+# the registry (asked with curl), no temporary file, no process left.
+# shellcheck disable=SC2154 # status and output are set by bats' run
+bats_require_minimum_version 1.5.0
+load ../lib/common
+load ../lib/registry
+load ../lib/images
+load ../lib/registry_extra
+load ../lib/build
+
+setup_file() {
+	unset SOURCE_DATE_EPOCH
+	registry_start REG plain
+	registry_start SEC tls-token
+	export FIX=$BATS_FILE_TMPDIR/fix
+	mkdir -p "$FIX"
+	make_app "$FIX/app"
+	make_busybox_layout "$FIX/bb" oci
+	push_layout "$FIX/bb" "$REG_HOST/base/bb:latest"
+	# credentials for SEC that its token server refuses
+	mkdir -p "$FIX/badcreds"
+	printf '{"auths":{"%s":{"auth":"%s"}}}' "$SEC_HOST" \
+		"$(printf '%s:wrong-password' "$TEST_USER" | base64 -w0)" >"$FIX/badcreds/config.json"
+}
+
+teardown_file() {
+	registry_stop_all
+}
+
+setup() {
+	unset SOURCE_DATE_EPOCH
+	T=$BATS_TEST_TMPDIR
+	export TMPDIR=$T/tmp
+	mkdir -p "$TMPDIR"
+}
+
+# Fails unless repository $2 of registry $1 has no tag and got no manifest PUT.
+no_tag() {
+	[ -z "$(reg_tags "$1" "$2")" ] || { echo "tags in $2: $(reg_tags "$1" "$2")" >&2; return 1; }
+	[ "$(registry_requests "$1" PUT "^/v2/$2/manifests/")" = 0 ]
+}
+
+# Fails if a process of this build (its command line names $1) is still running.
+no_process() {
+	local left
+	if left=$(pgrep -af -- "$1"); then
+		echo "still running: $left" >&2
+		return 1
+	fi
+}
+
+# Waits (at most 20 s) until the command succeeds.
+wait_for() {
+	local i
+	for ((i = 0; i < 400; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+at_least_one() { [ "$("$@")" -ge 1 ]; }
+
+@test "a missing DIR: the message, exit 1, not a request to the registry, no temporary" {
+	run_status 1 ocinoco build "$T/nope" --from "$REG_HOST/base/bb:latest" --tag "$REG_HOST/f/nodir:latest" --push
+	[ "$output" = "ocinoco: build: $T/nope: No such file or directory" ]
+	[ "$(registry_requests REG '[A-Z]+' '^/v2/f/nodir/')" = 0 ]
+	only_names "$TMPDIR"
+	echo x >"$T/file"
+	run_status 1 ocinoco build "$T/file" --from "$REG_HOST/base/bb:latest" --tag "$REG_HOST/f/nodir:latest" --push
+	[ "$output" = "ocinoco: build: $T/file: Not a directory" ]
+}
+
+@test "a base that is not there: oci-fetch's message, exit 1, no tag, no temporary" {
+	run_status 1 ocinoco build "$FIX/app" --from "$REG_HOST/base/nope:latest" --tag "$REG_HOST/f/nobase:latest" \
+		--push --digest-file "$T/digest"
+	[[ $output == *"oci-fetch: $REG_HOST/base/nope:latest: HTTP 404 MANIFEST_UNKNOWN"* ]]
+	[[ $output == *"ocinoco: build: cannot read the base image $REG_HOST/base/nope:latest: nothing pushed"* ]]
+	no_tag REG f/nobase
+	only_names "$TMPDIR"
+	only_names "$T" tmp
+}
+
+@test "bad credentials for the target: the 401, exit 1, no tag" {
+	DOCKER_CONFIG=$FIX/badcreds run_status 1 ocinoco build "$FIX/app" --from "$REG_HOST/base/bb:latest" \
+		--tag "$SEC_HOST/f/creds:latest" --cacert "$TEST_CA" --push
+	[[ $output == *"oci-put: "*"401"* ]]
+	[[ $output == *"ocinoco: build: the layer of $FIX/app failed ("*"oci-put exit 1): nothing pushed"* ]]
+	no_tag SEC f/creds
+	only_names "$TMPDIR"
+}
+
+@test "bad credentials for a second --tag's registry: no tag is pushed, not even the first" {
+	mkdir -p "$T/docker"
+	cp "$FIX/badcreds/config.json" "$T/docker/config.json"
+	DOCKER_CONFIG=$T/docker run_status 1 ocinoco build "$FIX/app" --from "$REG_HOST/base/bb:latest" \
+		--tag "$REG_HOST/f/first:latest" --tag "$SEC_HOST/f/second:latest" --cacert "$TEST_CA" --push
+	[[ $output == *"oci-put: "*"401"* ]]
+	[[ $output == *"ocinoco: build: oci-put manifest failed: nothing pushed"* ]]
+	no_tag REG f/first
+	no_tag SEC f/second
+	only_names "$TMPDIR"
+}
+
+@test "the registry goes down after the layer upload: oci-put's message, exit 1, no tag, no temporary" {
+	# the build's first request after the layer upload is held a moment; meanwhile every
+	# request starts failing with 503 (answered at once, so the retries are quick)
+	fault_proxy_start FP "$REG_HOST" 'POST mount= delay=2 times=1'
+	ocinoco build "$FIX/app" --from "$FP_HOST/base/bb:latest" --tag "$FP_HOST/f/down:latest" --push \
+		>"$T/out" 2>&1 3>&- &
+	pid=$!
+	wait_for at_least_one fault_proxy_requests FP PUT '^/v2/f/down/blobs/uploads/.*digest=' 201
+	fault_proxy_rules FP '* . status=503 retry-after=0 times=always'
+	rc=0
+	wait "$pid" || rc=$?
+	cat "$T/out"
+	[ "$rc" = 1 ]
+	[[ $(cat "$T/out") == *"oci-put: $FP_HOST/f/down:latest: "*"HTTP 503"* ]]
+	[[ $(cat "$T/out") == *"ocinoco: build: oci-put manifest failed: nothing pushed"* ]]
+	[ "$(fault_proxy_requests FP '[A-Z]+' '^/v2/f/down/' 503)" -ge 1 ]
+	fault_proxy_stop FP
+	no_tag REG f/down
+	only_names "$TMPDIR"
+}
+
+@test "oci-tar fails in the middle of the layer: its message, exit 1, no tag (the partial layer is an orphan blob)" {
+	mkdir -p "$T/src"
+	head -c 3000000 /dev/urandom >"$T/src/a-big" # streamed before the failure is met
+	echo secret >"$T/src/b-locked"
+	chmod 000 "$T/src/b-locked"
+	# without the capabilities that let root read any file
+	run_status 1 setpriv --bounding-set=-dac_override,-dac_read_search \
+		--inh-caps=-dac_override,-dac_read_search -- \
+		ocinoco build "$T/src" --from "$REG_HOST/base/bb:latest" --tag "$REG_HOST/f/tar:latest" --push
+	[[ $output == *"oci-tar: $T/src/b-locked: Permission denied"* ]]
+	[[ $output == *"ocinoco: build: the layer of $T/src failed (oci-tar exit 1, oci-digest exit 0, oci-put exit 0): nothing pushed"* ]]
+	no_tag REG f/tar
+	only_names "$TMPDIR"
+}
+
+@test "SIGTERM in the middle of the layer upload: exit 143 at once, the programs stopped, no tag, no temporary" {
+	fault_proxy_start FP "$REG_HOST" 'PUT /v2/f/term/blobs/uploads/ delay=5 times=1'
+	ocinoco build "$FIX/app" --from "$FP_HOST/base/bb:latest" --tag "$FP_HOST/f/term:latest" --push \
+		--digest-file "$T/digest" >"$T/out" 2>&1 3>&- &
+	pid=$!
+	wait_for at_least_one fault_proxy_requests FP POST '^/v2/f/term/blobs/uploads/$' 202
+	sleep 0.2 # the PUT with the layer is on its way, held by the proxy
+	pgrep -f -- "oci-put blob $FP_HOST/f/term:latest -" >/dev/null # the upload is running
+	start=$EPOCHREALTIME
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	took_ms=$(((${EPOCHREALTIME/./} - ${start/./}) / 1000))
+	cat "$T/out"
+	[ "$rc" = 143 ]
+	echo "# stopped in $took_ms ms" >&3
+	[ "$took_ms" -lt 3000 ] # long before the proxy lets the upload go on
+	no_process "$FP_HOST/f/term"
+	fault_proxy_stop FP
+	no_tag REG f/term
+	only_names "$TMPDIR"
+	only_names "$T" tmp out
+}
+
+@test "^C while --output FILE.tar is being made: exit 130, no FILE, nothing left next to it" {
+	fault_proxy_start FP "$REG_HOST" 'GET /v2/base/bb/manifests/ delay=5 times=1'
+	mkdir "$T/out"
+	# a shell started in the background ignores SIGINT; env gives the build the default back
+	env --default-signal=INT ocinoco build "$FIX/app" --from "$FP_HOST/base/bb:latest" \
+		--tag "$REG_HOST/f/int:latest" --output "$T/out/img.tar" >"$T/log" 2>&1 3>&- &
+	pid=$!
+	# the layer is in the partial layout next to FILE while the base's manifest is held
+	wait_for compgen -G "$T/out/.img.tar.ocinoco-*/blobs/sha256/*" >/dev/null
+	kill -INT "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	cat "$T/log"
+	[ "$rc" = 130 ]
+	no_process "$T/out/"
+	no_process "$FP_HOST/base/bb"
+	fault_proxy_stop FP
+	only_names "$T/out"
+	only_names "$TMPDIR"
+}

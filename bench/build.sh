@@ -8,8 +8,8 @@
 #                 PATCH); base layer mounted, config and manifest made with jq, put with curl
 # Every build pushes to a new repository, and every round of builds to a new registry: skopeo
 # and buildah remember where they saw a blob and would mount the layer an earlier round pushed.
-# Then ocinoco build's peak memory for TREE and 4 copies of it, and where its wall time goes
-# (the programs it composes, run one by one, timed).
+# Then where ocinoco build's wall time goes (when each of its programs starts and ends) and its
+# peak memory for TREE and for 4 copies of it.
 #
 #   bench/build.sh [--bin DIR] [--runs N] [--buildah-runs N] [--no-buildah] [--no-stream] [TREE]
 #
@@ -80,6 +80,8 @@ export REGISTRY_STATE_DIR=$tmp/state
 . "$here/../tests/lib/registry.bash"
 # shellcheck source=/dev/null # tests/lib/images.bash
 . "$here/../tests/lib/images.bash"
+# shellcheck source=/dev/null # bench/instrument.bash
+. "$here/instrument.bash"
 cleanup() {
 	trap - INT TERM
 	registry_stop_all >/dev/null 2>&1 || true
@@ -99,23 +101,6 @@ make_busybox_layout "$tmp/busybox"
 cat >"$tmp/cmd/ocinoco.sh" <<SH
 set -euo pipefail
 "$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\$3:latest" --push --root-dir /app
-SH
-# What ocinoco build composes, stage by stage; STAGE_TIMES=FILE gets "stage seconds" lines.
-cat >"$tmp/cmd/compose.sh" <<SH
-set -euo pipefail
-export PATH="$bin:\$PATH"
-tree=\$1 base=\$2/base:latest repo=\$2/\$3 w=\$4
-stamp() { printf '%s %s\n' "\$1" "\$EPOCHREALTIME" >>"\${STAGE_TIMES:-/dev/null}"; }
-stamp start
-oci-fetch --manifest-out "\$w/base.json" --config-out "\$w/base-config.json" --digest-out "\$w/base.digest" "\$base" >/dev/null
-stamp fetch
-oci-tar --root-dir /app "\$tree" | oci-digest -d "\$w/layer.json" | oci-put blob "\$repo" - >/dev/null
-stamp tar+digest+upload
-oci-graft --manifest "\$w/base.json" --config "\$w/base-config.json" --layer "\$w/layer.json" \\
-	--base-name "\$base" --config-out "\$w/config.json" -o "\$w/manifest.json"
-stamp graft
-oci-put manifest --from "\$base" --blob "\$w/config.json" "\$repo:latest" "\$w/manifest.json"
-stamp manifest-put
 SH
 cat >"$tmp/cmd/umoci.sh" <<SH
 set -euo pipefail
@@ -171,17 +156,8 @@ jq -c --arg cd "$cdigest" --argjson cs "$(stat -c %s "$w/new-config.json")" --ar
 	curl -sf -X PUT -H "Content-Type: $mt" --data-binary @- -o /dev/null "$reg/v2/$repo/manifests/latest"
 SH
 
-# `ocinoco build` is the subject; until it exists, the composition of its programs stands in.
-have_build=1
-case $("$bin/ocinoco" build --help 2>&1 || true) in *"not implemented"*) have_build=0 ;; esac
 names=(ocinoco umoci)
 labels=("ocinoco build --push" "skopeo copy + umoci insert + skopeo copy")
-if [ $have_build = 0 ]; then
-	echo "NOTE: ocinoco build is not implemented in $bin: timing the composition of its programs" \
-		"(oci-fetch, oci-tar | oci-digest | oci-put blob, oci-graft, oci-put manifest) instead"
-	cp "$tmp/cmd/compose.sh" "$tmp/cmd/ocinoco.sh"
-	labels[0]="oci-fetch; oci-tar|oci-digest|oci-put; oci-graft; oci-put manifest"
-fi
 if [ "$buildah_runs" -gt 0 ]; then
 	names+=(buildah)
 	labels+=("buildah from + copy + commit + push (vfs)")
@@ -261,66 +237,43 @@ verdict umoci 0.3 umoci+skopeo
 [ "$buildah_runs" = 0 ] || verdict buildah 0.05 buildah
 [ "$stream" = 0 ] || verdict stream "" "tar|zstd|curl"
 
-# Where ocinoco build's time goes: its programs run one by one (the same work; only the
-# stream's stages overlap, as in the build).
+# Where ocinoco build's time goes, and its memory (bench/instrument.bash).
+inst_setup "$bin" "$tmp/inst"
+inst() { # TREE REPO LOG
+	inst_build "$tmp/inst" "$3" build "$1" --from "$REG_HOST/base:latest" --tag "$REG_HOST/$2:latest" \
+		--push --root-dir /app || die "ocinoco build of $1 failed"
+}
 echo
-echo "profile (the composed programs, stage by stage, medians of $runs):"
-declare -A stage_times
+echo "where ocinoco build's time goes (each program's start and end, ms after the build started;"
+echo "medians of $runs instrumented builds, each program run under /usr/bin/time):"
+logs=()
 for ((r = 1; r <= runs; r++)); do
-	d=$tmp/run/profile.$r
-	mkdir -p "$d"
-	STAGE_TIMES=$d/stamps bash "$tmp/cmd/compose.sh" "$tree" "$REG_HOST" "bench-profile-$r/app" "$d" \
-		>"$tmp/log/profile.$r" 2>&1 || { cat "$tmp/log/profile.$r" >&2; die "profile run $r failed"; }
-	prev=
-	while read -r stage t; do
-		[ -z "$prev" ] || stage_times[$stage]+="$(awk -v a="$prev" -v b="$t" 'BEGIN { print b - a }') "
-		prev=$t
-	done <"$d/stamps"
-	stage_times[total]+="$(awk 'NR == 1 { a = $2 } END { print $2 - a }' "$d/stamps") "
+	logs+=("$tmp/log/profile.$r")
+	inst "$tree" "bench-profile-$r/app" "${logs[-1]}"
 done
-for stage in fetch tar+digest+upload graft manifest-put total; do
-	printf '  %-18s %6s ms\n' "$stage" "$(tr ' ' '\n' <<<"${stage_times[$stage]}" | grep . | sort -n |
-		awk '{ v[NR] = $1 } END { printf "%.0f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) * 1000 }')"
-done
+inst_timeline "${logs[@]}"
 
-# Peak memory, 1x and 4x: every program ocinoco build runs goes through /usr/bin/time (a copy
-# of ocinoco next to wrappers, which it runs before PATH).
-echo
-mkdir -p "$tmp/rss-bin"
-cp "$bin/ocinoco" "$tmp/rss-bin/ocinoco"
-for p in oci-tar oci-digest oci-fetch oci-put oci-graft; do
-	# shellcheck disable=SC2016 # expanded by the wrapper
-	printf '#!/bin/sh\nexec /usr/bin/time -f "%%M %s $*" -o "$RSS_DIR/%s.$$" "%s" "$@"\n' \
-		"$p" "$p" "$bin/$p" >"$tmp/rss-bin/$p"
-	chmod 755 "$tmp/rss-bin/$p"
-done
+# Peak memory, 1x and 4x.
 peak() { # TREE LABEL; sets stream_rss
-	local d=$tmp/rss.$2 out
-	mkdir -p "$d"
-	out=$(RSS_DIR=$d /usr/bin/time -f %M -o "$d/ocinoco" "$tmp/rss-bin/ocinoco" build "$1" \
-		--from "$REG_HOST/base:latest" --tag "$REG_HOST/bench-rss-$2/app:latest" --push \
-		--root-dir /app 2>&1) || { printf '%s\n' "$out" >&2; die "ocinoco build of $1 failed"; }
-	# Each program's largest run ("oci-put blob" and "oci-put manifest" apart).
-	cat "$d"/oci-* | awk '{ p = $2; if (p == "oci-put") p = p ($0 ~ / blob / ? " blob" : " manifest")
-		if ($1 > m[p]) m[p] = $1 } END { for (p in m) print p, m[p] }' | sort >"$d/programs"
+	local log=$tmp/log/rss.$2
+	inst "$1" "bench-rss-$2/app" "$log"
 	# oci-tar, oci-digest and oci-put blob run at the same time: their sum is the build's peak.
-	stream_rss=$(awk '$1 == "oci-tar" || $1 == "oci-digest" || $2 == "blob" { s += $NF } END { print s + 0 }' "$d/programs")
+	stream_rss=$(awk '$1 == "oci-tar" || $1 == "oci-digest" || $2 == "blob" { s += $5 } END { print s + 0 }' "$log")
 	printf '%-3s %4s MB: %s; streaming stage (tar+digest+put blob) %s, largest process %s\n' \
 		"$2" "$(du -s --apparent-size --block-size=1M "$1" | cut -f1)" \
-		"$(awk '{ printf "%s%s %s", NR > 1 ? ", " : "", $0 == "" ? "" : substr($0, 1, length($0) - length($NF) - 1), $NF }' "$d/programs")" \
-		"$stream_rss" "$(cat "$d/ocinoco")"
+		"$(awk '$1 != "ocinoco" { k = $1 ($2 == "-" ? "" : " " $2); if ($5 > m[k]) m[k] = $5 }
+			END { for (k in m) print k, m[k] }' "$log" | sort |
+			awk '{ v = $NF; $NF = ""; printf "%s%s%s", (NR > 1 ? ", " : ""), $0, v }')" \
+		"$stream_rss" "$(awk '$1 == "ocinoco" { print $5 }' "$log")"
 }
-if [ $have_build = 0 ]; then
-	echo "peak RSS: skipped (ocinoco build is not implemented)"
+echo
+echo "peak RSS (KiB):"
+peak "$tree" 1x
+one=$stream_rss
+peak "$tree4" 4x
+four=$stream_rss
+if [ "$four" -le $((one * 5 / 4 + 2048)) ]; then
+	echo "=> ocinoco build: peak memory is flat (streaming stage: 4x tree $four KiB, 1x $one KiB)"
 else
-	echo "peak RSS (KiB):"
-	peak "$tree" 1x
-	one=$stream_rss
-	peak "$tree4" 4x
-	four=$stream_rss
-	if [ "$four" -le $((one * 5 / 4 + 2048)) ]; then
-		echo "=> ocinoco build: peak memory is flat (streaming stage: 4x tree $four KiB, 1x $one KiB)"
-	else
-		echo "=> ocinoco build: peak memory GROWS with the tree (streaming stage: 4x tree $four KiB, 1x $one KiB)"
-	fi
+	echo "=> ocinoco build: peak memory GROWS with the tree (streaming stage: 4x tree $four KiB, 1x $one KiB)"
 fi

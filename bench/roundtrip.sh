@@ -7,7 +7,8 @@
 # Compared with the daemonless peer pipeline through the same proxies: skopeo copy (base to an
 # OCI layout), umoci insert TREE /app, skopeo copy (push). Reported per build: wall time,
 # registry connections (= TLS handshakes), token requests, token server connections, registry
-# requests, and the sequential round trips the delay reveals: (remote - local) / N.
+# requests, and the sequential round trips the delay reveals: (remote - local) / N. Then when
+# each program of the remote build starts and ends.
 #
 #   bench/roundtrip.sh [--bin DIR] [--runs N] [--delay-ms N] [TREE]
 #
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
 	--bin) bin=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	--delay-ms) delay=$2; shift 2 ;;
-	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "bench/roundtrip.sh: unknown option: $1" >&2; exit 2 ;;
 	*) tree=$1; shift ;;
 	esac
@@ -60,6 +61,8 @@ export REGISTRY_STATE_DIR=$tmp/state
 . "$here/../tests/lib/registry.bash"
 # shellcheck source=/dev/null # tests/lib/images.bash
 . "$here/../tests/lib/images.bash"
+# shellcheck source=/dev/null # bench/instrument.bash
+. "$here/instrument.bash"
 cleanup() {
 	trap - INT TERM
 	registry_stop_all >/dev/null 2>&1 || true
@@ -89,25 +92,8 @@ skopeo --policy "$tmp/policy.json" copy -q "\${tls[@]/#--/--src-}" "docker://\$2
 umoci insert --image "\$4/layout:base" --tag new "\$1" /app
 skopeo --policy "$tmp/policy.json" copy -q "\${tls[@]/#--/--dest-}" "oci:\$4/layout:new" "docker://\$2/\$3:latest"
 SH
-have_build=1
-case $("$bin/ocinoco" build --help 2>&1 || true) in *"not implemented"*) have_build=0 ;; esac
-if [ $have_build = 0 ]; then
-	echo "NOTE: ocinoco build is not implemented in $bin: timing the composition of its programs" \
-		"(oci-fetch, oci-tar | oci-digest | oci-put blob, oci-graft, oci-put manifest) instead"
-	cat >"$tmp/cmd/ocinoco.sh" <<SH
-set -euo pipefail
-export PATH="$bin:\$PATH"
-tree=\$1 base=\$2/base:latest repo=\$2/\$3 w=\$4
-oci-fetch --manifest-out "\$w/base.json" --config-out "\$w/base-config.json" --digest-out "\$w/base.digest" "\$base" >/dev/null
-oci-tar --root-dir /app "\$tree" | oci-digest -d "\$w/layer.json" | oci-put blob "\$repo" - >/dev/null
-oci-graft --manifest "\$w/base.json" --config "\$w/base-config.json" --layer "\$w/layer.json" \\
-	--base-name "\$base" --config-out "\$w/config.json" -o "\$w/manifest.json"
-oci-put manifest --from "\$base" --blob "\$w/config.json" "\$repo:latest" "\$w/manifest.json"
-SH
-fi
 names=(ocinoco umoci)
 declare -A labels=([ocinoco]="ocinoco build --push" [umoci]="skopeo copy + umoci insert + skopeo copy")
-[ $have_build = 1 ] || labels[ocinoco]="oci-* composition"
 
 # Two registries a round, each behind a tcp_proxy: LOCAL (no delay), REMOTE (the registry and
 # its token server $delay ms away). Clients talk to NAME_PROXY_HOST.
@@ -192,6 +178,20 @@ for n in "${names[@]}"; do
 done
 echo "(medians of $runs; round trips = (REMOTE - LOCAL) / ${delay} ms, the exchanges made one after another)"
 for n in "${names[@]}"; do echo "  $n: ${labels[$n]}"; done
+
+# Where the remote build's time goes: instrumented builds on the last round's registries.
+inst_setup "$bin" "$tmp/inst"
+echo
+echo "where ocinoco build's time goes against the REMOTE registry (each program's start and end,"
+echo "ms after the build started; medians of $runs instrumented builds):"
+logs=()
+for ((r = 1; r <= runs; r++)); do
+	logs+=("$tmp/log/timeline.$r")
+	SSL_CERT_FILE=$tmp/ca-bundle.crt inst_build "$tmp/inst" "${logs[-1]}" build "$tree" \
+		--from "$REMOTE_PROXY_HOST/base:latest" --tag "$REMOTE_PROXY_HOST/bench-timeline-$r/app:latest" \
+		--push --root-dir /app || die "instrumented build $r failed"
+done
+inst_timeline "${logs[@]}"
 echo
 ours=$(field ocinoco.REMOTE 1)
 theirs=$(field umoci.REMOTE 1)

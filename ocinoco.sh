@@ -19,7 +19,7 @@ fi
 
 usage() {
 	cat <<USAGE
-usage: ocinoco build DIR --from BASE --tag TAG [--push] [options]
+usage: ocinoco build DIR --from BASE --tag TAG [--push | --output DEST] [options]
        ocinoco pack DIR OUT [options]
        ocinoco --help | COMMAND --help
 USAGE

@@ -215,47 +215,6 @@ stop_jobs() {
 	running=()
 }
 
-# A Docker reference in the full form docker and containerd name images by:
-# alpine -> docker.io/library/alpine:latest, host:5000/app -> host:5000/app:latest.
-normalize_ref() {
-	local ref=$1 digest='' tag='' domain rest
-	if [[ $ref == *@* ]]; then
-		digest=@${ref#*@} ref=${ref%%@*}
-	fi
-	if [[ ${ref##*/} == *:* ]]; then
-		tag=:${ref##*:} ref=${ref%:*}
-	fi
-	domain=${ref%%/*}
-	if [[ $ref == */* ]] && [[ $domain == *[.:A-Z]* || $domain == localhost || $domain == \[* ]]; then
-		rest=${ref#*/}
-	else
-		domain=docker.io rest=$ref
-	fi
-	[ "$domain" != index.docker.io ] || domain=docker.io
-	[ "$domain" != docker.io ] || [[ $rest == */* ]] || rest=library/$rest
-	[ -n "$tag$digest" ] || tag=:latest
-	printf '%s/%s%s%s\n' "$domain" "$rest" "$tag" "$digest"
-}
-
-# Docker's reference grammar, with a tag or none (= latest), no digest. oci-put has the last
-# word when it pushes; this catches a typo before any work is done, and checks the names an
-# archive is given.
-valid_tag_ref() {
-	local comp='[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*'
-	local label='[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?'
-	local host="($label(\\.$label)*|\\[[0-9a-fA-F:]+\\])(:[0-9]+)?"
-	[ ${#1} -le 255 ] && [[ $1 =~ ^($host/)?$comp(/$comp)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$ ]]
-}
-
-# The tag of a reference (what names it in an OCI layout): latest when it has none.
-tag_of() {
-	if [[ ${1##*/} == *:* ]]; then
-		printf '%s\n' "${1##*:}"
-	else
-		echo latest
-	fi
-}
-
 # This machine's platform in OCI's names, as oci-fetch picks it from an index (for --from
 # scratch, where there is no index to pick from).
 machine_platform() {
@@ -364,7 +323,7 @@ cmd_build() {
 	usage_fn=build_usage
 	local -a args=()
 	local from='' platform='' push=0 output='' digest_file=''
-	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() quiet=0
+	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() tag_names=() quiet=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-h | --help)
@@ -452,10 +411,22 @@ cmd_build() {
 	oci:*:*) usage_die "build: --output $output: oci:DIR takes no tag (--tag names the image)" ;;
 	-) usage_die "build: --output -: give a FILE (the archive is written next to it first)" ;;
 	esac
-	local t
-	for t in "${tags[@]}"; do
-		valid_tag_ref "$t" || usage_die "build: --tag $t: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
+	# Every tag in the full form docker and containerd name images by (alpine ->
+	# docker.io/library/alpine:latest), as the programs parse it: a typo is a usage error
+	# before any work is done.
+	local t names
+	names=$(oci-fetch --name "${tags[@]}") ||
+		usage_die "build: --tag: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
+	mapfile -t tag_names <<<"$names"
+	for t in "${!tags[@]}"; do
+		[[ ${tag_names[t]} != oci:* && ${tag_names[t]} != *@* ]] ||
+			usage_die "build: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
 	done
+	local base_name=
+	if [ "$from" != scratch ] && [[ $from != oci:* ]]; then
+		base_name=$(oci-fetch --name "$from") ||
+			usage_die "build: --from: not an image reference, oci:DIR or scratch"
+	fi
 	# The platform and the config changes are checked before any work is done: a typo is a
 	# usage error, not a build that fails after its upload.
 	oci-graft --scratch --platform "${platform:-linux/amd64}" --config-out /dev/null \
@@ -523,7 +494,7 @@ cmd_build() {
 		base_opts=(--scratch --platform "${platform:-$(machine_platform)}")
 	else
 		base_opts=(--manifest "$tmp/base.json" --config "$tmp/base-config.json")
-		[[ $from == oci:* ]] || base_opts+=(--base-name "$(normalize_ref "$from")")
+		[ -z "$base_name" ] || base_opts+=(--base-name "$base_name")
 		local base_digest
 		read -r base_digest <"$tmp/base.digest"
 		note "base ${from%@*}@$base_digest"
@@ -549,8 +520,8 @@ cmd_build() {
 		# Named by their tags, as skopeo's oci:DIR:TAG names them (once each).
 		local -A seen=()
 		local name
-		for t in "${tags[@]}"; do
-			name=$(tag_of "$t")
+		for t in "${tag_names[@]}"; do
+			name=${t##*:}
 			[ -z "${seen[$name]:-}" ] || continue
 			seen[$name]=1
 			if [ -z "$dest" ]; then
@@ -578,18 +549,14 @@ cmd_build() {
 	# full name for docker and containerd), manifest.json for docker load without the
 	# containerd store; then the layout as one tar, renamed onto FILE.
 	if [ "$mode" = archive ]; then
-		local -a names=()
-		for t in "${tags[@]}"; do
-			names+=("$(normalize_ref "$t")")
-		done
 		jq -c --args '.manifests[0] as $m | .manifests = [$ARGS.positional[] |
 			($m | del(.annotations)) + {annotations: {"io.containerd.image.name": .,
 				"org.opencontainers.image.ref.name": (. | sub(".*:"; ""))}}]' \
-			"${names[@]}" <"$layout/index.json" >"$tmp/index.json"
+			"${tag_names[@]}" <"$layout/index.json" >"$tmp/index.json"
 		jq -c --args '[{Config: ("blobs/sha256/" + (.config.digest | ltrimstr("sha256:"))),
 			RepoTags: $ARGS.positional,
 			Layers: [.layers[].digest | "blobs/sha256/" + ltrimstr("sha256:")]}]' \
-			"${names[@]}" <"$tmp/manifest.json" >"$layout/manifest.json"
+			"${tag_names[@]}" <"$tmp/manifest.json" >"$layout/manifest.json"
 		mv -f -- "$tmp/index.json" "$layout/index.json"
 		chmod -R u=rwX,go=rX -- "$layout"
 		partial_next_to "$output"

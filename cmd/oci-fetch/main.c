@@ -3,6 +3,7 @@
 #include "digest.h"
 #include "oci.h"
 #include "platform.h"
+#include "ref.h"
 #include "store.h"
 #include "util.h"
 
@@ -18,7 +19,8 @@ static const char usage[] =
         "usage: oci-fetch [--platform OS/ARCH[/VARIANT]] [--index | --config | --blob DIGEST | "
         "--digest]\n"
         "                 [-o FILE] [--config-out FILE] [--digest-out FILE] [--manifest-out FILE]\n"
-        "                 [--insecure] [--cacert FILE] [-v] REF\n";
+        "                 [--insecure] [--cacert FILE] [-v] REF\n"
+        "       oci-fetch --name REF...\n";
 
 enum mode { MODE_MANIFEST, MODE_INDEX, MODE_CONFIG, MODE_BLOB, MODE_DIGEST };
 
@@ -115,6 +117,34 @@ static const char *pick_platform(const struct doc *idx, const struct platform *w
 	return found;
 }
 
+/* --name: each reference in its full normalised form, offline; for scripts that must name an
+ * image exactly as the programs will (docker.io/library/alpine:latest for alpine). All are
+ * checked before any is printed, so a failure leaves stdout empty. */
+static int print_names(int n, char **refs)
+{
+	if (n == 0)
+		usage_error(usage, "--name: no reference");
+	struct buf out = {0};
+	for (int i = 0; i < n; i++) {
+		struct ref r;
+		char e[256];
+		if (ref_parse(refs[i], &r, e, sizeof e) < 0) {
+			warnx("%s: invalid reference: %s", refs[i], e);
+			buf_free(&out);
+			return EXIT_USAGE;
+		}
+		char *s = ref_string(&r);
+		buf_appendf(&out, "%s\n", s);
+		free(s);
+		ref_free(&r);
+	}
+	int rc = write_all(STDOUT_FILENO, out.data, out.len);
+	buf_free(&out);
+	if (rc < 0)
+		err(EXIT_FAIL, "stdout");
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	enum {
@@ -127,7 +157,8 @@ int main(int argc, char **argv)
 		OPT_DIGEST_OUT,
 		OPT_MANIFEST_OUT,
 		OPT_INSECURE,
-		OPT_CACERT
+		OPT_CACERT,
+		OPT_NAME
 	};
 	static const struct option longopts[] = {
 	        {"platform", required_argument, NULL, OPT_PLATFORM},
@@ -141,6 +172,7 @@ int main(int argc, char **argv)
 	        {"manifest-out", required_argument, NULL, OPT_MANIFEST_OUT},
 	        {"insecure", no_argument, NULL, OPT_INSECURE},
 	        {"cacert", required_argument, NULL, OPT_CACERT},
+	        {"name", no_argument, NULL, OPT_NAME},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
@@ -149,7 +181,7 @@ int main(int argc, char **argv)
 	int modes = 0;
 	const char *platform = NULL, *blob = NULL, *output = NULL, *config_out = NULL,
 	           *digest_out = NULL, *manifest_out = NULL, *cacert = NULL;
-	bool insecure = false;
+	bool insecure = false, names = false;
 	int verbose = 0, c;
 	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -186,6 +218,9 @@ int main(int argc, char **argv)
 		case OPT_CACERT:
 			cacert = optarg;
 			break;
+		case OPT_NAME:
+			names = true;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -197,6 +232,8 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (names)
+		return print_names(argc - optind, argv + optind);
 	if (argc - optind != 1)
 		usage_error(usage, "%s", argc - optind ? "one reference, please" : "no reference");
 	if (modes > 1)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bats
+# oci-fetch without a registry (the registry round trips are in tests/e2e/fetch.bats).
+load ../lib/common
+
+@test "--name prints references normalised like Docker, offline" {
+	run_status 0 oci-fetch --name alpine library/alpine:3 ghcr.io/o/r:tag localhost/x \
+		'[::1]:5000/a/b' "h:5000/r@sha256:$(printf '%064d' 0)" oci:/tmp/x oci:/tmp/x:v1
+	[ "$output" = "docker.io/library/alpine:latest
+docker.io/library/alpine:3
+ghcr.io/o/r:tag
+localhost/x:latest
+[::1]:5000/a/b:latest
+h:5000/r@sha256:$(printf '%064d' 0)
+oci:/tmp/x
+oci:/tmp/x:v1" ]
+}
+
+@test "--name: a malformed reference is named with the reason, exit 2, nothing on stdout" {
+	[ -z "$(oci-fetch --name alpine Upper/Case 2>/dev/null)" ]
+	run_status 2 oci-fetch --name alpine Upper/Case
+	[ "$output" = "oci-fetch: Upper/Case: invalid reference: repository name must be lowercase" ]
+	run_status 2 oci-fetch --name
+}

@@ -411,26 +411,23 @@ cmd_build() {
 	oci:*:*) usage_die "build: --output $output: oci:DIR takes no tag (--tag names the image)" ;;
 	-) usage_die "build: --output -: give a FILE (the archive is written next to it first)" ;;
 	esac
-	# Every tag in the full form docker and containerd name images by (alpine ->
-	# docker.io/library/alpine:latest), as the programs parse it: a typo is a usage error
-	# before any work is done.
-	local t names
-	names=$(oci-fetch --name "${tags[@]}") ||
-		usage_die "build: --tag: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
+	# Every tag, and the base, in the full form docker and containerd name images by (alpine ->
+	# docker.io/library/alpine:latest), as the programs parse them (one run for all): a typo
+	# is a usage error before any work is done.
+	local t names base_name=
+	local -a refs=("${tags[@]}")
+	[ "$from" = scratch ] || [[ $from == oci:* ]] || refs+=("$from")
+	names=$(oci-fetch --name "${refs[@]}") ||
+		usage_die "build: --tag or --from: not an image reference (REGISTRY/REPOSITORY[:TAG])"
 	mapfile -t tag_names <<<"$names"
+	if [ ${#refs[@]} -gt ${#tags[@]} ]; then
+		base_name=${tag_names[-1]}
+		unset 'tag_names[-1]'
+	fi
 	for t in "${!tags[@]}"; do
 		[[ ${tag_names[t]} != oci:* && ${tag_names[t]} != *@* ]] ||
 			usage_die "build: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
 	done
-	local base_name=
-	if [ "$from" != scratch ] && [[ $from != oci:* ]]; then
-		base_name=$(oci-fetch --name "$from") ||
-			usage_die "build: --from: not an image reference, oci:DIR or scratch"
-	fi
-	# The platform and the config changes are checked before any work is done: a typo is a
-	# usage error, not a build that fails after its upload.
-	oci-graft --scratch --platform "${platform:-linux/amd64}" --config-out /dev/null \
-		"${graft_opts[@]}" >/dev/null || exit 2
 	[ -e "$dir" ] || die "build: $dir: No such file or directory"
 	[ -d "$dir" ] || die "build: $dir: Not a directory"
 

@@ -62,7 +62,7 @@ sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
 	for bad in 'upper/Case:1' 'a/b:c:d' 'a/b@sha256:0123' 'a//b' 'a/b:-x' ''; do
 		run_status 2 "${b[@]}" --tag a/b:1 --tag "$bad"
 		[[ ${lines[0]} == "oci-fetch: $bad: invalid reference: "* ]]
-		[ "${lines[1]}" = "ocinoco: build: --tag: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])" ]
+		[ "${lines[1]}" = "ocinoco: build: --tag or --from: not an image reference (REGISTRY/REPOSITORY[:TAG])" ]
 	done
 	for bad in 'a/b@sha256:0123456789012345678901234567890123456789012345678901234567890123' oci:dir; do
 		run_status 2 "${b[@]}" --tag "$bad"
@@ -70,7 +70,7 @@ sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
 	done
 	run_status 2 ocinoco build "$FIX/app" --tag a/b:1 --from Upper/Case
 	[ "${lines[0]}" = "oci-fetch: Upper/Case: invalid reference: repository name must be lowercase" ]
-	[ "${lines[1]}" = "ocinoco: build: --from: not an image reference, oci:DIR or scratch" ]
+	[ "${lines[1]}" = "ocinoco: build: --tag or --from: not an image reference (REGISTRY/REPOSITORY[:TAG])" ]
 	run_status 2 "${b[@]}" --tag a/b:1 --output oci:
 	run_status 2 "${b[@]}" --tag a/b:1 --output oci:out:v1
 	[[ ${lines[0]} == *"oci:DIR takes no tag (--tag names the image)" ]]

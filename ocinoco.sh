@@ -428,6 +428,10 @@ cmd_build() {
 		[[ ${tag_names[t]} != oci:* && ${tag_names[t]} != *@* ]] ||
 			usage_die "build: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
 	done
+	# The platform and the config changes are checked before any work is done: a typo is a
+	# usage error, not a build that fails after its upload.
+	oci-graft --scratch --platform "${platform:-linux/amd64}" --config-out /dev/null \
+		"${graft_opts[@]}" >/dev/null || exit 2
 	[ -e "$dir" ] || die "build: $dir: No such file or directory"
 	[ -d "$dir" ] || die "build: $dir: Not a directory"
 

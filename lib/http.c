@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void http_trace(const char *fmt, ...)
@@ -34,11 +35,7 @@ void http_init(struct http_client *c, const struct http_opts *o)
 	*c = (struct http_client){.opts = *o};
 	if (c->opts.timeout <= 0)
 		c->opts.timeout = 60;
-	const char *ca = o->cacert;
-	if (ca == NULL || *ca == '\0')
-		ca = getenv("SSL_CERT_FILE");
-	if (ca && *ca)
-		c->cacert = xstrdup(ca);
+	http_ca_locations(o->cacert, &c->cafile, &c->capath);
 	c->multi = curl_multi_init();
 	c->share = curl_share_init();
 	if (c->multi == NULL || c->share == NULL)
@@ -51,13 +48,49 @@ void http_init(struct http_client *c, const struct http_opts *o)
 	                  (long)(2 * HTTP_MAX_HOST_CONNECTIONS));
 }
 
+static bool same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+	return a && b && stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
+}
+
+void http_ca_locations(const char *cacert, char **file, char **dir)
+{
+	/* the system's store as libcurl was built to find it: a bundle file and a directory */
+	char *sys_file = NULL, *sys_dir = NULL;
+	CURL *e = curl_easy_init();
+	if (e) {
+		curl_easy_getinfo(e, CURLINFO_CAINFO, &sys_file);
+		curl_easy_getinfo(e, CURLINFO_CAPATH, &sys_dir);
+	}
+	const char *f = cacert && *cacert ? cacert : getenv("SSL_CERT_FILE");
+	const char *d = getenv("SSL_CERT_DIR");
+	if (d == NULL || *d == '\0')
+		d = sys_dir;
+	struct stat st;
+	/* SSL_CERT_DIR may list several directories (OpenSSL splits it at ':') */
+	bool is_dir = d && (strchr(d, ':') || (stat(d, &st) == 0 && S_ISDIR(st.st_mode)));
+	*dir = is_dir ? xstrdup(d) : NULL;
+	if (f && *f == '\0')
+		f = NULL;
+	/* SSL_CERT_FILE naming the system bundle (a common setting) adds nothing to the system
+	 * directory made from the same certificates: not worth parsing it */
+	if (f && is_dir && same_file(d, sys_dir) && same_file(f, sys_file))
+		f = NULL;
+	*file = f ? xstrdup(f) : NULL;
+	if (e)
+		curl_easy_cleanup(e);
+}
+
 void http_cleanup(struct http_client *c)
 {
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
 	if (c->share)
 		curl_share_cleanup(c->share);
-	free(c->cacert);
+	free(c->cafile);
+	free(c->capath);
 	*c = (struct http_client){0};
 }
 
@@ -300,8 +333,12 @@ static void setup(struct http_client *c, struct http_xfer *x)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	if (c->cacert)
-		curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
+	if (c->capath) {
+		curl_easy_setopt(e, CURLOPT_CAPATH, c->capath);
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->cafile); /* NULL: no bundle file */
+	} else if (c->cafile) {
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->cafile);
+	}
 	if (x->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);

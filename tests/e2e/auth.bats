@@ -62,6 +62,27 @@ teardown_file() {
 	[[ $output == *"certificate"* ]]
 }
 
+@test "SSL_CERT_FILE and --cacert add trust: the system's CA directory (SSL_CERT_DIR) still counts" {
+	export DOCKER_CONFIG=$FIX/dc
+	# a "system" CA directory that trusts the test CA, one that trusts nothing, another CA
+	mkdir "$BATS_TEST_TMPDIR/sys" "$BATS_TEST_TMPDIR/none"
+	cp "$TEST_CA" "$BATS_TEST_TMPDIR/sys/test-ca.pem"
+	openssl rehash "$BATS_TEST_TMPDIR/sys"
+	openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -days 1 \
+		-subj "/CN=another CA" -keyout "$BATS_TEST_TMPDIR/other.key" \
+		-out "$BATS_TEST_TMPDIR/other.pem" 2>/dev/null
+	export SSL_CERT_DIR=$BATS_TEST_TMPDIR/sys
+	run_status 0 oci-fetch --digest "$BASIC_HOST/private/bb:v1"
+	SSL_CERT_FILE=$BATS_TEST_TMPDIR/other.pem run_status 0 oci-fetch --digest "$BASIC_HOST/private/bb:v1"
+	run_status 0 oci-put blob --cacert "$BATS_TEST_TMPDIR/other.pem" "$BASIC_HOST/basic/c" "$FIX/rand"
+	# the directory is what trusted the test CA; the extra file alone trusts it too
+	export SSL_CERT_DIR=$BATS_TEST_TMPDIR/none
+	SSL_CERT_FILE=$BATS_TEST_TMPDIR/other.pem run_status 1 oci-fetch --digest "$BASIC_HOST/private/bb:v1"
+	[[ $output == *"certificate"* ]]
+	SSL_CERT_FILE=$TEST_CA run_status 0 oci-fetch --digest "$BASIC_HOST/private/bb:v1"
+	run_status 0 oci-fetch --cacert "$TEST_CA" --digest "$BASIC_HOST/private/bb:v1"
+}
+
 @test "Bearer tokens: anonymous pull of a public repository, none for a private one" {
 	run_status 0 oci-fetch --cacert "$TEST_CA" --config "$TOK_HOST/public/bb:v1"
 	[ "$(jq -r .os <<<"$output")" = linux ]

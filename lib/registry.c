@@ -477,9 +477,14 @@ void registry_run(struct registry *r, struct rreq **qs, size_t n)
 {
 	struct rreq **pend = xcalloc(n, sizeof *pend);
 	struct http_xfer **xs = xcalloc(n, sizeof *xs);
-	size_t np = n;
+	size_t np = n, nheld = 0;
 	memcpy(pend, qs, n * sizeof *pend);
-	while (np > 0) {
+	/* A registry that may speak plain HTTP: one request finds out which (a TLS handshake
+	 * that fails, then HTTP) before the others go, so that they do not each try TLS first;
+	 * they go with its retry (after the token, if it asked for one). */
+	if (!r->scheme_known && r->may_use_http && n > 1)
+		nheld = n - 1, np = 1;
+	while (np > 0 || nheld > 0) {
 		for (size_t i = 0; i < np; i++) {
 			start(r, pend[i]);
 			xs[i] = &pend[i]->x;
@@ -499,6 +504,11 @@ void registry_run(struct registry *r, struct rreq **qs, size_t n)
 				if (pend[i]->x.status != 401)
 					pend[nn++] = pend[i];
 			np = nn;
+		}
+		if (nheld > 0) {
+			memcpy(pend + np, qs + 1, nheld * sizeof *pend);
+			np += nheld;
+			nheld = 0;
 		}
 		if (wait > 0 && np > 0) {
 			if (r->http->opts.verbose)

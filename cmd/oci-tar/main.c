@@ -29,7 +29,11 @@ static const char usage_text[] =
         "               [--exclude PATTERN ...] [--exclude-from FILE ...] DIR\n"
         "       oci-tar -h | --help\n";
 
-#define OUT_CAP   (1u << 20) /* output buffer; also the pipe size asked for */
+/* The output buffer is small enough to stay in L2 while the kernel copies it into the pipe
+ * (1 MiB measured ~8% slower for the whole pack on 2 cores); the pipe itself is asked to be as
+ * large as an unprivileged process may make it, so the reader wakes up less often. */
+#define OUT_CAP   (128u << 10)
+#define PIPE_SIZE (1u << 20)
 #define DENTS_CAP (64u << 10)
 /* A run of zeros (a hole of a sparse file) at least this long is skipped with lseek when stdout
  * is a regular file, so the output is sparse too. */
@@ -713,8 +717,8 @@ static void setup_output(struct out *o)
 	if (S_ISFIFO(st.st_mode)) {
 		/* Fewer, larger writes and wake-ups of the reader; not fatal if refused. */
 		int size = fcntl(o->fd, F_GETPIPE_SZ);
-		if (size >= 0 && (unsigned)size < OUT_CAP)
-			(void)fcntl(o->fd, F_SETPIPE_SZ, (int)OUT_CAP);
+		if (size >= 0 && (unsigned)size < PIPE_SIZE)
+			(void)fcntl(o->fd, F_SETPIPE_SZ, (int)PIPE_SIZE);
 	} else if (S_ISREG(st.st_mode)) {
 		int fl = fcntl(o->fd, F_GETFL);
 		off_t at = lseek(o->fd, 0, SEEK_CUR);

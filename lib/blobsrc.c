@@ -55,6 +55,8 @@ fail:;
 /* Reads more of the stream into the ring, dropping the oldest bytes when it is full. */
 static int ingest(struct blob_src *s, size_t want)
 {
+	if (s->failed)
+		return -1;
 	if (s->eof)
 		return 0;
 	if (want > s->cap)
@@ -68,6 +70,7 @@ static int ingest(struct blob_src *s, size_t want)
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		s->error = errno;
+		s->failed = true;
 		return -1;
 	}
 	if (r == 0) {
@@ -77,6 +80,7 @@ static int ingest(struct blob_src *s, size_t want)
 		s->hashing = false;
 		if (s->expect[0] && strcmp(s->expect, s->digest) != 0) {
 			s->error = EBADMSG;
+			s->failed = true;
 			return -1;
 		}
 		return 0;
@@ -104,9 +108,47 @@ int blobsrc_stream(struct blob_src *s, int fd, const char *name, size_t cap, con
 	return 0;
 }
 
+void blobsrc_stream_held(struct blob_src *s, int fd, const char *name, size_t hist, size_t ahead,
+                         const char *expect)
+{
+	*s = (struct blob_src){.fd = fd, .cap = hist + ahead, .name = xstrdup(name)};
+	if (expect)
+		snprintf(s->expect, sizeof s->expect, "%s", expect);
+	s->ring = xmalloc(s->cap);
+	sha256_init(&s->hash);
+	s->hashing = true;
+	s->held = true;
+	s->hist = hist;
+}
+
+uint64_t blobsrc_first_held(const struct blob_src *s)
+{
+	if (s->seekable)
+		return 0;
+	uint64_t keep = s->held && s->sent > s->hist ? s->sent - s->hist : 0;
+	return keep > s->base ? keep : s->base;
+}
+
+/* Bytes that can be read in without dropping any from keep on. */
+static size_t room_from(const struct blob_src *s, uint64_t keep)
+{
+	return s->cap - (size_t)(s->end - keep);
+}
+
+bool blobsrc_wants(const struct blob_src *s)
+{
+	return s->held && !s->eof && !s->failed && room_from(s, blobsrc_first_held(s)) > 0;
+}
+
+void blobsrc_feed(struct blob_src *s)
+{
+	if (blobsrc_wants(s))
+		ingest(s, room_from(s, blobsrc_first_held(s)));
+}
+
 bool blobsrc_holds(const struct blob_src *s, uint64_t off)
 {
-	return s->seekable || off >= s->base;
+	return s->seekable || off >= blobsrc_first_held(s);
 }
 
 ssize_t blobsrc_read(struct blob_src *s, uint64_t off, void *p, size_t n)
@@ -120,15 +162,20 @@ ssize_t blobsrc_read(struct blob_src *s, uint64_t off, void *p, size_t n)
 			s->error = errno;
 		return r;
 	}
-	if (off < s->base || off > s->end) {
+	if (off < blobsrc_first_held(s) || off > s->end) {
 		s->error = EINVAL;
 		return -1;
 	}
 	if (off == s->end) {
+		if (s->failed)
+			return -1;
 		if (s->eof)
 			return 0;
-		/* Never drop the byte asked for: read at most what keeps off in the ring. */
+		/* Never drop the byte asked for: read at most what keeps off in the ring (and,
+		 * held, what keeps the bytes behind the highest offset read out). */
 		size_t room = s->cap - (size_t)(s->end - off);
+		if (s->held && room_from(s, blobsrc_first_held(s)) > 0)
+			room = room_from(s, blobsrc_first_held(s));
 		if (room == 0)
 			room = 1;
 		if (ingest(s, n < room ? n : room) < 0)
@@ -143,16 +190,36 @@ ssize_t blobsrc_read(struct blob_src *s, uint64_t off, void *p, size_t n)
 	if (n > s->cap - pos)
 		n = s->cap - pos;
 	memcpy(p, s->ring + pos, n);
+	if (off + n > s->sent)
+		s->sent = off + n;
 	return (ssize_t)n;
 }
 
 int blobsrc_fill(struct blob_src *s, uint64_t upto)
 {
-	while (!s->seekable && !s->eof && s->end < upto)
-		if (ingest(s, (size_t)(upto - s->end < s->cap ? upto - s->end : s->cap)) < 0) {
+	while (!s->seekable && !s->eof && s->end < upto) {
+		size_t want = (size_t)(upto - s->end < s->cap ? upto - s->end : s->cap);
+		if (s->held) {
+			/* what was read out may go when upto needs the room (a chunk), nothing
+			 * after */
+			uint64_t keep = blobsrc_first_held(s);
+			uint64_t need = upto > s->cap ? upto - s->cap : 0;
+			if (need > keep)
+				keep = need < s->sent ? need : (s->sent > keep ? s->sent : keep);
+			if (room_from(s, keep) == 0)
+				break;
+			if (want > room_from(s, keep))
+				want = room_from(s, keep);
+		}
+		if (ingest(s, want) < 0) {
 			errno = s->error;
 			return -1;
 		}
+	}
+	if (s->failed) {
+		errno = s->error;
+		return -1;
+	}
 	return 0;
 }
 

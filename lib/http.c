@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <err.h>
+#include <poll.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ void http_init(struct http_client *c, const struct http_opts *o)
 	if (c->opts.timeout <= 0)
 		c->opts.timeout = 60;
 	http_ca_locations(o->cacert, &c->cafile, &c->capath);
+	c->feed.fd = -1;
 	c->multi = curl_multi_init();
 	c->share = curl_share_init();
 	if (c->multi == NULL || c->share == NULL)
@@ -81,6 +83,25 @@ void http_ca_locations(const char *cacert, char **file, char **dir)
 	*file = f ? xstrdup(f) : NULL;
 	if (e)
 		curl_easy_cleanup(e);
+}
+
+struct http_feed http_set_feed(struct http_client *c, struct http_feed f)
+{
+	struct http_feed old = c->feed;
+	c->feed = f;
+	return old;
+}
+
+/* Reads the feed if it is readable now (or at its end: POLLHUP, which curl does not report). */
+static void feed_if_ready(struct http_client *c)
+{
+	struct pollfd p = {.fd = c->feed.fd, .events = POLLIN};
+	int n;
+	do
+		n = poll(&p, 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		c->feed.feed(c->feed.ctx);
 }
 
 void http_cleanup(struct http_client *c)
@@ -391,8 +412,14 @@ void http_run(struct http_client *c, struct http_xfer **xs, size_t n)
 	int running = 1;
 	while (running) {
 		CURLMcode mc = curl_multi_perform(c->multi, &running);
+		bool feed = c->feed.fd >= 0 && c->feed.wants(c->feed.ctx);
+		struct curl_waitfd w = {.fd = c->feed.fd, .events = CURL_WAIT_POLLIN};
+		int ready = 0;
 		if (mc == CURLM_OK && running)
-			mc = curl_multi_poll(c->multi, NULL, 0, 1000, NULL);
+			mc = curl_multi_poll(c->multi, feed ? &w : NULL, feed ? 1 : 0, 1000,
+			                     &ready);
+		if (feed && ready > 0)
+			feed_if_ready(c);
 		if (mc != CURLM_OK)
 			errx(EXIT_FAIL, "libcurl: %s", curl_multi_strerror(mc));
 		CURLMsg *msg;

@@ -20,11 +20,21 @@ struct http_opts {
 	long timeout;    /* seconds without progress before a transfer fails */
 };
 
+/* A descriptor read while transfers run (a stream being uploaded, read ahead while requests
+ * are in flight): when it is readable and wants(ctx), feed(ctx) reads it once. */
+struct http_feed {
+	int fd; /* -1: none */
+	bool (*wants)(void *ctx);
+	void (*feed)(void *ctx);
+	void *ctx;
+};
+
 struct http_client {
 	CURLM *multi;
 	CURLSH *share;
 	struct http_opts opts;
-	char *cafile, *capath;               /* http_ca_locations */
+	char *cafile, *capath; /* http_ca_locations */
+	struct http_feed feed;
 	unsigned long requests, connections; /* for -v and the round-trip tests */
 };
 
@@ -74,6 +84,8 @@ void http_init(struct http_client *c, const struct http_opts *o);
  * directory: then libcurl's built-in bundle is used, and the extra file replaces it. */
 void http_ca_locations(const char *cacert, char **file, char **dir);
 void http_cleanup(struct http_client *c);
+/* Sets the feed (fd -1: none); returns the one it replaces. */
+struct http_feed http_set_feed(struct http_client *c, struct http_feed f);
 
 /* Runs the transfers at once and returns when all are done (each has result and status). */
 void http_run(struct http_client *c, struct http_xfer **xs, size_t n);

@@ -79,6 +79,39 @@ int registry_get_blob(struct registry *r, const char *path, const char *digest, 
  * in one PUT; otherwise POST, one PATCH with all of it, PUT ?digest=. The digest is in
  * src->digest afterwards. */
 int registry_put_blob(struct registry *r, const char *path, struct blob_src *src, const char *what);
+/* An upload session (POST /blobs/uploads/), opened before its bytes are all known. */
+struct upload {
+	char *loc;          /* where its bytes go (Location) */
+	uint64_t min_chunk; /* OCI-Chunk-Min-Length */
+};
+int registry_upload_open(struct registry *r, const char *path, struct upload *u, const char *what);
+/* registry_put_blob on the open session (which it takes over: a restart opens a new one). */
+int registry_upload(struct registry *r, const char *path, struct upload *u, struct blob_src *src,
+                    const char *what);
+/* DELETE on the session (nothing needed it after all); errors do not matter. */
+void registry_upload_cancel(struct registry *r, struct upload *u);
+
+/* Blob requests that do not depend on each other, run at once (one round trip):
+ *   BLOB_HEAD   result 1 present, 0 absent, -1 error (said)
+ *   BLOB_MOUNT  from a repository of this registry: result 1 mounted, else 0 (a 202 opens an
+ *               upload instead: upload it then)
+ *   BLOB_OPEN   an upload session into *up: result 0, else -1 (not said: the upload that
+ *               follows without it says what fails)
+ *   BLOB_PUT    src (a file, digest known, at most BLOBSRC_RING bytes) in one PUT on *up, which
+ *               it closes: result 0, else -1 (not said, not retried: registry_upload then); a
+ *               larger blob is not sent, and *up stays open for registry_upload
+ *   BLOB_CANCEL DELETE *up, which it closes; errors do not matter */
+enum blob_op_kind { BLOB_HEAD, BLOB_MOUNT, BLOB_OPEN, BLOB_PUT, BLOB_CANCEL };
+struct blob_op {
+	enum blob_op_kind kind;
+	const char *digest;   /* HEAD, MOUNT, PUT */
+	const char *from;     /* MOUNT: the repository */
+	struct blob_src *src; /* PUT */
+	struct upload *up;    /* OPEN, PUT, CANCEL */
+	int result;
+};
+void registry_blob_batch(struct registry *r, const char *path, struct blob_op *ops, size_t n,
+                         const char *what);
 /* PUT a manifest under a tag or its digest with its media type; 0 and digest set. */
 int registry_put_manifest(struct registry *r, const char *path, const char *reference,
                           const struct doc *d, const char *what);

@@ -16,6 +16,25 @@ void session_init(struct session *s, const struct http_opts *o, bool insecure)
 	http_init(&s->http, o);
 }
 
+static bool feed_wants(void *ctx)
+{
+	return blobsrc_wants(ctx);
+}
+
+static void feed_read(void *ctx)
+{
+	blobsrc_feed(ctx);
+}
+
+struct http_feed session_feed(struct session *s, struct blob_src *src)
+{
+	struct http_feed f = {.fd = -1};
+	if (src)
+		f = (struct http_feed){
+		        .fd = src->fd, .wants = feed_wants, .feed = feed_read, .ctx = src};
+	return http_set_feed(&s->http, f);
+}
+
 void session_end(struct session *s)
 {
 	if (s->http.opts.verbose && s->http.requests > 0) {
@@ -131,6 +150,56 @@ int store_put_blob(struct store *st, struct blob_src *src)
 	return registry_put_blob(st->reg, st->ref.path, src, st->name);
 }
 
+int store_upload_open(struct store *st, struct upload *u)
+{
+	*u = (struct upload){0};
+	if (store_is_layout(st))
+		return 0;
+	return registry_upload_open(st->reg, st->ref.path, u, st->name);
+}
+
+int store_upload(struct store *st, struct upload *u, struct blob_src *src)
+{
+	if (store_is_layout(st))
+		return layout_put_blob(&st->lay, src, st->name);
+	return registry_upload(st->reg, st->ref.path, u, src, st->name);
+}
+
+void store_upload_cancel(struct store *st, struct upload *u)
+{
+	if (!store_is_layout(st))
+		registry_upload_cancel(st->reg, u);
+}
+
+void store_blob_batch(struct store *st, struct blob_op *ops, size_t n)
+{
+	if (!store_is_layout(st)) {
+		registry_blob_batch(st->reg, st->ref.path, ops, n, st->name);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct blob_op *op = &ops[i];
+		switch (op->kind) {
+		case BLOB_HEAD:
+			op->result = layout_has_blob(&st->lay, op->digest) ? 1 : 0;
+			break;
+		case BLOB_MOUNT:
+			op->result = 0;
+			break;
+		case BLOB_OPEN:
+			*op->up = (struct upload){0};
+			op->result = 0;
+			break;
+		case BLOB_PUT:
+			op->result = -1;
+			break;
+		case BLOB_CANCEL:
+			op->result = 0;
+			break;
+		}
+	}
+}
+
 void store_mount(struct store *dst, const struct store *from, const char *const *digests, size_t n,
                  int *mounted)
 {
@@ -205,10 +274,20 @@ int store_copy_blob(struct session *s, struct store *dst, struct store *from, co
 	struct blob_src bs;
 	char *name = xasprintf("%s@%s", from->name, digest);
 	int ret = -1, e = 0;
-	if (blobsrc_stream(&bs, sv[0], name, BLOBSRC_RING, digest) < 0)
-		e = errno;
-	else
-		ret = store_put_blob(dst, &bs);
+	/* The upload session is opened while the first bytes come in; a blob that ends within
+	 * the buffer then goes in one PUT. */
+	blobsrc_stream_held(&bs, sv[0], name, BLOBSRC_RING, BLOBSRC_AHEAD, digest);
+	struct http_feed prev = session_feed(s, &bs);
+	struct upload u;
+	if (store_upload_open(dst, &u) == 0) {
+		if (blobsrc_fill(&bs, BLOBSRC_RING + 1) < 0) {
+			e = errno;
+			store_upload_cancel(dst, &u);
+		} else {
+			ret = store_upload(dst, &u, &bs);
+		}
+	}
+	http_set_feed(&s->http, prev);
 	/* unblock the writer if the upload stopped early */
 	shutdown(sv[0], SHUT_RDWR);
 	pthread_join(t, NULL);

@@ -31,6 +31,9 @@ struct store {
 };
 
 void session_init(struct session *s, const struct http_opts *o, bool insecure);
+/* Reads a held stream ahead while the session's requests are in flight (NULL: none); returns
+ * the feed it replaces. */
+struct http_feed session_feed(struct session *s, struct blob_src *src);
 /* With -v: the run's requests, new connections and token requests per registry. */
 void session_end(struct session *s);
 
@@ -51,6 +54,14 @@ int store_manifests_exist(struct store *st, const char *const *digests, size_t n
 int store_blobs_exist(struct store *st, const char *const *digests, size_t n, int *exists);
 int store_get_blob(struct store *st, const char *digest, blob_sink sink, void *ctx);
 int store_put_blob(struct store *st, struct blob_src *src);
+/* An upload session opened before the blob's bytes are all there (a registry: POST; a layout:
+ * nothing), then the upload on it (which takes it over), or its cancellation. */
+int store_upload_open(struct store *st, struct upload *u);
+int store_upload(struct store *st, struct upload *u, struct blob_src *src);
+void store_upload_cancel(struct store *st, struct upload *u);
+/* registry_blob_batch (a layout: HEAD looks, nothing is mounted, sessions are empty, a PUT is
+ * left to store_upload). */
+void store_blob_batch(struct store *st, struct blob_op *ops, size_t n);
 /* Mounts blobs from another repository of the same registry; mounted[i] = 1 or 0. */
 void store_mount(struct store *dst, const struct store *from, const char *const *digests, size_t n,
                  int *mounted);

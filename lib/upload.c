@@ -156,13 +156,149 @@ static void cancel_upload(struct registry *r, const char *loc)
 	rreq_free(&q);
 }
 
+int registry_upload_open(struct registry *r, const char *path, struct upload *u, const char *what)
+{
+	*u = (struct upload){0};
+	return upload_open(r, path, &u->loc, &u->min_chunk, what);
+}
+
+void registry_upload_cancel(struct registry *r, struct upload *u)
+{
+	if (u->loc)
+		cancel_upload(r, u->loc);
+	free(u->loc);
+	*u = (struct upload){0};
+}
+
+void registry_blob_batch(struct registry *r, const char *path, struct blob_op *ops, size_t n,
+                         const char *what)
+{
+	if (n == 0)
+		return;
+	struct rreq *qs = xcalloc(n, sizeof *qs);
+	struct rreq **qp = xcalloc(n, sizeof *qp);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct blob_op *op = &ops[i];
+		struct rreq *q = &qs[i];
+		char *url = NULL, *f;
+		op->result = -1;
+		switch (op->kind) {
+		case BLOB_HEAD:
+			url = xasprintf("/v2/%s/blobs/%s", path, op->digest);
+			rreq_init(q, "HEAD", url);
+			break;
+		case BLOB_MOUNT:
+			f = registry_escape(op->from);
+			url = xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s", path, op->digest,
+			                f);
+			free(f);
+			rreq_init(q, "POST", url);
+			break;
+		case BLOB_OPEN:
+			*op->up = (struct upload){0};
+			url = xasprintf("/v2/%s/blobs/uploads/", path);
+			rreq_init(q, "POST", url);
+			break;
+		case BLOB_PUT:
+			if (op->up->loc == NULL || !op->src->seekable ||
+			    op->src->size > BLOBSRC_RING)
+				continue;
+			url = with_digest(op->up->loc, op->src->digest);
+			rreq_init(q, "PUT", url);
+			q->once = true;
+			q->x.has_body = true;
+			q->x.body_fd = op->src->fd;
+			q->x.body_off = 0;
+			q->x.body_size = (int64_t)op->src->size;
+			http_xfer_add_header(&q->x, "Content-Type: application/octet-stream");
+			break;
+		case BLOB_CANCEL:
+			if (op->up->loc == NULL)
+				continue;
+			rreq_init(q, "DELETE", op->up->loc);
+			q->once = true;
+			break;
+		}
+		free(url);
+		qp[m++] = q;
+	}
+	registry_run(r, qp, m);
+	for (size_t i = 0, k = 0; i < n; i++) {
+		struct blob_op *op = &ops[i];
+		struct rreq *q = &qs[i];
+		if (k == m || qp[k] != q)
+			continue; /* not sent */
+		k++;
+		const char *l;
+		switch (op->kind) {
+		case BLOB_HEAD:
+			if (rreq_ok(q)) {
+				op->result = 1;
+			} else if (q->x.result == CURLE_OK && q->x.status == 404) {
+				op->result = 0;
+			} else {
+				char *doing = xasprintf("HEAD %s", op->digest);
+				registry_fail(r, q, what, doing);
+				free(doing);
+			}
+			break;
+		case BLOB_MOUNT:
+			op->result = q->x.result == CURLE_OK && q->x.status == 201;
+			break;
+		case BLOB_OPEN:
+			l = http_header(&q->x, "Location");
+			if (rreq_ok(q) && l && (op->up->loc = url_resolve(q->x.reached, l))) {
+				const char *mc = http_header(&q->x, "OCI-Chunk-Min-Length");
+				uint64_t v;
+				op->up->min_chunk = mc && parse_u64(mc, UINT64_MAX, &v) ? v : 0;
+				op->result = 0;
+			}
+			break;
+		case BLOB_PUT:
+			op->result = rreq_ok(q) ? 0 : -1;
+			if (op->result < 0 && r->http->opts.verbose) {
+				char *why = registry_error_text(r, q);
+				http_trace("%s: PUT %s: %s; again from the start", what, op->digest,
+				           why);
+				free(why);
+			}
+			free(op->up->loc);
+			*op->up = (struct upload){0};
+			break;
+		case BLOB_CANCEL:
+			op->result = 0;
+			free(op->up->loc);
+			*op->up = (struct upload){0};
+			break;
+		}
+	}
+	for (size_t i = 0; i < m; i++)
+		rreq_free(qp[i]);
+	free(qs);
+	free(qp);
+}
+
 int registry_put_blob(struct registry *r, const char *path, struct blob_src *src, const char *what)
+{
+	return registry_upload(r, path, NULL, src, what);
+}
+
+int registry_upload(struct registry *r, const char *path, struct upload *u, struct blob_src *src,
+                    const char *what)
 {
 	bool mono = src->digest[0] && src->size <= BLOBSRC_RING && (src->seekable || src->eof);
 	uint64_t chunk = 0; /* 0: one PATCH with everything */
 	int restarts = 0, resumes = 0;
 	char *loc = NULL, *why = NULL;
 	int ret = -1;
+	uint64_t min_chunk = 0;
+	if (u && u->loc) {
+		loc = u->loc;
+		min_chunk = u->min_chunk;
+		*u = (struct upload){0};
+		goto opened;
+	}
 restart:
 	free(loc);
 	loc = NULL;
@@ -171,9 +307,10 @@ restart:
 			http_trace("%s: restarting the upload from byte 0", what);
 		registry_sleep(registry_backoff(restarts));
 	}
-	uint64_t min_chunk = 0;
+	min_chunk = 0;
 	if (upload_open(r, path, &loc, &min_chunk, what) < 0)
 		goto out;
+opened:
 	if (mono) {
 		enum outcome o = send_range(r, &loc, src, 0, src->size, true, false, &why);
 		if (o == SENT) {
@@ -246,7 +383,7 @@ restart:
 		}
 		warnx("%s: uploading %s: %s; the registry cannot resume the upload and the first "
 		      "%" PRIu64 " bytes of the stream are no longer held",
-		      what, src->name, why, src->base);
+		      what, src->name, why, blobsrc_first_held(src));
 		goto out;
 	}
 	/* All sent: the digest is known now. */

@@ -117,10 +117,11 @@ static int cmd_blob(int argc, char **argv, const struct opts *o)
 			continue;
 		}
 		if ((int)i == stream) {
-			if (blobsrc_stream(&src[i], STDIN_FILENO, "stdin", BLOBSRC_RING, NULL) < 0)
-				err(EXIT_FAIL, "stdin");
-			if (!src[i].eof)
-				continue;
+			/* read while the files are HEADed and the stream's upload session opened */
+			blobsrc_stream_held(&src[i], STDIN_FILENO, "stdin", BLOBSRC_RING,
+			                    BLOBSRC_AHEAD, NULL);
+			session_feed(&s, &src[i]);
+			continue;
 		} else if (blobsrc_file(&src[i], args[i]) < 0) {
 			err(EXIT_FAIL, "%s", args[i]);
 		}
@@ -135,7 +136,7 @@ static int cmd_blob(int argc, char **argv, const struct opts *o)
 	                    .mount_local = o->mount_from != NULL};
 	if (put_blobs(&c, &dst, known, nknown) < 0)
 		return EXIT_FAIL;
-	if (stream >= 0 && !src[stream].eof && store_put_blob(&dst, &src[stream]) < 0)
+	if (stream >= 0 && put_stream(&c, &dst, &src[stream]) < 0)
 		return EXIT_FAIL;
 	for (size_t i = 0; i < n; i++)
 		printf("%s\n", is_digest[i] ? args[i] : src[i].digest);
@@ -219,7 +220,14 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 			return EXIT_FAIL;
 
 	struct store *sources[2];
-	struct put_ctx c = {.s = &s, .files = local, .nfiles = o->nblobs, .sources = sources};
+	/* A build's manifest: its new layer is in DEST already and its config is new, so HEAD
+	 * first, and open the config's upload session while the HEADs go. */
+	struct put_ctx c = {.s = &s,
+	                    .files = local,
+	                    .nfiles = o->nblobs,
+	                    .sources = sources,
+	                    .head_first = true,
+	                    .speculate = true};
 	if (o->from)
 		sources[c.nsources++] = &from;
 	/* Every target's blobs first, the manifests last and in a row: a target that fails (its

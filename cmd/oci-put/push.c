@@ -61,63 +61,114 @@ const char **put_references(const struct doc *d, size_t *n, json_t **json, const
 	return out;
 }
 
+/* Another repository of dst's registry: a mount can work. */
+static bool can_mount(const struct store *dst, const struct store *src)
+{
+	return src != dst && store_same_registry(dst, src) &&
+	       strcmp(dst->ref.path, src->ref.path) != 0;
+}
+
 int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, size_t n)
 {
 	if (n == 0)
 		return 0;
 	int *have = xcalloc(n, sizeof *have);
+	bool *mounted_from_first = xcalloc(n, sizeof *mounted_from_first);
+	struct upload *ups = xcalloc(n, sizeof *ups);
+	struct blob_op *ops = xcalloc(2 * n, sizeof *ops);
+	size_t *of = xcalloc(2 * n, sizeof *of); /* the digest each op is for */
 	int ret = 0;
-	const char **ask = xcalloc(n, sizeof *ask);
-	size_t *where = xcalloc(n, sizeof *where);
-	int *got = xcalloc(n, sizeof *got);
-	/* Blobs with no local copy and a source in the same registry: mount them straight away
-	 * (a mount of a blob the repository has succeeds too), which saves the HEAD round
-	 * trip for the base layers of every build. */
-	for (size_t s = 0; s < c->nsources; s++) {
-		if (c->sources[s] == dst || !store_same_registry(dst, c->sources[s]))
-			continue;
-		size_t m = 0;
-		for (size_t i = 0; i < n; i++)
-			if (!have[i] && !local_file(c, digests[i]))
-				ask[m] = digests[i], where[m++] = i;
-		store_mount(dst, c->sources[s], ask, m, got);
-		for (size_t k = 0; k < m; k++)
-			if (got[k])
-				have[where[k]] = 2;
-	}
+	const struct store *msrc = NULL; /* the first source to mount from */
+	for (size_t s = 0; s < c->nsources && msrc == NULL; s++)
+		if (can_mount(dst, c->sources[s]))
+			msrc = c->sources[s];
+
+	/* 1. What is there: HEAD; or, unless head_first, a mount straight away of what has no
+	 * local file (a mount of a blob the repository has succeeds too). Upload sessions for
+	 * local files expected to be missing (speculate), opened meanwhile. */
 	size_t m = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!have[i])
-			ask[m] = digests[i], where[m++] = i;
-	if (store_blobs_exist(dst, ask, m, got) < 0)
-		ret = -1;
-	for (size_t k = 0; k < m && ret == 0; k++)
-		have[where[k]] = got[k];
-	/* local files too, with --mount-from: a mount moves no bytes (without it, local files are
-	 * the new blobs of a build, and a mount would only cost a round trip) */
-	for (size_t s = 0; s < c->nsources && ret == 0 && c->mount_local; s++) {
-		if (c->sources[s] == dst || !store_same_registry(dst, c->sources[s]))
-			continue;
-		m = 0;
-		for (size_t i = 0; i < n; i++)
-			if (!have[i] && local_file(c, digests[i]))
-				ask[m] = digests[i], where[m++] = i;
-		store_mount(dst, c->sources[s], ask, m, got);
-		for (size_t k = 0; k < m; k++)
-			if (got[k])
-				have[where[k]] = 2;
+	for (size_t i = 0; i < n; i++) {
+		struct blob_src *f = local_file(c, digests[i]);
+		if (!f && msrc && !c->head_first) {
+			ops[m] = (struct blob_op){
+			        .kind = BLOB_MOUNT, .digest = digests[i], .from = msrc->ref.path};
+			mounted_from_first[i] = true;
+		} else {
+			ops[m] = (struct blob_op){.kind = BLOB_HEAD, .digest = digests[i]};
+		}
+		of[m++] = i;
+		if (f && c->speculate) {
+			ops[m] = (struct blob_op){.kind = BLOB_OPEN, .up = &ups[i]};
+			of[m++] = i;
+		}
 	}
+	store_blob_batch(dst, ops, m);
+	for (size_t k = 0; k < m; k++) {
+		if (ops[k].kind == BLOB_HEAD && ops[k].result < 0)
+			ret = -1;
+		else if (ops[k].kind == BLOB_HEAD && ops[k].result == 1)
+			have[of[k]] = 1;
+		else if (ops[k].kind == BLOB_MOUNT && ops[k].result == 1)
+			have[of[k]] = 2;
+	}
+
+	/* 2. At once: mounts of what is missing, the missing files PUT on their sessions (the
+	 * others cancelled), a HEAD of what a mount straight away did not bring (it may be there
+	 * all the same). Local files are mounted only with mount_local (--mount-from): without
+	 * it they are a build's new blobs, which a mount would not find. */
+	m = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct blob_src *f = local_file(c, digests[i]);
+		if (have[i] || ret < 0) {
+			if (ups[i].loc) {
+				ops[m] = (struct blob_op){.kind = BLOB_CANCEL, .up = &ups[i]};
+				of[m++] = i;
+			}
+			continue;
+		}
+		if (f && ups[i].loc && !(msrc && c->mount_local)) {
+			ops[m] = (struct blob_op){
+			        .kind = BLOB_PUT, .digest = digests[i], .src = f, .up = &ups[i]};
+		} else if (msrc && !mounted_from_first[i] && (!f || c->mount_local)) {
+			ops[m] = (struct blob_op){
+			        .kind = BLOB_MOUNT, .digest = digests[i], .from = msrc->ref.path};
+			mounted_from_first[i] = true;
+		} else if (!f && mounted_from_first[i]) {
+			ops[m] = (struct blob_op){.kind = BLOB_HEAD, .digest = digests[i]};
+		} else {
+			continue;
+		}
+		of[m++] = i;
+	}
+	store_blob_batch(dst, ops, m);
+	for (size_t k = 0; k < m; k++) {
+		if (ops[k].kind == BLOB_HEAD && ops[k].result < 0)
+			ret = -1;
+		else if (ops[k].kind == BLOB_HEAD && ops[k].result == 1)
+			have[of[k]] = 1;
+		else if ((ops[k].kind == BLOB_MOUNT && ops[k].result == 1) ||
+		         (ops[k].kind == BLOB_PUT && ops[k].result == 0))
+			have[of[k]] = 2;
+	}
+
+	/* 3. The rest one by one: files too large for one PUT (on their open session) or whose
+	 * PUT failed, mounts from the other sources, streamed copies. */
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		if (have[i])
 			continue;
 		struct blob_src *f = local_file(c, digests[i]);
 		if (f) {
-			if (store_put_blob(dst, f) < 0)
+			if (store_upload(dst, &ups[i], f) < 0)
 				ret = -1;
 			else
 				have[i] = 2;
 			continue;
 		}
+		for (size_t s = 0; s < c->nsources && !have[i]; s++)
+			if (c->sources[s] != msrc && can_mount(dst, c->sources[s]))
+				store_mount(dst, c->sources[s], &digests[i], 1, &have[i]);
+		if (have[i])
+			continue;
 		size_t candidates = 0;
 		for (size_t s = 0; s < c->nsources; s++)
 			candidates += c->sources[s] != dst;
@@ -144,11 +195,44 @@ int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, 
 			ret = -1;
 		}
 	}
-	free(ask);
-	free(where);
-	free(got);
+	for (size_t i = 0; i < n; i++)
+		free(ups[i].loc); /* a failure left it open: the registry expires it */
+	free(ops);
+	free(of);
+	free(ups);
+	free(mounted_from_first);
 	free(have);
 	return ret;
+}
+
+int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src)
+{
+	if (store_is_layout(dst))
+		return store_put_blob(dst, src);
+	struct upload u;
+	if (store_upload_open(dst, &u) < 0)
+		return -1;
+	if (blobsrc_fill(src, PUT_STREAM_SMALL + 1) < 0) {
+		warn("%s", src->name);
+		store_upload_cancel(dst, &u);
+		return -1;
+	}
+	if (src->eof && src->size <= PUT_STREAM_SMALL) {
+		const char *dg = src->digest;
+		int have = 0;
+		if (store_blobs_exist(dst, &dg, 1, &have) < 0) {
+			store_upload_cancel(dst, &u);
+			return -1;
+		}
+		for (size_t s = 0; s < c->nsources && !have && c->mount_local; s++)
+			if (c->sources[s] != dst && store_same_registry(dst, c->sources[s]))
+				store_mount(dst, c->sources[s], &dg, 1, &have);
+		if (have) {
+			store_upload_cancel(dst, &u);
+			return 0;
+		}
+	}
+	return store_upload(dst, &u, src);
 }
 
 static int put_children(struct put_ctx *c, struct store *dst, const char *const *digests, size_t n)

@@ -16,6 +16,8 @@ struct put_ctx {
 	struct store **sources; /* mount/copy candidates, in order */
 	size_t nsources;
 	bool mount_local; /* also try to mount blobs there are local files of (--mount-from) */
+	bool head_first;  /* HEAD blobs before mounting them (a build's new layer is there) */
+	bool speculate;   /* open upload sessions for local files while they are HEADed */
 };
 
 /* Every digest present in dst as a blob; -1 after naming each one that could not be made so.
@@ -25,6 +27,14 @@ int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, 
 int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d);
 /* put_document_refs, then the document PUT under tag (NULL: by digest). */
 int put_document(struct put_ctx *c, struct store *dst, const struct doc *d, const char *tag);
+/* A stream that ends within this many bytes has its digest known in time to skip its upload
+ * (HEAD); a longer one is sent as it comes (it would wait for its end otherwise). */
+#define PUT_STREAM_SMALL (4u << 20)
+/* A held stream (blobsrc_stream_held, read ahead by session_feed) into dst: the upload session
+ * is opened at once (auth and POST while the stream is read); a stream that ends within
+ * PUT_STREAM_SMALL bytes is then HEADed (mounted with mount_local) and, if present, not sent
+ * (the session cancelled), else sent in one PUT; a longer one is sent as it comes. */
+int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src);
 /* The digests a manifest or index references (config and layers; or manifests). Caller frees
  * the array (the strings are owned by *json). */
 const char **put_references(const struct doc *d, size_t *n, json_t **json, const char *what);

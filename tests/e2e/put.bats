@@ -102,6 +102,39 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	[ "$output" = "sha256:$(printf 'tiny stream' | sha256sum | cut -d' ' -f1)" ]
 	[ "$(registry_requests REG PUT '^/v2/stream/small/')" = "$puts" ]
 	[ "$(registry_requests REG HEAD '^/v2/stream/small/blobs/' 200)" = 1 ]
+	# the upload session opened while the stream was read is cancelled
+	[ "$(registry_requests REG POST '^/v2/stream/small/blobs/uploads/$' 202)" = 2 ]
+	[ "$(registry_requests REG DELETE '^/v2/stream/small/blobs/uploads/' 204)" = 1 ]
+}
+
+@test "a stream: the upload session is opened and bytes are sent before the stream ends" {
+	cd "$BATS_TEST_TMPDIR"
+	head -c 6000000 /dev/urandom >first
+	head -c 1000000 /dev/urandom >rest
+	mkfifo in
+	oci-put blob "$REG_HOST/early/a" - <in >out 2>err &
+	pid=$!
+	exec 7>in
+	cat first >&7
+	# with the stream still open: the POST answered, and the registry holds bytes of the upload
+	uploads=$REG_DIR/data/docker/registry/v2/repositories/early/a/_uploads
+	size=0
+	for ((i = 0; i < 300 && size == 0; i++)); do
+		sleep 0.05
+		size=$(cat "$uploads"/*/data 2>/dev/null | wc -c)
+	done
+	posts=$(registry_requests REG POST '^/v2/early/a/blobs/uploads/$' 202)
+	cat rest >&7
+	exec 7>&-
+	wait "$pid"
+	echo "bytes at the registry before the end: $size" >&3
+	[ "$posts" = 1 ]
+	[ "$size" -gt 0 ]
+	cat first rest >all
+	[ "$(cat out)" = "$(sha all)" ]
+	[ "$(registry_requests REG PATCH '^/v2/early/a/blobs/uploads/')" = 1 ]
+	[ "$(registry_requests REG HEAD '^/v2/early/a/')" = 0 ]
+	oci-fetch --blob "$(sha all)" "$REG_HOST/early/a" | cmp - all
 }
 
 @test "a pushed image reads back through skopeo, digests verified" {

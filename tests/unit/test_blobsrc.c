@@ -4,6 +4,7 @@
 #include "tap.h"
 #include "util.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -52,6 +53,66 @@ int main(void)
 	ok(blobsrc_read(&s, 10, got, 1) < 0, "reading a dropped offset fails");
 	blobsrc_close(&s);
 	close(p[0]);
+
+	/* a held stream: read as asked and ahead, the hist bytes behind what was read out kept */
+	if (pipe(p) < 0 || write(p[1], data, sizeof data) != (ssize_t)sizeof data)
+		return printf("Bail out! pipe\n"), 1;
+	close(p[1]);
+	blobsrc_stream_held(&s, p[0], "pipe", 64, 32, NULL);
+	ok(s.end == 0 && blobsrc_wants(&s), "a held stream reads nothing at first, and wants to");
+	blobsrc_feed(&s);
+	is_int(s.end, 96, "  one feed reads ahead up to hist + ahead bytes");
+	ok(!blobsrc_wants(&s), "  then wants no more");
+	off = 0;
+	while (off < 64 && (r = blobsrc_read(&s, off, got + off, 64 - off)) > 0)
+		off += (uint64_t)r;
+	ok(off == 64 && memcmp(got, data, 64) == 0, "the first 64 read out");
+	ok(blobsrc_holds(&s, 0) && !blobsrc_wants(&s), "  byte 0 still held: no room");
+	while (off < 80 && (r = blobsrc_read(&s, off, got + off, 80 - off)) > 0)
+		off += (uint64_t)r;
+	ok(!blobsrc_holds(&s, 0) && blobsrc_holds(&s, 16), "80 read out: the 64 behind are held");
+	ok(blobsrc_wants(&s), "  and there is room to read ahead");
+	blobsrc_feed(&s);
+	is_int(s.end, 112, "  a feed fills it");
+	char one;
+	ok(blobsrc_holds(&s, 16) && blobsrc_read(&s, 16, &one, 1) == 1 && one == data[16],
+	   "  without dropping what is held");
+	while ((r = blobsrc_read(&s, off, got + off, 10)) > 0)
+		off += (uint64_t)r;
+	ok(off == sizeof data && memcmp(got, data, sizeof data) == 0, "reads back every byte");
+	ok(s.eof && s.size == sizeof data, "  then its size is known");
+	is_str(s.digest, want, "  and its digest");
+	ok(blobsrc_holds(&s, 1000 - 64) && !blobsrc_holds(&s, 1000 - 65), "the last 64 are held");
+	blobsrc_close(&s);
+	close(p[0]);
+
+	if (pipe(p) < 0 || write(p[1], "abc", 3) != 3)
+		return printf("Bail out! pipe\n"), 1;
+	close(p[1]);
+	blobsrc_stream_held(&s, p[0], "pipe", 64, 32, NULL);
+	ok(blobsrc_fill(&s, 5) == 0 && s.eof && s.size == 3,
+	   "a held stream that ends before the offset filled to: size known");
+	sha256_of("abc", 3, want);
+	is_str(s.digest, want, "  and digest");
+	blobsrc_close(&s);
+	close(p[0]);
+
+	if (pipe(p) < 0 || write(p[1], "abc", 3) != 3)
+		return printf("Bail out! pipe\n"), 1;
+	close(p[1]);
+	blobsrc_stream_held(
+	        &s, p[0], "pipe", 64, 32,
+	        "sha256:0000000000000000000000000000000000000000000000000000000000000000");
+	for (int i = 0; i < 3 && blobsrc_wants(&s); i++)
+		blobsrc_feed(&s);
+	ok(s.eof && !blobsrc_wants(&s), "a held stream read to its end by feeds");
+	ok(blobsrc_read(&s, 0, got, 3) == 3 && blobsrc_read(&s, 3, got, 3) < 0 &&
+	           s.error == EBADMSG,
+	   "  a wrong digest fails the read at the end, after the bytes");
+	ok(blobsrc_fill(&s, 10) < 0, "  and a fill");
+	blobsrc_close(&s);
+	close(p[0]);
+	sha256_of(data, sizeof data, want);
 
 	/* a stream that must have a digest */
 	if (pipe(p) < 0 || write(p[1], "abc", 3) != 3)

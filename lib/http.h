@@ -14,10 +14,10 @@
 #define HTTP_MAX_HOST_CONNECTIONS 4
 
 struct http_opts {
-	const char
-	        *cacert; /* a CA file trusted besides the system's (--cacert; else SSL_CERT_FILE) */
-	int verbose;     /* 1: each exchange on stderr, secrets redacted */
-	long timeout;    /* seconds without progress before a transfer fails */
+	const char *cacert; /* a CA file trusted besides the system's (else SSL_CERT_FILE) */
+	int verbose;        /* 1: each exchange on stderr, secrets redacted */
+	long timeout;       /* seconds without progress before a transfer fails */
+	bool http1;         /* HTTP/1.1 only (see oci-put blob -) */
 };
 
 /* A descriptor read while transfers run (a stream being uploaded, read ahead while requests

@@ -177,4 +177,21 @@ teardown_file() {
 		"$host/conc/a" "$BATS_TEST_TMPDIR/1" "$BATS_TEST_TMPDIR/2" "$FIX/rand"
 	[ "$(grep -c '> HEAD ' <<<"$output")" -ge 3 ]
 	[ "$(tcp_proxy_connections P)" = $((before + 1)) ]
+	grep -q '"HEAD /v2/conc/a/blobs/[^ ]* HTTP/2.0"' "$TOK_LOG"
+}
+
+@test "a stream alone goes over HTTP/1.1 (Go's HTTP/2 lets 1 MiB through per round trip), one connection" {
+	head -c 6000000 /dev/urandom >"$BATS_TEST_TMPDIR/s"
+	host=localhost:${P_HOST##*:}
+	mkdir -p "$BATS_TEST_TMPDIR/dc"
+	auth=$(printf '%s:%s' "$TEST_USER" "$TEST_PASS" | base64 -w0)
+	printf '{"auths":{"%s":{"auth":"%s"}}}' "$host" "$auth" >"$BATS_TEST_TMPDIR/dc/config.json"
+	before=$(tcp_proxy_connections P)
+	DOCKER_CONFIG=$BATS_TEST_TMPDIR/dc run_status 0 oci-put blob --cacert "$TEST_CA" \
+		"$host/h1/a" - <"$BATS_TEST_TMPDIR/s"
+	[ "$output" = "sha256:$(sha256sum <"$BATS_TEST_TMPDIR/s" | cut -d' ' -f1)" ]
+	[ "$(tcp_proxy_connections P)" = $((before + 1)) ]
+	grep -q '"POST /v2/h1/a/blobs/uploads/ HTTP/1.1"' "$TOK_LOG"
+	grep -q '"PUT /v2/h1/a/blobs/uploads/[^ ]* HTTP/1.1" 201' "$TOK_LOG"
+	if grep -q '"[A-Z]* /v2/h1/a/[^ ]* HTTP/2.0"' "$TOK_LOG"; then false; fi
 }

@@ -14,9 +14,17 @@
 
 struct patch_body {
 	struct blob_src *src;
-	uint64_t pos, limit; /* limit: the offset after the last byte to send */
+	uint64_t start, pos, limit; /* limit: the offset after the last byte to send */
 	bool read_error;
 };
+
+/* A request sent again (after a 401: a token expired while a stream was being made) sends its
+ * body from the start again. */
+static void patch_restart(struct rreq *q)
+{
+	struct patch_body *b = q->ctx;
+	b->pos = b->start;
+}
 
 static size_t patch_read(char *p, size_t n, void *ctx)
 {
@@ -94,7 +102,9 @@ static enum outcome send_range(struct registry *r, char **loc, struct blob_src *
 	rreq_init(&q, final ? "PUT" : "PATCH", url);
 	free(url);
 	q.once = true;
-	struct patch_body b = {.src = src, .pos = off, .limit = end};
+	struct patch_body b = {.src = src, .start = off, .pos = off, .limit = end};
+	q.prepare = patch_restart;
+	q.ctx = &b;
 	q.x.has_body = true;
 	q.x.read_cb = patch_read;
 	q.x.read_ctx = &b;

@@ -94,3 +94,18 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	[ "$(fault_proxy_requests FP PATCH '/v2/chunks/a/blobs/uploads/' 202)" = 3 ]
 	oci-fetch --blob "$(sha "$FIX/stream")" "$REG_HOST/chunks/a" | cmp - "$FIX/stream"
 }
+
+@test "a stream the registry refuses in one PATCH (413) goes in chunks from its buffer" {
+	# 12 MB, the second half after a pause: the PATCH starts before the stream ends (the proxy
+	# reads all of it before it answers 413, so it must fit the 16 MiB kept for a restart)
+	head -c 12000000 "$FIX/stream" >"$BATS_TEST_TMPDIR/s"
+	fault_proxy_rules FP 'PATCH /blobs/uploads/ status=413'
+	OCINOCO_TIMEOUT=30 run_status 0 oci-put -v blob "$FP_HOST/chunks/s" - < <(head -c 6000000 "$BATS_TEST_TMPDIR/s"
+		sleep 2
+		tail -c +6000001 "$BATS_TEST_TMPDIR/s")
+	grep -qx "$(sha "$BATS_TEST_TMPDIR/s")" <<<"$output"
+	[[ $output == *"uploading in chunks of 8388608 bytes"* ]]
+	[ "$(fault_proxy_requests FP PATCH '/v2/chunks/s/blobs/uploads/' 413)" = 1 ]
+	[ "$(fault_proxy_requests FP PATCH '/v2/chunks/s/blobs/uploads/' 202)" = 2 ]
+	oci-fetch --blob "$(sha "$BATS_TEST_TMPDIR/s")" "$REG_HOST/chunks/s" | cmp - "$BATS_TEST_TMPDIR/s"
+}

@@ -185,6 +185,33 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	[ "$(skopeo inspect "oci:$BATS_TEST_TMPDIR/out:y" | jq -r .Digest)" = "$digest" ]
 }
 
+@test "a build's manifest: the new layer HEADed (not mounted), base layers mounted, the config PUT on a session opened with the HEADs; TLS tried once" {
+	layout_parts "$FIX/bb"
+	oci-put manifest "${blobs[@]/#/--blob=}" "$REG_HOST/base/mf:v1" "$mfile" >/dev/null
+	# what a build has: a new layer already in the target, a new config, a manifest naming both
+	head -c 100000 /dev/urandom >"$BATS_TEST_TMPDIR/layer"
+	layer=$(oci-put blob "$REG_HOST/app/mf" "$BATS_TEST_TMPDIR/layer")
+	jq -c '.architecture = "amd64" | .history = []' "${blobs[0]}" | tr -d '\n' >"$BATS_TEST_TMPDIR/config"
+	jq -c --arg c "$(sha "$BATS_TEST_TMPDIR/config")" --argjson cs "$(stat -c %s "$BATS_TEST_TMPDIR/config")" \
+		--arg l "$layer" '.config.digest = $c | .config.size = $cs |
+		.layers += [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: 100000}]' \
+		"$mfile" | tr -d '\n' >"$BATS_TEST_TMPDIR/m.json"
+	posts=$(registry_requests REG POST '^/v2/app/mf/blobs/uploads/$')
+	run_status 0 oci-put -v manifest --from "$REG_HOST/base/mf:v1" --blob "$BATS_TEST_TMPDIR/config" \
+		"$REG_HOST/app/mf:v1" "$BATS_TEST_TMPDIR/m.json"
+	[[ $output == *"$REG_HOST/app/mf@$(sha "$BATS_TEST_TMPDIR/m.json")"* ]]
+	[ "$(grep -c 'does not speak TLS' <<<"$output")" = 1 ]
+	[ "$(grep -c '(no response: ' <<<"$output")" = 1 ]
+	[ "$(registry_requests REG HEAD "^/v2/app/mf/blobs/$layer" 200)" = 1 ]
+	[ "$(registry_requests REG POST "^/v2/app/mf/blobs/uploads/\\?mount=$layer")" = 0 ]
+	base_layers=$(jq '.layers | length' "$mfile")
+	[ "$(registry_requests REG POST '^/v2/app/mf/blobs/uploads/\?mount=' 201)" = "$base_layers" ]
+	[ "$(registry_requests REG POST '^/v2/app/mf/blobs/uploads/$' 202)" = $((posts + 1)) ]
+	[ "$(registry_requests REG PUT "^/v2/app/mf/blobs/uploads/.*digest=$(sha "$BATS_TEST_TMPDIR/config")" 201)" = 1 ]
+	[ "$(registry_requests REG PATCH '^/v2/app/mf/')" = 0 ]
+	skopeo_p inspect --tls-verify=false "docker://$REG_HOST/app/mf:v1" >/dev/null
+}
+
 @test "an OCI layout as destination: skopeo and umoci read it" {
 	layout_parts "$FIX/bb"
 	out=$BATS_TEST_TMPDIR/lay

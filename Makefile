@@ -79,13 +79,16 @@ DEPS_BUILD = gcc clang make pkg-config libzstd-dev zlib1g-dev libssl-dev libcurl
 DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt python3-cryptography \
              apache2-utils curl skopeo umoci time \
              buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps
-DEPS_BENCH = hyperfine time npm
+DEPS_BENCH = time
 
 deps:
 	@tests/deps $(DEPS_BUILD) $(DEPS_TEST)
 
+# npm (for the benchmark's tree) may come with a Node.js from outside Debian, whose nodejs
+# package conflicts with Debian's npm: install Debian's only when there is no npm at all.
 deps-bench:
 	@tests/deps $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH)
+	@command -v npm >/dev/null || tests/deps npm
 
 check: deps
 	$(MAKE) O=build SAN=0 all

@@ -59,38 +59,14 @@ if [ -z "$tree" ]; then
 	[ -d "$tree" ] || die "$tree: missing (run bench/make-tree.sh first)"
 fi
 tree=$(cd "$tree" && pwd)
-if [ "$tree" = "$work/tree" ] && [ -d "$work/tree4" ]; then
-	tree4=$work/tree4
-else
-	tree4=$tree.x4
-	if [ ! -d "$tree4" ]; then
-		echo "making the 4x tree $tree4 (once)" >&2
-		rm -rf "$tree4.tmp"
-		mkdir "$tree4.tmp"
-		for i in 1 2 3 4; do cp -a "$tree" "$tree4.tmp/$i"; done
-		mv "$tree4.tmp" "$tree4"
-	fi
-fi
+# shellcheck source=/dev/null # bench/common.bash
+. "$here/common.bash"
+tree4=$(bench_tree4 "$tree" "$work")
 
 # Registries, proxies and images: the tests' helpers, outside bats.
 mkdir -p "$work"
 tmp=$(mktemp -d "$work/build-bench.XXXXXX")
-export REGISTRY_STATE_DIR=$tmp/state
-# shellcheck source=/dev/null # tests/lib/registry.bash
-. "$here/../tests/lib/registry.bash"
-# shellcheck source=/dev/null # tests/lib/images.bash
-. "$here/../tests/lib/images.bash"
-# shellcheck source=/dev/null # bench/instrument.bash
-. "$here/instrument.bash"
-cleanup() {
-	trap - INT TERM
-	registry_stop_all >/dev/null 2>&1 || true
-	# buildah's vfs storage holds full copies of the tree: ~100,000 files to remove.
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_registries "$tmp"
 
 mkdir -p "$tmp/cmd" "$tmp/log" "$tmp/run"
 echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$tmp/policy.json"

@@ -74,18 +74,9 @@ if [ -z "$tree" ]; then
 	[ -d "$tree" ] || { tree=$work/synthetic; [ -d "$tree" ] || make_synthetic_tree "$tree"; }
 fi
 tree=$(cd "$tree" && pwd)
-if [ "$tree" = "$work/tree" ] && [ -d "$work/tree4" ]; then
-	tree4=$work/tree4
-else
-	tree4=$tree.x4
-	if [ ! -d "$tree4" ]; then
-		echo "making the 4x tree $tree4 (once)" >&2
-		rm -rf "$tree4.tmp"
-		mkdir "$tree4.tmp"
-		for i in 1 2 3 4; do cp -a "$tree" "$tree4.tmp/$i"; done
-		mv "$tree4.tmp" "$tree4"
-	fi
-fi
+# shellcheck source=/dev/null # bench/common.bash
+. "$here/common.bash"
+tree4=$(bench_tree4 "$tree" "$work")
 
 out=$(mktemp -d "$work/pack-bench.XXXXXX")
 trap 'rm -rf "$out"' EXIT

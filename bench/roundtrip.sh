@@ -53,24 +53,11 @@ if [ -z "$tree" ]; then
 	[ -d "$tree" ] || die "$tree: missing (run bench/make-tree.sh first)"
 fi
 tree=$(cd "$tree" && pwd)
-
+# shellcheck source=/dev/null # bench/common.bash
+. "$here/common.bash"
 mkdir -p "$work"
 tmp=$(mktemp -d "$work/roundtrip-bench.XXXXXX")
-export REGISTRY_STATE_DIR=$tmp/state
-# shellcheck source=/dev/null # tests/lib/registry.bash
-. "$here/../tests/lib/registry.bash"
-# shellcheck source=/dev/null # tests/lib/images.bash
-. "$here/../tests/lib/images.bash"
-# shellcheck source=/dev/null # bench/instrument.bash
-. "$here/instrument.bash"
-cleanup() {
-	trap - INT TERM
-	registry_stop_all >/dev/null 2>&1 || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_registries "$tmp"
 
 mkdir -p "$tmp/cmd" "$tmp/log" "$tmp/run" "$tmp/docker"
 echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$tmp/policy.json"

@@ -10,7 +10,7 @@ setup() {
 @test "every shell script and bats file passes shellcheck" {
 	local files=(ocinoco.sh tests/run tests/deps .ci/run tests/lib/*.bash tests/cli/*.bats
 		tests/e2e/*.bats)
-	compgen -G 'bench/*.sh' >/dev/null && files+=(bench/*.sh)
+	compgen -G 'bench/*.sh' >/dev/null && files+=(bench/*.sh bench/*.bash)
 	compgen -G 'demo/*.sh' >/dev/null && files+=(demo/*.sh)
 	shellcheck "${files[@]}"
 }

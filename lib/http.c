@@ -34,8 +34,16 @@ void http_init(struct http_client *c, const struct http_opts *o)
 		global = true;
 	}
 	*c = (struct http_client){.opts = *o};
-	if (c->opts.timeout <= 0)
-		c->opts.timeout = 60;
+	if (c->opts.timeout <= 0) {
+		/* OCINOCO_TIMEOUT: how long a stalled transfer may wait, for every program alike.
+		 */
+		const char *t = getenv("OCINOCO_TIMEOUT");
+		uint64_t secs = 60;
+		if (t && *t && !parse_u64(t, 3600, &secs))
+			errx(EXIT_USAGE,
+			     "OCINOCO_TIMEOUT=%s: not a number of seconds (at most 3600)", t);
+		c->opts.timeout = secs ? (long)secs : 60;
+	}
 	http_ca_locations(o->cacert, &c->cafile, &c->capath);
 	c->feed.fd = -1;
 	c->multi = curl_multi_init();

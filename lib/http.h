@@ -16,7 +16,7 @@
 struct http_opts {
 	const char *cacert; /* a CA file trusted besides the system's (else SSL_CERT_FILE) */
 	int verbose;        /* 1: each exchange on stderr, secrets redacted */
-	long timeout;       /* seconds without progress before a transfer fails */
+	long timeout;       /* seconds without progress (0: $OCINOCO_TIMEOUT, else 60) */
 	bool http1;         /* HTTP/1.1 only (see oci-put blob -) */
 };
 

@@ -257,11 +257,7 @@ int main(int argc, char **argv)
 	char e[256];
 	if (store_parse(&st, name, e, sizeof e) < 0)
 		usage_error(usage, "%s: invalid reference: %s", name, e);
-	const char *t = getenv("OCINOCO_TIMEOUT");
-	uint64_t timeout = 0;
-	if (t && *t && !parse_u64(t, 3600, &timeout))
-		usage_error(usage, "OCINOCO_TIMEOUT=%s: not a number of seconds", t);
-	struct http_opts ho = {.cacert = cacert, .verbose = verbose, .timeout = (long)timeout};
+	struct http_opts ho = {.cacert = cacert, .verbose = verbose};
 	session_init(&s, &ho, insecure);
 	if (store_attach(&s, &st, false) < 0)
 		return EXIT_FAIL;

@@ -38,14 +38,7 @@ static void open_store(struct store *st, const char *name)
 
 static void start_session(struct session *s, const struct opts *o, bool http1)
 {
-	const char *t = getenv("OCINOCO_TIMEOUT");
-	uint64_t timeout = 0;
-	if (t && *t && !parse_u64(t, 3600, &timeout))
-		usage_error(usage, "OCINOCO_TIMEOUT=%s: not a number of seconds", t);
-	struct http_opts ho = {.cacert = o->cacert,
-	                       .verbose = o->verbose,
-	                       .timeout = (long)timeout,
-	                       .http1 = http1};
+	struct http_opts ho = {.cacert = o->cacert, .verbose = o->verbose, .http1 = http1};
 	session_init(s, &ho, o->insecure);
 }
 

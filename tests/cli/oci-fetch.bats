@@ -21,3 +21,12 @@ oci:/tmp/x:v1" ]
 	[ "$output" = "oci-fetch: Upper/Case: invalid reference: repository name must be lowercase" ]
 	run_status 2 oci-fetch --name
 }
+
+@test "a malformed OCINOCO_TIMEOUT is a usage error of oci-fetch and oci-put alike" {
+	OCINOCO_TIMEOUT=abc run_status 2 oci-fetch "oci:$BATS_TEST_TMPDIR/none"
+	[ "$output" = "oci-fetch: OCINOCO_TIMEOUT=abc: not a number of seconds (at most 3600)" ]
+	echo x >"$BATS_TEST_TMPDIR/f"
+	OCINOCO_TIMEOUT=3601 run_status 2 oci-put blob "oci:$BATS_TEST_TMPDIR/lay" "$BATS_TEST_TMPDIR/f"
+	[ "$output" = "oci-put: OCINOCO_TIMEOUT=3601: not a number of seconds (at most 3600)" ]
+	[ ! -e "$BATS_TEST_TMPDIR/lay" ]
+}

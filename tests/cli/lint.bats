@@ -18,3 +18,19 @@ setup() {
 @test "every C file is formatted by the repository's .clang-format" {
 	clang-format --dry-run --Werror lib/*.[ch] cmd/*/*.[ch] tests/unit/*.[ch]
 }
+
+@test "every program has a man page that renders without warnings, its synopsis naming each option of --help" {
+	local p page opt warnings
+	for p in cmd/*/ ocinoco; do
+		p=${p%/}
+		p=${p#cmd/}
+		page=man/$p.1
+		[ -f "$page" ] || { echo "$p has no $page"; return 1; }
+		warnings=$(LC_ALL=C.UTF-8 MANWIDTH=100 man --warnings -l "$page" 2>&1 >/dev/null)
+		[ -z "$warnings" ] || { echo "$page: $warnings"; return 1; }
+		# Each long option the usage text shows is documented in the page.
+		for opt in $("$OCINOCO_BIN/$p" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+			grep -q -- "${opt#--}" "$page" || { echo "$page does not mention $opt"; return 1; }
+		done
+	done
+}

@@ -38,29 +38,17 @@ while [ $# -gt 0 ]; do
 	*) tree=$1; shift ;;
 	esac
 done
-die() {
-	echo "bench/build.sh: $*" >&2
-	exit 1
-}
-[[ $runs =~ ^[1-9][0-9]*$ ]] || die "--runs: not a positive number: $runs"
-[[ $buildah_runs =~ ^[0-9]+$ ]] || die "--buildah-runs: not a number: $buildah_runs"
-[ "$buildah_runs" -le "$runs" ] || buildah_runs=$runs
-bin=$(cd "$bin" && pwd)
-for p in ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft; do
-	[ -x "$bin/$p" ] || die "$bin/$p: not built (make O=... first)"
-done
-for p in docker-registry skopeo umoci buildah tar zstd curl jq openssl /usr/bin/time; do
-	command -v "$p" >/dev/null || die "$p is missing (make deps-bench)"
-done
-
-work=${BENCH_WORK:-$here/work}
-if [ -z "$tree" ]; then
-	tree=$work/tree
-	[ -d "$tree" ] || die "$tree: missing (run bench/make-tree.sh first)"
-fi
-tree=$(cd "$tree" && pwd)
 # shellcheck source=/dev/null # bench/common.bash
 . "$here/common.bash"
+[[ $runs =~ ^[1-9][0-9]*$ ]] || bench_die "--runs: not a positive number: $runs"
+[[ $buildah_runs =~ ^[0-9]+$ ]] || bench_die "--buildah-runs: not a number: $buildah_runs"
+[ "$buildah_runs" -le "$runs" ] || buildah_runs=$runs
+bin=$(cd "$bin" && pwd)
+bench_require "$bin" ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft -- \
+	docker-registry skopeo umoci buildah tar zstd curl jq openssl /usr/bin/time
+
+work=${BENCH_WORK:-$here/work}
+tree=$(bench_npm_tree "$tree" "$work")
 tree4=$(bench_tree4 "$tree" "$work")
 
 # Registries, proxies and images: the tests' helpers, outside bats.
@@ -159,14 +147,14 @@ run() {
 	t0=$EPOCHREALTIME
 	if ! bash "$tmp/cmd/$n.sh" "$tree" "$REG_HOST" "bench-$n-$r/app" "$d" >"$tmp/log/$n.$r" 2>&1; then
 		cat "$tmp/log/$n.$r" >&2
-		die "$n (round $r) failed"
+		bench_die "$n (round $r) failed"
 	fi
 	t1=$EPOCHREALTIME
 	sync # buildah leaves hundreds of MB to write back: not on the next build's clock
 	layers=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 		-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
 		"$REG_URL/v2/bench-$n-$r/app/manifests/latest" | jq '.layers | length') || layers=none
-	[ "$layers" = 2 ] || die "$n (round $r): the pushed image has $layers layers, not 2"
+	[ "$layers" = 2 ] || bench_die "$n (round $r): the pushed image has $layers layers, not 2"
 	[ "$r" = 0 ] || times[$n]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') "
 }
 
@@ -217,7 +205,7 @@ verdict umoci 0.3 umoci+skopeo
 inst_setup "$bin" "$tmp/inst"
 inst() { # TREE REPO LOG
 	inst_build "$tmp/inst" "$3" build "$1" --from "$REG_HOST/base:latest" --tag "$REG_HOST/$2:latest" \
-		--push --root-dir /app || die "ocinoco build of $1 failed"
+		--push --root-dir /app || bench_die "ocinoco build of $1 failed"
 }
 echo
 echo "where ocinoco build's time goes (each program's start and end, ms after the build started;"
@@ -248,7 +236,7 @@ peak "$tree" 1x
 one=$stream_rss
 peak "$tree4" 4x
 four=$stream_rss
-if [ "$four" -le $((one * 5 / 4 + 2048)) ]; then
+if bench_flat "$one" "$four"; then
 	echo "=> ocinoco build: peak memory is flat (streaming stage: 4x tree $four KiB, 1x $one KiB)"
 else
 	echo "=> ocinoco build: peak memory GROWS with the tree (streaming stage: 4x tree $four KiB, 1x $one KiB)"

@@ -1,5 +1,12 @@
 # shellcheck shell=bash
 # What the benchmark scripts share:
+#   bench_die MESSAGE           "bench/SCRIPT: MESSAGE" on stderr, exit 1
+#   bench_require BIN PROGRAM... -- TOOL...
+#                               dies unless BIN holds each PROGRAM and each TOOL is on PATH
+#   bench_npm_tree TREE WORK    prints TREE as an absolute path, WORK/tree when TREE is empty
+#                               (dies when that is missing: bench/make-tree.sh makes it)
+#   bench_flat ONE FOUR         true when a peak for the 4x tree (KiB) is flat against the 1x
+#                               one: at most 25% + 2 MiB more
 #   bench_tree4 TREE WORK   prints the 4x tree: 4 copies of TREE side by side (WORK/tree4 for
 #                           the npm tree WORK/tree, else TREE.x4), made once and reused
 #   bench_registries DIR    DIR (a new temporary directory) holds the registries, proxies and
@@ -8,6 +15,34 @@
 #                           removed on exit (also on ^C)
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+bench_die() {
+	echo "bench/${0##*/}: $*" >&2
+	exit 1
+}
+
+bench_require() {
+	local bin=$1 p
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		[ -x "$bin/$1" ] || bench_die "$bin/$1: not built (make O=... first)"
+		shift
+	done
+	[ $# -eq 0 ] || shift
+	for p in "$@"; do
+		command -v "$p" >/dev/null || bench_die "$p is missing (make deps-bench)"
+	done
+}
+
+bench_npm_tree() {
+	local tree=${1:-$2/tree}
+	[ -d "$tree" ] || bench_die "$tree: missing (run bench/make-tree.sh first)"
+	(cd "$tree" && pwd)
+}
+
+bench_flat() {
+	[ "$2" -le $(($1 * 5 / 4 + 2048)) ]
+}
 
 bench_tree4() {
 	local tree=$1 work=$2 i

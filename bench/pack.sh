@@ -25,13 +25,10 @@ while [ $# -gt 0 ]; do
 	*) tree=$1; shift ;;
 	esac
 done
+# shellcheck source=/dev/null # bench/common.bash
+. "$here/common.bash"
 bin=$(cd "$bin" && pwd)
-for p in ocinoco oci-tar oci-digest; do
-	[ -x "$bin/$p" ] || { echo "bench/pack.sh: $bin/$p: not built (make O=... first)" >&2; exit 1; }
-done
-for p in tar zstd sha256sum openssl /usr/bin/time; do
-	command -v "$p" >/dev/null || { echo "bench/pack.sh: $p is missing (make deps-bench)" >&2; exit 1; }
-done
+bench_require "$bin" ocinoco oci-tar oci-digest -- tar zstd sha256sum openssl /usr/bin/time
 
 work=${BENCH_WORK:-$here/work} # where the trees are (made) and the outputs go
 mkdir -p "$work"
@@ -74,8 +71,6 @@ if [ -z "$tree" ]; then
 	[ -d "$tree" ] || { tree=$work/synthetic; [ -d "$tree" ] || make_synthetic_tree "$tree"; }
 fi
 tree=$(cd "$tree" && pwd)
-# shellcheck source=/dev/null # bench/common.bash
-. "$here/common.bash"
 tree4=$(bench_tree4 "$tree" "$work")
 
 out=$(mktemp -d "$work/pack-bench.XXXXXX")
@@ -159,7 +154,7 @@ peak "$tree" 1x
 one=$pack_rss
 peak "$tree4" 4x
 four=$pack_rss
-if [ "$four" -le $((one * 5 / 4 + 2048)) ]; then
+if bench_flat "$one" "$four"; then
 	echo "=> peak memory is flat (4x tree: $four KiB, 1x: $one KiB)"
 else
 	echo "=> peak memory GROWS with the tree (4x tree: $four KiB, 1x: $one KiB)"

@@ -34,27 +34,15 @@ while [ $# -gt 0 ]; do
 	*) tree=$1; shift ;;
 	esac
 done
-die() {
-	echo "bench/roundtrip.sh: $*" >&2
-	exit 1
-}
-[[ $runs =~ ^[1-9][0-9]*$ ]] || die "--runs: not a positive number: $runs"
-[[ $delay =~ ^[1-9][0-9]*$ ]] || die "--delay-ms: not a positive number: $delay"
-bin=$(cd "$bin" && pwd)
-for p in ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft; do
-	[ -x "$bin/$p" ] || die "$bin/$p: not built (make O=... first)"
-done
-for p in docker-registry skopeo umoci curl jq openssl htpasswd /usr/bin/python3; do
-	command -v "$p" >/dev/null || die "$p is missing (make deps-bench)"
-done
-work=${BENCH_WORK:-$here/work}
-if [ -z "$tree" ]; then
-	tree=$work/tree
-	[ -d "$tree" ] || die "$tree: missing (run bench/make-tree.sh first)"
-fi
-tree=$(cd "$tree" && pwd)
 # shellcheck source=/dev/null # bench/common.bash
 . "$here/common.bash"
+[[ $runs =~ ^[1-9][0-9]*$ ]] || bench_die "--runs: not a positive number: $runs"
+[[ $delay =~ ^[1-9][0-9]*$ ]] || bench_die "--delay-ms: not a positive number: $delay"
+bin=$(cd "$bin" && pwd)
+bench_require "$bin" ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft -- \
+	docker-registry skopeo umoci curl jq openssl htpasswd /usr/bin/python3
+work=${BENCH_WORK:-$here/work}
+tree=$(bench_npm_tree "$tree" "$work")
 mkdir -p "$work"
 tmp=$(mktemp -d "$work/roundtrip-bench.XXXXXX")
 bench_registries "$tmp"
@@ -121,7 +109,7 @@ run() {
 	if ! SSL_CERT_FILE=$TEST_CA REG_CERTDIR=$REMOTE_CERTDIR bash "$tmp/cmd/$n.sh" "$tree" \
 		"$host" "bench-$n-$r/app" "$d" >"$tmp/log/$n.$r.$reg" 2>&1; then
 		cat "$tmp/log/$n.$r.$reg" >&2
-		die "$n (round $r, $reg) failed"
+		bench_die "$n (round $r, $reg) failed"
 	fi
 	t1=$EPOCHREALTIME
 	after=$(counters "$reg")
@@ -142,7 +130,7 @@ echo "tree: $tree ($(du -s --apparent-size --block-size=1M "$tree" | cut -f1) MB
 echo "$runs rounds; REMOTE = registry and token server ${delay} ms away (tcp_proxy.py), LOCAL = no delay"
 tar -C "$tree" -cf - . | cat >/dev/null # the page cache, for the first build
 for ((r = 1; r <= runs; r++)); do
-	round_registries >"$tmp/log/round.$r" 2>&1 || { cat "$tmp/log/round.$r" >&2; die "round $r: set-up failed"; }
+	round_registries >"$tmp/log/round.$r" 2>&1 || { cat "$tmp/log/round.$r" >&2; bench_die "round $r: set-up failed"; }
 	for n in "${names[@]}"; do
 		for reg in LOCAL REMOTE; do run "$n" "$r" "$reg"; done
 	done
@@ -175,7 +163,7 @@ for ((r = 1; r <= runs; r++)); do
 	logs+=("$tmp/log/timeline.$r")
 	SSL_CERT_FILE=$TEST_CA inst_build "$tmp/inst" "${logs[-1]}" build "$tree" \
 		--from "$REMOTE_PROXY_HOST/base:latest" --tag "$REMOTE_PROXY_HOST/bench-timeline-$r/app:latest" \
-		--push --root-dir /app || die "instrumented build $r failed"
+		--push --root-dir /app || bench_die "instrumented build $r failed"
 done
 inst_timeline "${logs[@]}"
 echo

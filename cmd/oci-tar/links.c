@@ -1,7 +1,9 @@
 #include "links.h"
 
+#include <linux/magic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/vfs.h>
 
 struct link_slot {
 	dev_t dev;
@@ -55,6 +57,29 @@ const char *link_table_first(struct link_table *t, dev_t dev, ino_t ino, const c
 	buf_append(&t->paths, path, path_len);
 	t->n++;
 	return NULL;
+}
+
+/* FUSE daemons report link counts of their own making; when statfs fails, nothing is
+ * trusted (remembering too many files costs memory, never correctness). */
+static bool counts_trusted(int dirfd)
+{
+	struct statfs fs;
+	return fstatfs(dirfd, &fs) == 0 && fs.f_type != FUSE_SUPER_MAGIC;
+}
+
+bool link_table_candidate(struct link_table *t, const struct stat *st, int dirfd)
+{
+	if (S_ISDIR(st->st_mode))
+		return false;
+	if (st->st_nlink > 1)
+		return true;
+	/* A non-directory is on its directory's file system: a mount point is a directory. */
+	if (!t->counts_judged || t->counts_dev != st->st_dev) {
+		t->counts_dev = st->st_dev;
+		t->counts_judged = true;
+		t->counts_trusted = counts_trusted(dirfd);
+	}
+	return !t->counts_trusted;
 }
 
 void link_table_free(struct link_table *t)

@@ -252,7 +252,7 @@ static void open_late(struct walker *w, struct found *f, int flags)
  * archive order. True when it was written as one. */
 static bool store_hard_link(struct walker *w, const struct found *f)
 {
-	if (S_ISDIR(f->st.st_mode) || f->st.st_nlink < 2)
+	if (!link_table_candidate(&w->links, &f->st, f->dirfd))
 		return false;
 	struct tar_entry e = {.type = TAR_LNKTYPE};
 	e.link = link_table_first(&w->links, f->st.st_dev, f->st.st_ino, w->path.data, w->path.len,

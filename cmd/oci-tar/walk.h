@@ -6,7 +6,7 @@
  * exclude patterns leave it out, opens it and stores what was opened: a header, then a regular
  * file's bytes (copy.h), or a hard-link entry for a file seen before (links.h). Memory is
  * constant in file size and linear only in the depth, the names of the directories open at
- * once and the hard-linked files. */
+ * once and the files remembered for hard links (links.h: every file on FUSE). */
 #ifndef OCI_TAR_WALK_H
 #define OCI_TAR_WALK_H
 

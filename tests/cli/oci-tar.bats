@@ -75,6 +75,32 @@ assert_no_eoa() {
 	fi
 }
 
+# A FUSE mount made by a test (fuse_overlay_mount) is unmounted by its path, whatever happened.
+teardown() {
+	if [ -n "${FUSE_MNT-}" ] && mountpoint -q "$FUSE_MNT"; then
+		fusermount3 -u "$FUSE_MNT" 2>/dev/null || fusermount -u "$FUSE_MNT" 2>/dev/null ||
+			umount -l "$FUSE_MNT"
+	fi
+}
+
+# Mounts fuse-overlayfs with lower dir $1 on a new mount point FUSE_MNT (an empty upper dir);
+# skips the test with the reason where FUSE is missing or the mount is refused.
+fuse_overlay_mount() {
+	[ -c /dev/fuse ] || skip "FUSE is missing: no /dev/fuse"
+	command -v fuse-overlayfs >/dev/null || skip "FUSE test: fuse-overlayfs is not installed"
+	local d=$BATS_TEST_TMPDIR/fuse
+	mkdir -p "$d/upper" "$d/work" "$d/mnt"
+	if ! fuse-overlayfs -o "lowerdir=$1,upperdir=$d/upper,workdir=$d/work" "$d/mnt" \
+		2>"$d/mount.err"; then
+		skip "FUSE mount refused: $(head -n 1 "$d/mount.err")"
+	fi
+	FUSE_MNT=$d/mnt
+}
+
+fuse_unmount() {
+	fusermount3 -u "$FUSE_MNT" || fusermount -u "$FUSE_MNT"
+}
+
 # Runs oci-tar without the capabilities that let root read anything.
 as_unprivileged() {
 	setpriv --bounding-set=-dac_override,-dac_read_search \
@@ -456,4 +482,30 @@ listing() {
 @test "DIR given as a symlink to a directory is followed; nothing under it is" {
 	ln -s "$SRC" "$BATS_TEST_TMPDIR/link"
 	oci-tar "$BATS_TEST_TMPDIR/link" 2>/dev/null | cmp - "$TAR"
+}
+
+@test "a fresh FUSE mount gives the bytes of the plain directory: hard links, holes, every run" {
+	# The first path of the linked file is in DIR itself, the others in subdirectories not
+	# looked up yet: a fresh fuse-overlayfs mount says st_nlink 1 for it.
+	local d="$BATS_TEST_TMPDIR/linked"
+	mkdir -p "$d/x" "$d/y"
+	echo shared >"$d/first"
+	ln "$d/first" "$d/x/second"
+	ln "$d/first" "$d/y/third"
+	echo own >"$d/x/single"
+	truncate -s 1M "$d/y/sparse"
+	printf end >>"$d/y/sparse"
+	oci-tar "$d" >"$BATS_TEST_TMPDIR/plain.tar"
+	tar tvf "$BATS_TEST_TMPDIR/plain.tar" | grep -q ' x/second link to first$'
+	tar tvf "$BATS_TEST_TMPDIR/plain.tar" | grep -q ' y/third link to first$'
+	fuse_overlay_mount "$d"
+	[ "$(stat -f -c %T "$FUSE_MNT")" = fuseblk ] || [ "$(stat -f -c %t "$FUSE_MNT")" = 65735546 ]
+	oci-tar "$FUSE_MNT" >"$BATS_TEST_TMPDIR/first.tar"
+	oci-tar "$FUSE_MNT" >"$BATS_TEST_TMPDIR/second.tar"
+	fuse_unmount
+	cmp "$BATS_TEST_TMPDIR/plain.tar" "$BATS_TEST_TMPDIR/first.tar"
+	cmp "$BATS_TEST_TMPDIR/plain.tar" "$BATS_TEST_TMPDIR/second.tar"
+	# and again on another fresh mount, through a pipe
+	fuse_overlay_mount "$d"
+	oci-tar "$FUSE_MNT" | cmp - "$BATS_TEST_TMPDIR/plain.tar"
 }

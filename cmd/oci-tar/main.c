@@ -3,6 +3,7 @@
 #include "exclude.h"
 #include "oci.h"
 #include "out.h"
+#include "part.h"
 #include "path.h"
 #include "util.h"
 #include "walk.h"
@@ -16,13 +17,15 @@
 
 static const char usage_text[] =
         "usage: oci-tar [--root-dir PATH] [--uid N] [--gid N] [--mtime EPOCH | keep]\n"
-        "               [--exclude PATTERN ...] [--exclude-from FILE ...] DIR\n"
+        "               [--exclude PATTERN ...] [--exclude-from FILE ...]\n"
+        "               [--only PATTERN ...] [--skip PATTERN ...] DIR\n"
         "       oci-tar -h | --help\n";
 
 struct options {
 	struct walk_options walk;
 	char *root; /* walk.root, owned */
 	struct excluder ex;
+	struct part part;
 };
 
 static bool parse_time(const char *s, int64_t *out)
@@ -59,7 +62,16 @@ static void add_exclude_file(struct excluder *ex, const char *path)
 
 static void parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_ROOT = 256, OPT_UID, OPT_GID, OPT_MTIME, OPT_EXCLUDE, OPT_EXCLUDE_FROM };
+	enum {
+		OPT_ROOT = 256,
+		OPT_UID,
+		OPT_GID,
+		OPT_MTIME,
+		OPT_EXCLUDE,
+		OPT_EXCLUDE_FROM,
+		OPT_ONLY,
+		OPT_SKIP
+	};
 	static const struct option longopts[] = {
 	        {"root-dir", required_argument, NULL, OPT_ROOT},
 	        {"uid", required_argument, NULL, OPT_UID},
@@ -67,6 +79,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	        {"mtime", required_argument, NULL, OPT_MTIME},
 	        {"exclude", required_argument, NULL, OPT_EXCLUDE},
 	        {"exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM},
+	        {"only", required_argument, NULL, OPT_ONLY},
+	        {"skip", required_argument, NULL, OPT_SKIP},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -108,6 +122,13 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case OPT_EXCLUDE_FROM:
 			add_exclude_file(&opt->ex, optarg);
 			break;
+		case OPT_ONLY:
+		case OPT_SKIP:
+			if (part_add(&opt->part, c == OPT_ONLY ? PART_ONLY : PART_SKIP, optarg, why,
+			             sizeof why) < 0)
+				usage_error(usage_text, "%s: %s",
+				            c == OPT_ONLY ? "--only" : "--skip", why);
+			break;
 		default:
 			if (optopt > 0 && optopt < 256)
 				usage_error(usage_text, "unknown option: -%c", optopt);
@@ -124,6 +145,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	w->dir = argv[optind];
 	w->root = opt->root;
 	w->exclude = &opt->ex;
+	w->part = opt->part.n > 0 ? &opt->part : NULL;
 }
 
 int main(int argc, char **argv)
@@ -143,5 +165,6 @@ int main(int argc, char **argv)
 	tar_out_free(&out);
 	free(opt.root);
 	exclude_free(&opt.ex);
+	part_free(&opt.part);
 	return EXIT_OK;
 }

@@ -29,7 +29,7 @@ struct pending_dir {
 
 /* exclude_match's per-pattern results at each depth of the walk: those of the entry at depth d
  * are the parent results of its children, at depth d + 1. */
-struct exclude_state {
+struct pattern_state {
 	const struct excluder *ex;
 	bool *results; /* ex->n per depth */
 	size_t depths;
@@ -42,7 +42,7 @@ struct walker {
 	size_t root_len;
 	char *dir; /* DIR without trailing '/', for messages */
 	struct name_stack names;
-	struct exclude_state exclude;
+	struct pattern_state exclude, only, skip;
 	struct pending_dir *pending; /* the excluded directories being walked, outermost first */
 	size_t npending, pending_cap;
 	size_t unwritten; /* how many of them are not written yet */
@@ -60,11 +60,12 @@ struct found {
 	struct stat st;     /* of what fd holds, else lstat */
 };
 
-/* What the exclude patterns decide for an entry. */
+/* What the exclude patterns and the part decide for an entry. */
 enum verdict {
 	ENTRY_KEPT,
 	ENTRY_LEFT_OUT,
 	ENTRY_WALKED_ONLY, /* an excluded directory walked for what an exception may keep */
+	ENTRY_OTHER_PART,  /* a directory of another part walked for what is in this one */
 };
 
 static void walk_dir(struct walker *w, int fd, size_t depth);
@@ -173,7 +174,7 @@ static void write_entry(struct walker *w, struct tar_entry *e, const struct stat
 /* ---- deciding, opening ---- */
 
 /* The results of depth, the array grown as needed (which may move the others). */
-static bool *results_at(struct exclude_state *s, size_t depth)
+static bool *results_at(struct pattern_state *s, size_t depth)
 {
 	if (depth + 1 > s->depths) {
 		s->depths = 2 * (depth + 1);
@@ -182,24 +183,55 @@ static bool *results_at(struct exclude_state *s, size_t depth)
 	return s->results + depth * s->ex->n;
 }
 
-/* Whether the patterns exclude the current path, an entry at depth. */
-static bool excluded_at(struct walker *w, size_t depth)
+/* Whether s's patterns match the current path, an entry at depth. */
+static bool matches_at(struct walker *w, struct pattern_state *s, size_t depth)
 {
 	const char *rel = w->path.data + w->root_len;
 	size_t len = w->path.len - w->root_len;
-	bool *mine = results_at(&w->exclude, depth + 1); /* first: growing moves the parent's */
-	const bool *parent = depth > 0 ? results_at(&w->exclude, depth) : NULL;
-	return exclude_match(w->exclude.ex, rel, len, parent, mine);
+	bool *mine = results_at(s, depth + 1); /* first: growing moves the parent's */
+	const bool *parent = depth > 0 ? results_at(s, depth) : NULL;
+	return exclude_match(s->ex, rel, len, parent, mine);
 }
 
+static bool descend(const struct walker *w, const struct pattern_state *s)
+{
+	return exclude_descend(s->ex, w->path.data + w->root_len, w->path.len - w->root_len);
+}
+
+/* Whether the entry is in the whole archive (ENTRY_KEPT), not (ENTRY_LEFT_OUT) or only if an
+ * exception keeps something under it (ENTRY_WALKED_ONLY). */
 static enum verdict exclusion_verdict(struct walker *w, const struct found *f, size_t depth)
 {
-	if (w->exclude.ex->n == 0 || !excluded_at(w, depth))
+	if (w->exclude.ex->n == 0 || !matches_at(w, &w->exclude, depth))
 		return ENTRY_KEPT;
-	const char *rel = w->path.data + w->root_len;
-	if (f->type == DT_DIR && exclude_descend(w->exclude.ex, rel, w->path.len - w->root_len))
-		return ENTRY_WALKED_ONLY;
-	return ENTRY_LEFT_OUT;
+	return f->type == DT_DIR && descend(w, &w->exclude) ? ENTRY_WALKED_ONLY : ENTRY_LEFT_OUT;
+}
+
+/* An entry kept in the whole archive: in this part, or not (a directory of another part is
+ * walked when something under it may be in this one). Both lists are matched for every entry:
+ * the children's matching needs their parent's results. */
+static enum verdict part_verdict(struct walker *w, const struct found *f, size_t depth)
+{
+	bool only = w->only.ex->n == 0 || matches_at(w, &w->only, depth);
+	bool skip = w->skip.ex->n > 0 && matches_at(w, &w->skip, depth);
+	if (only && !skip)
+		return ENTRY_KEPT;
+	if (f->type != DT_DIR)
+		return ENTRY_LEFT_OUT;
+	/* Under a skipped directory only a '!' exception can bring something back; under one the
+	 * --only patterns do not select, any pattern might select something. */
+	return !skip || descend(w, &w->skip) ? ENTRY_OTHER_PART : ENTRY_LEFT_OUT;
+}
+
+static enum verdict verdict_of(struct walker *w, const struct found *f, size_t depth)
+{
+	enum verdict v = exclusion_verdict(w, f, depth);
+	struct part *part = w->opt->part;
+	if (part == NULL || v == ENTRY_LEFT_OUT)
+		return v;
+	part_note(part, w->path.data + w->root_len, w->path.len - w->root_len);
+	enum verdict in_part = part_verdict(w, f, depth);
+	return v == ENTRY_WALKED_ONLY ? v : in_part;
 }
 
 /* A DT_UNKNOWN type (some file systems give no d_type) from lstat: DT_DIR, DT_REG or still
@@ -227,13 +259,13 @@ static bool open_and_stat(struct walker *w, struct found *f, enum verdict v)
 			return true;
 		}
 		if (v == ENTRY_WALKED_ONLY && errno == EACCES)
-			return false;
+			return false; /* EACCES: as the whole archive does */
 		if (errno != ELOOP && errno != ENOTDIR)
 			fail_at(w);
 	}
 	if (fstatat(f->dirfd, f->name, &f->st, AT_SYMLINK_NOFOLLOW) < 0)
 		fail_at(w);
-	return v != ENTRY_WALKED_ONLY || S_ISDIR(f->st.st_mode);
+	return v == ENTRY_KEPT || S_ISDIR(f->st.st_mode);
 }
 
 /* Opens what lstat found to have become a regular file or a directory since readdir. */
@@ -277,14 +309,14 @@ static void store_directory(struct walker *w, struct found *f, size_t depth, enu
 {
 	open_late(w, f, O_DIRECTORY);
 	buf_append(&w->path, "/", 1);
-	if (v == ENTRY_WALKED_ONLY) {
-		push_pending(w, &f->st);
-	} else {
+	if (v == ENTRY_KEPT) {
 		struct tar_entry e = {.type = TAR_DIRTYPE};
 		write_entry(w, &e, &f->st);
+	} else {
+		push_pending(w, &f->st);
 	}
 	walk_dir(w, f->fd, depth + 1);
-	if (v == ENTRY_WALKED_ONLY)
+	if (v != ENTRY_KEPT)
 		pop_pending(w);
 }
 
@@ -362,7 +394,7 @@ static void walk_entry(struct walker *w, int dirfd, const char *name, unsigned c
 	struct found f = {.dirfd = dirfd, .name = name, .type = type, .fd = -1};
 	if (f.type == DT_UNKNOWN)
 		learn_type(w, &f);
-	enum verdict v = exclusion_verdict(w, &f, depth);
+	enum verdict v = verdict_of(w, &f, depth);
 	if (v != ENTRY_LEFT_OUT && open_and_stat(w, &f, v))
 		store(w, &f, depth, v);
 	if (f.fd >= 0)
@@ -410,6 +442,8 @@ static void walker_free(struct walker *w)
 	free(w->dir);
 	names_free(&w->names);
 	free(w->exclude.results);
+	free(w->only.results);
+	free(w->skip.results);
 	free(w->pending);
 	link_table_free(&w->links);
 	free(w->target);
@@ -422,6 +456,8 @@ void walk_tree(const struct walk_options *opt, struct tar_out *o)
 	        .opt = opt,
 	        .out = o,
 	        .exclude.ex = opt->exclude ? opt->exclude : &none,
+	        .only.ex = opt->part ? &opt->part->only : &none,
+	        .skip.ex = opt->part ? &opt->part->skip : &none,
 	};
 	raise_fd_limit();
 	size_t dlen = strlen(opt->dir);
@@ -438,5 +474,8 @@ void walk_tree(const struct walk_options *opt, struct tar_out *o)
 		store_root(&w, root);
 	walk_dir(&w, root, 0);
 	close(root);
+	const char *option, *unmatched = opt->part ? part_unmatched(opt->part, &option) : NULL;
+	if (unmatched != NULL)
+		errx(EXIT_FAIL, "%s %s: matches nothing in %s", option, unmatched, w.dir);
 	walker_free(&w);
 }

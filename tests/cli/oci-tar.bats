@@ -509,3 +509,81 @@ listing() {
 	fuse_overlay_mount "$d"
 	oci-tar "$FUSE_MNT" | cmp - "$BATS_TEST_TMPDIR/plain.tar"
 }
+
+# tar -tv lines without size and link target, a hard link's 'h' read as '-': type, mode,
+# owner, date, path. A hard link and the regular file a part stores in its place read the same.
+tv_normal() {
+	tar tvf "$1" | sed -E 's/ link to .*$//; s/^h/-/' | awk '{ $3 = ""; print }' | LC_ALL=C sort -u
+}
+
+# Extracts every tar given into a new directory $1.
+extract_all() {
+	local dir=$1 t
+	shift
+	mkdir "$dir"
+	for t in "$@"; do
+		tar -xpf "$t" --numeric-owner -C "$dir"
+	done
+}
+
+@test "--only P and --skip P split the archive: each entry in one part, the union is the whole" {
+	local t=$BATS_TEST_TMPDIR
+	oci-tar --mtime keep --uid 5 --gid 6 --only hard --only 'long/d*' "$SRC" >"$t/only.tar" 2>/dev/null
+	oci-tar --mtime keep --uid 5 --gid 6 --skip hard --skip 'long/d*' "$SRC" >"$t/skip.tar" 2>/dev/null
+	oci-tar --mtime keep --uid 5 --gid 6 "$SRC" >"$t/full.tar" 2>/dev/null
+	run tar tf "$t/only.tar"
+	[ "${lines[0]}" = hard/ ] && [ "${lines[1]}" = hard/a ] && [ "${lines[2]}" = hard/b ]
+	[ "${lines[3]}" = long/ ] # a parent, not matched itself
+	[[ ${lines[4]} == long/d*/ ]]
+	[ "$(grep -vc '^hard/\|^long/d' <<<"$output")" -eq 1 ]
+	# The parent has the header it has in the whole archive.
+	diff <(tar_headers "$t/only.tar" | grep -F ' long/ ') <(tar_headers "$t/full.tar" | grep -F ' long/ ')
+	# Every file in exactly one part; a directory in both only as a parent.
+	run comm -12 <(tar tf "$t/only.tar" | LC_ALL=C sort) <(tar tf "$t/skip.tar" | LC_ALL=C sort)
+	[ "$output" = long/ ]
+	# A link whose first path is in the other part carries the data.
+	tar tvf "$t/skip.tar" | grep -q '^-rw-r--r-- 5/6 .* 12 .* zz-hard-elsewhere$'
+	extract_all "$t/whole" "$t/full.tar"
+	extract_all "$t/union" "$t/only.tar" "$t/skip.tar"
+	# diff compares no fifos or devices: their type and mode are in the listings
+	diff -r --no-dereference -x fifo -x chardev -x blockdev "$t/whole" "$t/union"
+	diff <(tv_normal "$t/full.tar") <(cat <(tv_normal "$t/only.tar") <(tv_normal "$t/skip.tar") | LC_ALL=C sort -u)
+}
+
+@test "--only and --skip with a '!' pattern and --exclude: the parts still add up to the whole" {
+	local d="$BATS_TEST_TMPDIR/ex" t=$BATS_TEST_TMPDIR
+	make_exclude_tree "$d"
+	local ex=(--exclude '*.md' --exclude '!README.md')
+	oci-tar "${ex[@]}" --only node_modules --only '!node_modules/pkg/keep.js' "$d" >"$t/only.tar"
+	oci-tar "${ex[@]}" --skip node_modules --skip '!node_modules/pkg/keep.js' "$d" >"$t/skip.tar"
+	oci-tar "${ex[@]}" "$d" >"$t/full.tar"
+	[ "$(listing "${ex[@]}" --only node_modules --only '!node_modules/pkg/keep.js' "$d")" = \
+		"node_modules/ node_modules/other/ node_modules/other/x.js node_modules/pkg/ node_modules/pkg/index.js " ]
+	# keep.js goes with the rest, under node_modules/ and pkg/ as parents (mode 0750 kept).
+	[ "$(listing "${ex[@]}" --skip node_modules --skip '!node_modules/pkg/keep.js' "$d")" = \
+		"README.md a.txt keep.txt node_modules/ node_modules/pkg/ node_modules/pkg/keep.js sub/ sub/b.txt sub/c.log " ]
+	tar tvf "$t/skip.tar" | grep -q '^drwxr-x--- 0/0 .* node_modules/$'
+	extract_all "$t/whole" "$t/full.tar"
+	extract_all "$t/union" "$t/only.tar" "$t/skip.tar"
+	diff -r --no-dereference "$t/whole" "$t/union"
+	diff <(tv_normal "$t/full.tar") <(cat <(tv_normal "$t/only.tar") <(tv_normal "$t/skip.tar") | LC_ALL=C sort -u)
+	# --only and --skip together: what the first selects and the second does not.
+	[ "$(listing --only node_modules --skip node_modules/other "$d")" = \
+		"node_modules/ node_modules/pkg/ node_modules/pkg/index.js node_modules/pkg/keep.js " ]
+}
+
+@test "an --only or --skip pattern that matches nothing: exit 1 naming it, no end of archive" {
+	local d="$BATS_TEST_TMPDIR/ex"
+	make_exclude_tree "$d"
+	run_status 1 oci-tar --only sub --only nothing-here "$d"
+	[ "$output" = "oci-tar: --only nothing-here: matches nothing in $d" ]
+	run_status 1 oci-tar --skip 'sub/*.txt' --skip '*.nope' "$d"
+	[ "$output" = "oci-tar: --skip *.nope: matches nothing in $d" ]
+	# what --exclude leaves out is not there to match
+	run_status 1 oci-tar --exclude sub --only sub/b.txt "$d"
+	[ "$output" = "oci-tar: --only sub/b.txt: matches nothing in $d" ]
+	oci-tar --only nothing-here "$d" >"$BATS_TEST_TMPDIR/out" 2>/dev/null || true
+	assert_no_eoa "$BATS_TEST_TMPDIR/out"
+	run_status 2 oci-tar --only '[' "$d"
+	[[ $output == *"--only: syntax error in pattern: ["* ]]
+}

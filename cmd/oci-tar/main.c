@@ -60,30 +60,33 @@ static void add_exclude_file(struct excluder *ex, const char *path)
 	buf_free(&b);
 }
 
+/* The long options; their values are above every character. */
+enum {
+	OPT_ROOT = 256,
+	OPT_UID,
+	OPT_GID,
+	OPT_MTIME,
+	OPT_EXCLUDE,
+	OPT_EXCLUDE_FROM,
+	OPT_ONLY,
+	OPT_SKIP
+};
+
+static const struct option longopts[] = {
+        {"root-dir", required_argument, NULL, OPT_ROOT},
+        {"uid", required_argument, NULL, OPT_UID},
+        {"gid", required_argument, NULL, OPT_GID},
+        {"mtime", required_argument, NULL, OPT_MTIME},
+        {"exclude", required_argument, NULL, OPT_EXCLUDE},
+        {"exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM},
+        {"only", required_argument, NULL, OPT_ONLY},
+        {"skip", required_argument, NULL, OPT_SKIP},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
+
 static void parse_options(int argc, char **argv, struct options *opt)
 {
-	enum {
-		OPT_ROOT = 256,
-		OPT_UID,
-		OPT_GID,
-		OPT_MTIME,
-		OPT_EXCLUDE,
-		OPT_EXCLUDE_FROM,
-		OPT_ONLY,
-		OPT_SKIP
-	};
-	static const struct option longopts[] = {
-	        {"root-dir", required_argument, NULL, OPT_ROOT},
-	        {"uid", required_argument, NULL, OPT_UID},
-	        {"gid", required_argument, NULL, OPT_GID},
-	        {"mtime", required_argument, NULL, OPT_MTIME},
-	        {"exclude", required_argument, NULL, OPT_EXCLUDE},
-	        {"exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM},
-	        {"only", required_argument, NULL, OPT_ONLY},
-	        {"skip", required_argument, NULL, OPT_SKIP},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	*opt = (struct options){.root = xstrdup("")};
 	struct walk_options *w = &opt->walk;
 	const char *sde = getenv("SOURCE_DATE_EPOCH");

@@ -223,6 +223,8 @@ static enum verdict part_verdict(struct walker *w, const struct found *f, size_t
 	return !skip || descend(w, &w->skip) ? ENTRY_OTHER_PART : ENTRY_LEFT_OUT;
 }
 
+/* What is done with the current path: --exclude decides whether it is in the whole archive,
+ * then the part whether it is in this one. */
 static enum verdict verdict_of(struct walker *w, const struct found *f, size_t depth)
 {
 	enum verdict v = exclusion_verdict(w, f, depth);
@@ -246,7 +248,8 @@ static void learn_type(struct walker *w, struct found *f)
 /* A regular file or directory is opened first and then fstat'ed: what is stored is what was
  * opened, and O_NOFOLLOW refuses a symlink swapped in after readdir (then lstat'ed and stored as
  * what it now is). Anything else is lstat'ed. False: leave it out, an excluded directory that
- * cannot be read (fsutil skips those too) or that is no longer a directory. */
+ * cannot be read (fsutil skips those too), or a directory walked only for what is under it
+ * (excluded, or of another part) that is no longer a directory. */
 static bool open_and_stat(struct walker *w, struct found *f, enum verdict v)
 {
 	if (f->type == DT_REG || f->type == DT_DIR) {

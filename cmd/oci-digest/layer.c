@@ -1,5 +1,6 @@
 #include "layer.h"
 #include "gzip_blocks.h"
+#include "tar_check.h"
 #include "oci.h"
 #include "util.h"
 
@@ -110,7 +111,8 @@ struct layer_io {
 	unsigned char *in, *out;
 	size_t in_cap, out_cap;
 	struct sha256 diff_id, digest;
-	bool hash_out; /* false for "none", where both digests are the same */
+	bool hash_out;         /* false for "none", where both digests are the same */
+	struct tar_check *tar; /* NULL for LAYER_INPUT_ANY */
 	uint64_t size;
 	struct layer_error *e;
 };
@@ -132,7 +134,14 @@ static int io_emit(struct layer_io *io, const unsigned char *p, size_t n)
 static int codec_error(struct layer_io *io, const char *codec, const char *msg)
 {
 	io->e->stage = LAYER_ERR_CODEC;
-	snprintf(io->e->codec, sizeof io->e->codec, "%s: %s", codec, msg);
+	snprintf(io->e->msg, sizeof io->e->msg, "%s: %s", codec, msg);
+	return -1;
+}
+
+static ssize_t input_error(struct layer_io *io)
+{
+	io->e->stage = LAYER_ERR_INPUT;
+	snprintf(io->e->msg, sizeof io->e->msg, "%s", io->tar->msg);
 	return -1;
 }
 
@@ -142,6 +151,9 @@ static ssize_t io_read(struct layer_io *io, unsigned char *buf, size_t cap)
 		ssize_t n = read(io->in_fd, buf, cap);
 		if (n >= 0) {
 			sha256_update(&io->diff_id, buf, (size_t)n);
+			if (io->tar && !(n > 0 ? tar_check_feed(io->tar, buf, (size_t)n)
+			                       : tar_check_end(io->tar)))
+				return input_error(io);
 			return n;
 		}
 		if (errno != EINTR) {
@@ -270,6 +282,11 @@ int layer_stream(int in_fd, int out_fd, const struct layer_options *o, struct la
 	io.out = out;
 	sha256_init(&io.diff_id);
 	sha256_init(&io.digest);
+	struct tar_check tar;
+	if (o->input == LAYER_INPUT_TAR) {
+		tar_check_init(&tar);
+		io.tar = &tar;
+	}
 
 	int rc;
 	switch (o->compression) {
@@ -288,6 +305,8 @@ int layer_stream(int in_fd, int out_fd, const struct layer_options *o, struct la
 	if (!io.hash_out)
 		memcpy(r->digest, r->diff_id, sizeof r->digest);
 	r->size = io.size;
+	if (io.tar)
+		tar_check_free(io.tar);
 	free(io.in);
 	free(out);
 	return rc;

@@ -104,7 +104,9 @@ char *layer_descriptor_line(enum layer_compression c, const struct layer_result 
  * The loop follows zstd's programs/fileio.c: one read buffer, one write buffer, sizes from the
  * library's recommendations, the codec consuming straight from the read buffer and producing
  * straight into the write buffer. zstd's workers compress in their own threads; this thread
- * reads, hashes, hands input to zstd and writes what comes out.
+ * reads, hashes, hands input to zstd and writes what comes out. gzip's workers (gzip_blocks.c)
+ * likewise: this thread reads into their block buffers and writes their members in order.
+ * Every read also goes through the tar check (tar_check.c) unless the input may be anything.
  */
 struct layer_io {
 	int in_fd, out_fd;

@@ -21,7 +21,7 @@ O       ?= build
 SANFLAGS =
 endif
 
-PKGS     = libzstd zlib libcrypto libcurl jansson libbsd
+PKGS     = libzstd zlib libdeflate libcrypto libcurl jansson libbsd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -75,12 +75,12 @@ install: all
 
 # Debian packages: to build, to test (peers and the registry), to benchmark.
 DEPS_BUILD = gcc clang make pkg-config libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev \
-             libjansson-dev libbsd-dev
+             libjansson-dev libbsd-dev libdeflate-dev
 DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt python3-cryptography \
              apache2-utils curl skopeo umoci time \
              buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps \
              fuse-overlayfs
-DEPS_BENCH = time
+DEPS_BENCH = time pigz
 
 deps:
 	@tests/deps $(DEPS_BUILD) $(DEPS_TEST)

@@ -140,6 +140,8 @@ cmd_pack() {
 	# oci-digest's failure is the cause when both failed (oci-tar then lost its reader).
 	local rc=${status[1]}
 	[ "$rc" -ne 0 ] || rc=${status[0]}
+	# but oci-tar's usage error is: it left oci-digest no tar stream to refuse.
+	[ "${status[0]}" -ne 2 ] || rc=2
 	case $rc in
 	0) ;;
 	2) exit 2 ;;

@@ -15,7 +15,7 @@
 
 static const char usage_text[] =
         "usage: oci-digest [-c zstd|gzip|none] [-l LEVEL] [-T THREADS] [-o FILE]\n"
-        "                  [-d DESCRIPTOR_FILE]\n"
+        "                  [-d DESCRIPTOR_FILE] [--raw]\n"
         "       oci-digest -h | --help\n";
 
 /* Pipes hold 64 KiB by default: one read per 64 KiB and a wake-up of the writer each time.
@@ -28,6 +28,9 @@ static void grow_pipe(int fd)
 	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fcntl(fd, F_GETPIPE_SZ) < PIPE_BYTES)
 		(void)fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES);
 }
+
+/* Long options with no short form. */
+enum { OPT_RAW = 256 };
 
 static int parse_int(const char *opt, const char *s, int min, int max)
 {
@@ -51,10 +54,11 @@ int main(int argc, char **argv)
 	        {"threads", required_argument, NULL, 'T'},
 	        {"output", required_argument, NULL, 'o'},
 	        {"descriptor", required_argument, NULL, 'd'},
+	        {"raw", no_argument, NULL, OPT_RAW},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	struct layer_options opt = {.compression = LAYER_ZSTD};
+	struct layer_options opt = {.compression = LAYER_ZSTD, .input = LAYER_INPUT_TAR};
 	const char *level_arg = NULL, *threads_arg = NULL, *out_path = NULL, *desc_path = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "c:l:T:o:d:h", longopts, NULL)) != -1) {
@@ -75,6 +79,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			desc_path = optarg;
+			break;
+		case OPT_RAW:
+			opt.input = LAYER_INPUT_ANY;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -135,10 +142,15 @@ int main(int argc, char **argv)
 			errc(EXIT_FAIL, e.err, "stdin");
 		case LAYER_ERR_WRITE:
 			errc(EXIT_FAIL, e.err, "%s", out_path ? out_path : "stdout");
+		case LAYER_ERR_INPUT:
+			/* Whatever went out on stdout is no layer: the exit status says so, and no
+			 * descriptor is written. */
+			errx(EXIT_FAIL, "stdin: not a whole tar stream: %s (--raw takes any data)",
+			     e.msg);
 		case LAYER_ERR_CODEC:
 			break;
 		}
-		errx(EXIT_FAIL, "%s", e.codec);
+		errx(EXIT_FAIL, "%s", e.msg);
 	}
 
 	size_t len;

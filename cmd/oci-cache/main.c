@@ -1,0 +1,205 @@
+/* oci-cache: ocinoco's local layer cache, read and written. See oci-cache(1); an entry's form
+ * and checks are entry.h's. A cache is an optimisation: what goes wrong with it is a warning and
+ * a miss, never a failed build and never a trusted damaged entry. */
+#include "entry.h"
+#include "oci.h"
+#include "util.h"
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+        "usage: oci-cache [--dir DIR] get [-d FILE] KEY...\n"
+        "       oci-cache [--dir DIR] put [--at LOCATION]... DESCRIPTOR KEY...\n"
+        "       oci-cache -h | --help\n";
+
+enum { EXIT_MISS = 1 };
+
+/* The cache directory: --dir, else $XDG_CACHE_HOME/ocinoco, else $HOME/.cache/ocinoco. */
+static char *cache_dir(const char *given)
+{
+	if (given != NULL)
+		return xstrdup(given);
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/ocinoco", xdg);
+	if (home != NULL && home[0] != '\0')
+		return xasprintf("%s/.cache/ocinoco", home);
+	return NULL;
+}
+
+/* The key: the words joined by spaces; none may hold a newline. */
+static char *join_key(int n, char **words)
+{
+	if (n == 0)
+		usage_error(usage_text, "missing KEY");
+	struct buf b = {0};
+	for (int i = 0; i < n; i++) {
+		if (words[i][0] == '\0' || strchr(words[i], '\n') != NULL)
+			usage_error(usage_text, "KEY: an empty word or one with a newline");
+		buf_appendf(&b, "%s%s", i ? " " : "", words[i]);
+	}
+	return b.data;
+}
+
+static int write_descriptor(const char *path, const json_t *d)
+{
+	size_t n;
+	char *s = json_serialise(d, &n);
+	struct atomic_file f;
+	int r = atomic_open(&f, path, 0644);
+	if (r == 0 && (write_all(f.fd, s, n) < 0 || write_all(f.fd, "\n", 1) < 0)) {
+		int saved = errno;
+		atomic_abort(&f);
+		errno = saved;
+		r = -1;
+	} else if (r == 0) {
+		r = atomic_commit(&f);
+	}
+	free(s);
+	return r;
+}
+
+/* get: a hit prints the digest and the locations, one a line, and writes the descriptor. */
+static int cmd_get(const char *dir, int argc, char **argv)
+{
+	const char *desc_out = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt(argc, argv, "+d:")) != -1) {
+		if (c != 'd')
+			usage_error(usage_text, "get: unknown option or missing value: %s",
+			            argv[optind - 1]);
+		desc_out = optarg;
+	}
+	char *key = join_key(argc - optind, argv + optind);
+	if (dir == NULL) {
+		warnx("no cache directory (no --dir, XDG_CACHE_HOME or HOME): a miss");
+		free(key);
+		return EXIT_MISS;
+	}
+	char *path = entry_path(dir, key), why[512];
+	struct entry e;
+	int r = entry_read(path, key, &e, why, sizeof why);
+	if (r < 0)
+		warnx("%s: entry ignored (%s): the layer is made again", path, why);
+	if (r == 1 && desc_out != NULL && write_descriptor(desc_out, e.descriptor) < 0) {
+		warn("%s", desc_out);
+		r = -1;
+	}
+	if (r == 1) {
+		printf("%s\n", descriptor_digest(e.descriptor));
+		size_t i;
+		json_t *v;
+		json_array_foreach(e.at, i, v)
+		{
+			printf("%s\n", json_string_value(v));
+		}
+		if (fflush(stdout) != 0)
+			err(EXIT_FAIL, "stdout");
+	}
+	entry_free(&e);
+	free(path);
+	free(key);
+	return r == 1 ? EXIT_OK : EXIT_MISS;
+}
+
+/* put: the entry of the key, its locations merged with those of an entry of the same blob. */
+static int cmd_put(const char *dir, int argc, char **argv)
+{
+	struct entry e = {.at = json_array()};
+	static const struct option longopts[] = {{"at", required_argument, NULL, 'a'},
+	                                         {NULL, 0, NULL, 0}};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (c != 'a')
+			usage_error(usage_text, "put: unknown option or missing value: %s",
+			            argv[optind - 1]);
+		if (optarg[0] == '\0' || strchr(optarg, '\n') != NULL)
+			usage_error(usage_text, "put: --at: not a location: %s", optarg);
+		entry_add_location(&e, optarg);
+	}
+	if (optind == argc)
+		usage_error(usage_text, "put: missing DESCRIPTOR");
+	const char *desc_path = argv[optind++];
+	char *key = join_key(argc - optind, argv + optind);
+
+	struct buf b = {0};
+	char jerr[256], why[512];
+	if (buf_read_file(&b, desc_path, ENTRY_MAX_BYTES) < 0)
+		err(EXIT_FAIL, "%s", desc_path);
+	e.descriptor = json_parse(b.data ? b.data : "", b.len, jerr, sizeof jerr);
+	buf_free(&b);
+	if (e.descriptor == NULL)
+		errx(EXIT_FAIL, "%s: not JSON: %s", desc_path, jerr);
+	if (!entry_descriptor_check(e.descriptor, why, sizeof why))
+		errx(EXIT_FAIL, "%s: %s", desc_path, why);
+	if (dir == NULL) {
+		warnx("no cache directory (no --dir, XDG_CACHE_HOME or HOME): nothing stored");
+	} else {
+		char *path = entry_path(dir, key);
+		struct entry old;
+		if (entry_read(path, key, &old, why, sizeof why) == 1 &&
+		    strcmp(descriptor_digest(old.descriptor), descriptor_digest(e.descriptor)) ==
+		            0) {
+			size_t i;
+			json_t *v;
+			json_array_foreach(old.at, i, v)
+			{
+				entry_add_location(&e, json_string_value(v));
+			}
+		}
+		entry_free(&old);
+		if (entry_write(path, key, &e) < 0)
+			warn("%s: the entry is not stored", path);
+		free(path);
+	}
+	entry_free(&e);
+	free(key);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	        {"dir", required_argument, NULL, 'D'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	const char *given = NULL;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'D':
+			given = optarg;
+			break;
+		default:
+			usage_error(usage_text, "unknown option or missing value: %s",
+			            argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		usage_error(usage_text, "missing command: get or put");
+	const char *cmd = argv[optind];
+	char *dir = cache_dir(given);
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	int rc;
+	if (strcmp(cmd, "get") == 0)
+		rc = cmd_get(dir, sub_argc, sub_argv);
+	else if (strcmp(cmd, "put") == 0)
+		rc = cmd_put(dir, sub_argc, sub_argv);
+	else
+		usage_error(usage_text, "unknown command: %s", cmd);
+	free(dir);
+	return rc;
+}

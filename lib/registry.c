@@ -141,35 +141,6 @@ static bool want_challenge_scopes(struct registry *r, const char *scope)
 	return grew;
 }
 
-/* "host:port" of a URL, so that credentials go only where they belong. */
-static char *url_authority(const char *url)
-{
-	char *o = url_origin(url);
-	if (o == NULL)
-		return NULL;
-	char *a = xstrdup(strstr(o, "://") + 3);
-	free(o);
-	return a;
-}
-
-static bool same_host(const char *a, const char *b)
-{
-	char *x = url_authority(a), *y = url_authority(b);
-	/* http and https default ports differ; compare host names only when either has none */
-	bool same = false;
-	if (x && y) {
-		char *cx = strrchr(x, ':'), *cy = strrchr(y, ':');
-		if (cx)
-			*cx = '\0';
-		if (cy)
-			*cy = '\0';
-		same = strcmp(x, y) == 0;
-	}
-	free(x);
-	free(y);
-	return same;
-}
-
 static void lookup_creds(struct registry *r)
 {
 	if (r->creds_state != 0)
@@ -194,10 +165,12 @@ static void start(struct registry *r, struct rreq *q)
 	q->token_gen_used = 0;
 	q->sent_scheme = SCHEME_NONE;
 	/* a token request carries its own credentials; others get the registry's, and only
-	 * on the registry's host (never on a redirect elsewhere) */
+	 * at the registry's origin as it stands (scheme, host and port of its base URL): never
+	 * on a redirect or an upload Location elsewhere, another port or scheme of the same
+	 * host included, so never from https to http */
 	if (!q->noauth)
 		http_xfer_del_header(&q->x, "Authorization");
-	if (!q->noauth && same_host(url, r->base)) {
+	if (!q->noauth && url_same_origin(url, r->base)) {
 		if (r->scheme == SCHEME_BEARER && r->token) {
 			http_xfer_add_header(&q->x, "Authorization: Bearer %s", r->token);
 			q->token_gen_used = r->token_gen;
@@ -284,7 +257,7 @@ static enum verdict judge(struct registry *r, struct rreq *q, bool *need_token, 
 	if (x->result != CURLE_OK) {
 		/* A loopback (or --insecure) registry that does not speak TLS: plain HTTP. */
 		if (q->sent_https && r->may_use_http && !r->scheme_known &&
-		    x->result == CURLE_SSL_CONNECT_ERROR && same_host(x->url, r->base)) {
+		    x->result == CURLE_SSL_CONNECT_ERROR && url_same_origin(x->url, r->base)) {
 			free(r->base);
 			r->base = xasprintf("http://%s", r->host);
 			r->scheme_known = true;
@@ -307,9 +280,10 @@ static enum verdict judge(struct registry *r, struct rreq *q, bool *need_token, 
 		}
 		return DONE;
 	}
-	if (same_host(x->url, r->base))
+	if (url_same_origin(x->url, r->base))
 		r->scheme_known = true;
-	if (x->status == 401 && !q->noauth && q->auth_tries < 2 && same_host(x->url, r->base)) {
+	if (x->status == 401 && !q->noauth && q->auth_tries < 2 &&
+	    url_same_origin(x->url, r->base)) {
 		const char *h = http_header(x, "WWW-Authenticate");
 		struct challenge c;
 		if (h == NULL || !challenge_parse(h, &c))

@@ -1,0 +1,103 @@
+#!/usr/bin/env bats
+# A registry that tries to get more out of its clients than it should (tests/lib/
+# hostile_registry.py): what leaves the process is what each test asserts: the headers another
+# port or scheme receives, the exit status and the message.
+# shellcheck disable=SC2030,SC2031 # each test is a subshell: its exports are its own
+load ../lib/common
+load ../lib/registry
+load ../lib/registry_extra
+load ../lib/hostile
+
+setup_file() {
+	hostile_start H
+	export FIX=$BATS_FILE_TMPDIR/fix
+	mkdir -p "$FIX/dc"
+	head -c 100000 /dev/urandom >"$FIX/blob"
+	BLOB=sha256:$(sha256sum "$FIX/blob" | cut -d' ' -f1)
+	export BLOB
+	cp "$FIX/blob" "$H_DIR/${BLOB#sha256:}"
+	# Basic credentials for the registry (and for its token servers)
+	printf '{"auths":{"%s":{"username":"u","password":"Pw-s3cret"}}}' "$H_HOST" >"$FIX/dc/config.json"
+	export DOCKER_CONFIG=$FIX/dc
+	export HOME=$BATS_FILE_TMPDIR/home
+	mkdir -p "$HOME"
+	unset REGISTRY_AUTH_FILE XDG_RUNTIME_DIR SSL_CERT_FILE
+}
+
+teardown_file() {
+	registry_stop_all
+}
+
+# The log's length before the test ran: what came later is the test's.
+log_mark() { MARK=$(wc -l <"$H_LOG"); }
+
+# Since log_mark the other side got the request, without any Authorization.
+no_credentials_elsewhere() { # LISTENER SCHEME METHOD PATH_REGEX
+	local got
+	got=$(awk -v l="$1" -v s="$2" -v m="$3" -v p="^($4)\$" -v from="$MARK" \
+		'NR > from && $1 == l && $2 == s && $3 == m && $4 ~ p' "$H_LOG")
+	[ -n "$got" ] || {
+		echo "no $3 $4 reached $1 over $2" >&2
+		cat "$H_LOG" >&2
+		return 1
+	}
+	if grep -v ' auth=- ' <<<"$got" | grep -q .; then
+		echo "credentials reached $1 over $2:" >&2
+		echo "$got" >&2
+		return 1
+	fi
+	if grep -i 'authorization' <<<"$got"; then return 1; fi
+}
+
+fetch_redirected() { # KIND MODE LISTENER SCHEME
+	cd "$BATS_TEST_TMPDIR" || return
+	log_mark
+	run_status 0 oci-fetch --cacert "$TEST_CA" --blob "$BLOB" -o out "$H_HOST/$1-$2/r"
+	cmp out "$FIX/blob"
+	[ "$(hostile_requests H main GET "/v2/$1-$2/r/blobs/$BLOB" "${1^}")" -ge 1 ]
+	no_credentials_elsewhere "$3" "$4" GET "/storage/${BLOB#sha256:}"
+}
+
+upload_elsewhere() { # KIND MODE LISTENER SCHEME
+	cd "$BATS_TEST_TMPDIR" || return
+	head -c 5000 /dev/urandom >small
+	want=sha256:$(sha256sum small | cut -d' ' -f1)
+	log_mark
+	run_status 0 oci-put blob --cacert "$TEST_CA" "$H_HOST/$1-$2/r" small
+	[ "$output" = "$want" ]
+	cmp small "$H_DIR/${want#sha256:}"
+	[ "$(hostile_requests H main POST "/v2/$1-$2/r/blobs/uploads/" "${1^}")" -ge 1 ]
+	no_credentials_elsewhere "$3" "$4" PUT "/upload/[0-9a-f]+"
+}
+
+@test "a blob GET redirected to another port of the registry's host gets no Basic credentials" {
+	fetch_redirected basic port other https
+}
+
+@test "a blob GET redirected to another port of the registry's host gets no Bearer token" {
+	fetch_redirected bearer port other https
+}
+
+@test "a blob GET redirected from https to http on the same host and port gets no Basic credentials" {
+	fetch_redirected basic scheme main http
+}
+
+@test "a blob GET redirected from https to http on the same host and port gets no Bearer token" {
+	fetch_redirected bearer scheme main http
+}
+
+@test "an upload Location on another port of the registry's host gets no Basic credentials" {
+	upload_elsewhere basic port other https
+}
+
+@test "an upload Location on another port of the registry's host gets no Bearer token" {
+	upload_elsewhere bearer port other https
+}
+
+@test "an upload Location from https to http on the same host and port gets no Basic credentials" {
+	upload_elsewhere basic scheme main http
+}
+
+@test "an upload Location from https to http on the same host and port gets no Bearer token" {
+	upload_elsewhere bearer scheme main http
+}

@@ -263,6 +263,29 @@ out:
 	return r;
 }
 
+bool auth_text_clean(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* 1 if c is clean, else -1 with the reason (naming the field, never its value) in err. */
+static int creds_check(struct creds *c, const char *domain, char *err, size_t errlen)
+{
+	const char *bad = !auth_text_clean(c->username)        ? "username"
+	                  : !auth_text_clean(c->password)      ? "password"
+	                  : !auth_text_clean(c->identitytoken) ? "identity token"
+	                                                       : NULL;
+	if (bad == NULL)
+		return 1;
+	snprintf(err, errlen, "%s: the %s for %s holds a control character (refused)", c->source,
+	         bad, domain);
+	creds_free(c);
+	return -1;
+}
+
 int auth_lookup(const char *domain, struct creds *c, char *err, size_t errlen)
 {
 	char *files[4] = {0};
@@ -281,7 +304,7 @@ int auth_lookup(const char *domain, struct creds *c, char *err, size_t errlen)
 		r = lookup_file(files[i], domain, c, err, errlen);
 	for (int i = 0; i < n; i++)
 		free(files[i]);
-	return r;
+	return r > 0 ? creds_check(c, domain, err, errlen) : r;
 }
 
 /* RFC 7230 token characters */

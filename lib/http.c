@@ -179,6 +179,10 @@ void http_xfer_add_header(struct http_xfer *x, const char *fmt, ...)
 	if (vasprintf(&s, fmt, ap) < 0)
 		err(EXIT_FAIL, "out of memory");
 	va_end(ap);
+	/* A line break would end this header and start another (a value that came from a
+	 * server: checked where it came in, and here once more). */
+	if (strpbrk(s, "\r\n"))
+		errx(EXIT_FAIL, "refusing a request header that holds a line break");
 	struct curl_slist *l = curl_slist_append(x->headers, s);
 	explicit_bzero(s, strlen(s));
 	free(s);

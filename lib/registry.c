@@ -143,13 +143,13 @@ static bool want_challenge_scopes(struct registry *r, const char *scope)
 
 static void lookup_creds(struct registry *r)
 {
-	if (r->creds_state != 0)
+	if (r->creds_state != CREDS_UNKNOWN)
 		return;
 	char err[512];
 	int got = auth_lookup(r->domain, &r->creds, err, sizeof err);
 	if (got < 0)
 		warnx("%s: credentials: %s", r->domain, err);
-	r->creds_state = got > 0 ? 1 : -1;
+	r->creds_state = got > 0 ? CREDS_FOUND : got == 0 ? CREDS_NONE : CREDS_REFUSED;
 	if (got > 0 && r->http->opts.verbose)
 		http_trace("credentials for %s from %s", r->domain, r->creds.source);
 }
@@ -175,7 +175,8 @@ static void start(struct registry *r, struct rreq *q)
 			http_xfer_add_header(&q->x, "Authorization: Bearer %s", r->token);
 			q->token_gen_used = r->token_gen;
 			q->sent_scheme = SCHEME_BEARER;
-		} else if (r->scheme == SCHEME_BASIC && r->creds_state > 0 && r->creds.username) {
+		} else if (r->scheme == SCHEME_BASIC && r->creds_state == CREDS_FOUND &&
+		           r->creds.username) {
 			char *up = xasprintf("%s:%s", r->creds.username, r->creds.password);
 			char *b = base64_encode(up, strlen(up));
 			http_xfer_add_header(&q->x, "Authorization: Basic %s", b);
@@ -307,7 +308,7 @@ static enum verdict judge(struct registry *r, struct rreq *q, bool *need_token, 
 			v = AGAIN;
 		} else if (c.scheme == SCHEME_BASIC) {
 			lookup_creds(r);
-			if (r->creds_state > 0 && r->creds.username &&
+			if (r->creds_state == CREDS_FOUND && r->creds.username &&
 			    q->sent_scheme != SCHEME_BASIC) {
 				r->scheme = SCHEME_BASIC;
 				v = AGAIN;
@@ -361,7 +362,7 @@ static int fetch_token(struct registry *r)
 	struct buf u = {0};
 	buf_appendf(&u, "%s%c", r->realm, strchr(r->realm, '?') ? '&' : '?');
 	struct buf form = {0};
-	bool refresh = r->creds_state > 0 && r->creds.identitytoken;
+	bool refresh = r->creds_state == CREDS_FOUND && r->creds.identitytoken;
 	char *sv = r->service ? registry_escape(r->service) : NULL;
 	if (sv) {
 		buf_appendf(&u, "service=%s", sv);
@@ -395,7 +396,7 @@ static int fetch_token(struct registry *r)
 		q.x.body_len = form.len;
 		q.x.body_size = (int64_t)form.len;
 		http_xfer_add_header(&q.x, "Content-Type: application/x-www-form-urlencoded");
-	} else if (r->creds_state > 0 && r->creds.username) {
+	} else if (r->creds_state == CREDS_FOUND && r->creds.username) {
 		char *up = xasprintf("%s:%s", r->creds.username, r->creds.password);
 		char *b = base64_encode(up, strlen(up));
 		http_xfer_add_header(&q.x, "Authorization: Basic %s", b);
@@ -416,7 +417,11 @@ static int fetch_token(struct registry *r)
 		const char *t = json_string_value(json_object_get(j, "token"));
 		if (t == NULL || *t == '\0')
 			t = json_string_value(json_object_get(j, "access_token"));
-		if (t && *t) {
+		if (t && *t && !auth_text_clean(t)) {
+			r->auth_error = xasprintf(
+			        "token server %s: the token holds a control character (refused)",
+			        r->realm);
+		} else if (t && *t) {
 			if (r->token)
 				explicit_bzero(r->token, strlen(r->token));
 			free(r->token);
@@ -431,7 +436,7 @@ static int fetch_token(struct registry *r)
 	} else {
 		char *why = registry_error_text(r, &q);
 		r->auth_error = xasprintf("token server %s: %s%s", r->realm, why,
-		                          q.x.status == 401 && r->creds_state > 0
+		                          q.x.status == 401 && r->creds_state == CREDS_FOUND
 		                                  ? " (wrong username or password?)"
 		                                  : "");
 		free(why);
@@ -553,7 +558,7 @@ char *registry_error_text(const struct registry *r, const struct rreq *q)
 		buf_appendf(&b, " (%s)", r->auth_error);
 	else if (x->status == 401 && q->sent_scheme == SCHEME_BASIC)
 		buf_appendf(&b, " (the credentials from %s were refused)", r->creds.source);
-	else if (x->status == 401 && r->creds_state < 0 && !q->noauth)
+	else if (x->status == 401 && r->creds_state == CREDS_NONE && !q->noauth)
 		buf_appendf(&b, " (no credentials for %s found)", r->domain);
 	return b.data;
 }

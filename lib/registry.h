@@ -22,13 +22,20 @@ struct scope {
 	bool push;
 };
 
+enum creds_state {
+	CREDS_UNKNOWN, /* not looked up yet */
+	CREDS_FOUND,
+	CREDS_NONE,    /* none for this registry */
+	CREDS_REFUSED, /* unusable (a broken file or helper, a control character): said */
+};
+
 struct registry {
 	struct http_client *http;
 	char *domain, *host;
 	char *base; /* "https://host" (or "http://host" after the fallback) */
 	bool insecure, scheme_known, may_use_http;
 	/* auth */
-	int creds_state; /* 0 not looked up, 1 have some, -1 none */
+	enum creds_state creds_state;
 	struct creds creds;
 	enum auth_scheme scheme; /* learned from the first 401 */
 	char *realm, *service;

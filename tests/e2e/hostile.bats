@@ -101,3 +101,33 @@ upload_elsewhere() { # KIND MODE LISTENER SCHEME
 @test "an upload Location from https to http on the same host and port gets no Bearer token" {
 	upload_elsewhere bearer scheme main http
 }
+
+@test "a token holding CR LF is refused: no injected header reaches the registry" {
+	log_mark
+	run_status 1 oci-fetch --cacert "$TEST_CA" --blob "$BLOB" -o "$BATS_TEST_TMPDIR/out" "$H_HOST/crlf/r"
+	[[ $output == *"$H_HOST/crlf/r: "*"HTTP 401"*"token server https://$H_HOST/token?crlf=1: the token holds a control character (refused)"* ]]
+	[[ $output != *X-Injected* ]]
+	[ "$(awk -v from="$MARK" 'NR > from && /X-Injected/' "$H_LOG")" = "" ]
+	[ "$(awk -v from="$MARK" 'NR > from && $3 == "GET" && $4 == "/token"' "$H_LOG" | wc -l)" -ge 1 ]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+}
+
+@test "credentials holding a control character (a file's, a helper's) are refused, never sent" {
+	cd "$BATS_TEST_TMPDIR" || return
+	mkdir dc
+	printf '{"auths":{"%s":{"username":"u","password":"Pw\\r\\nX-Injected: yes"}}}' "$H_HOST" >dc/config.json
+	log_mark
+	DOCKER_CONFIG=$PWD/dc run_status 1 oci-fetch --cacert "$TEST_CA" --blob "$BLOB" -o out "$H_HOST/basic-port/r"
+	[[ $output == *"$H_HOST: credentials: $PWD/dc/config.json: the password for $H_HOST holds a control character (refused)"* ]]
+	[[ $output == *"HTTP 401"* ]]
+	[[ $output != *X-Injected* ]]
+	[ "$(hostile_requests H main GET "/v2/basic-port/r/blobs/$BLOB" Basic)" = 0 ]
+	# a credential helper's answer
+	make_cred_helper "$PWD/bin" evil u 'Pw\r\nX-Injected: yes'
+	printf '{"credHelpers":{"%s":"evil"}}' "$H_HOST" >dc/config.json
+	PATH=$PWD/bin:$PATH DOCKER_CONFIG=$PWD/dc run_status 1 oci-fetch --cacert "$TEST_CA" --blob "$BLOB" -o out "$H_HOST/basic-port/r"
+	[[ $output == *"docker-credential-evil: the password for $H_HOST holds a control character (refused)"* ]]
+	[[ $output != *X-Injected* ]]
+	[ "$(hostile_requests H main GET "/v2/basic-port/r/blobs/$BLOB" Basic)" = 0 ]
+	[ ! -e out ]
+}

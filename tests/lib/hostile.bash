@@ -25,10 +25,11 @@ hostile_start() {
 }
 
 # hostile_requests NAME LISTENER METHOD PATH_REGEX [AUTH]: how many requests that listener
-# (main, other) logged; AUTH "Basic", "Bearer" or "-" (none).
+# (main, other) logged after its first MARK lines (0 unless set); AUTH "Basic", "Bearer" or
+# "-" (none).
 hostile_requests() {
 	local log=${1}_LOG
-	awk -v l="$2" -v m="$3" -v p="^($4)\$" -v a="${5:-}" '
-		$1 == l && $3 == m && $4 ~ p && (a == "" || $5 == "auth=" a) { n++ }
+	awk -v l="$2" -v m="$3" -v p="^($4)\$" -v a="${5:-}" -v from="${MARK:-0}" '
+		NR > from && $1 == l && $3 == m && $4 ~ p && (a == "" || $5 == "auth=" a) { n++ }
 		END { print n + 0 }' "${!log}"
 }

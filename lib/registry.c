@@ -354,10 +354,29 @@ static char *scope_string(const struct scope *s)
 	return xasprintf("repository:%s:%s", s->path, s->push ? "pull,push" : "pull");
 }
 
+/* A realm that is not HTTPS would get the credentials (and hand out the token) in clear text:
+ * only with --insecure, or on loopback where nobody can be in the middle (as Docker allows). */
+static bool realm_allowed(const struct registry *r)
+{
+	if (strncasecmp(r->realm, "https://", 8) == 0 || r->insecure)
+		return true;
+	char *o = url_origin(r->realm);
+	bool loopback = o && host_is_loopback(strstr(o, "://") + 3);
+	free(o);
+	return loopback;
+}
+
 static int fetch_token(struct registry *r)
 {
 	free(r->auth_error);
 	r->auth_error = NULL;
+	if (!realm_allowed(r)) {
+		r->auth_error =
+		        xasprintf("token server %s: not HTTPS: it would get the credentials "
+		                  "in clear text (refused; --insecure allows it)",
+		                  r->realm);
+		return -1;
+	}
 	lookup_creds(r);
 	struct buf u = {0};
 	buf_appendf(&u, "%s%c", r->realm, strchr(r->realm, '?') ? '&' : '?');

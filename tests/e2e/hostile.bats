@@ -131,3 +131,17 @@ upload_elsewhere() { # KIND MODE LISTENER SCHEME
 	[ "$(hostile_requests H main GET "/v2/basic-port/r/blobs/$BLOB" Basic)" = 0 ]
 	[ ! -e out ]
 }
+
+@test "an HTTPS registry naming a plain-HTTP token realm elsewhere is refused: no credentials in clear text" {
+	run_status 1 oci-put blob --cacert "$TEST_CA" "$H_HOST/realm-far/r" "$BLOB"
+	[[ $output == *"$H_HOST/realm-far/r: HEAD $BLOB: HTTP 401"*"token server http://registry.invalid/token: not HTTPS: it would get the credentials in clear text (refused; --insecure allows it)"* ]]
+	[[ $output != *Pw-s3cret* ]]
+}
+
+@test "a plain-HTTP token realm on loopback is used, as Docker does" {
+	log_mark
+	run_status 0 oci-put blob --cacert "$TEST_CA" "$H_HOST/realm-loop/r" "$BLOB"
+	[ "$output" = "$BLOB" ]
+	[ "$(awk -v from="$MARK" 'NR > from && $1 == "main" && $2 == "http" && $4 == "/token"' "$H_LOG" | wc -l)" = 1 ]
+	[ "$(hostile_requests H main HEAD "/v2/realm-loop/r/blobs/$BLOB" Bearer)" = 1 ]
+}

@@ -235,10 +235,25 @@ int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src)
 	return store_upload(dst, &u, src);
 }
 
-static int put_children(struct put_ctx *c, struct store *dst, const char *const *digests, size_t n)
+static int put_refs(struct put_ctx *c, struct store *dst, const struct doc *d, int level);
+
+/* The manifests an index lists (at level), present in dst. */
+static int put_children(struct put_ctx *c, struct store *dst, const struct doc *index,
+                        const char *const *digests, size_t n, int level)
 {
 	if (n == 0)
 		return 0;
+	if (level >= PUT_MAX_LEVELS) {
+		warnx("%s: index %s: documents nested more than %d levels deep (refused)",
+		      dst->name, index->digest, PUT_MAX_LEVELS);
+		return -1;
+	}
+	c->documents += n;
+	if (c->documents > PUT_MAX_DOCUMENTS) {
+		warnx("%s: index %s: more than %d documents in all (refused)", dst->name,
+		      index->digest, PUT_MAX_DOCUMENTS);
+		return -1;
+	}
 	int *have = xcalloc(n, sizeof *have);
 	int ret = store_manifests_exist(dst, digests, n, have);
 	for (size_t i = 0; i < n && ret == 0; i++) {
@@ -267,7 +282,9 @@ static int put_children(struct put_ctx *c, struct store *dst, const char *const 
 			      c->nsources ? "" : " (give it with --blob FILE or --from REF)");
 			ret = -1;
 		} else {
-			ret = put_document(c, dst, &d, NULL);
+			ret = put_refs(c, dst, &d, level + 1);
+			if (ret == 0)
+				ret = store_put_manifest(dst, NULL, &d);
 		}
 		doc_free(&d);
 	}
@@ -275,7 +292,8 @@ static int put_children(struct put_ctx *c, struct store *dst, const char *const 
 	return ret;
 }
 
-int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
+/* The document's references (at level: 1 for the one given) present in dst. */
+static int put_refs(struct put_ctx *c, struct store *dst, const struct doc *d, int level)
 {
 	json_t *j;
 	size_t n;
@@ -284,17 +302,15 @@ int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
 		json_decref(j);
 		return -1;
 	}
-	int ret = media_type_is_index(d->media_type) ? put_children(c, dst, refs, n)
+	int ret = media_type_is_index(d->media_type) ? put_children(c, dst, d, refs, n, level)
 	                                             : put_blobs(c, dst, refs, n);
 	free(refs);
 	json_decref(j);
 	return ret;
 }
 
-int put_document(struct put_ctx *c, struct store *dst, const struct doc *d, const char *tag)
+int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
 {
-	int ret = put_document_refs(c, dst, d);
-	if (ret == 0)
-		ret = store_put_manifest(dst, tag, d);
-	return ret;
+	c->documents = 0;
+	return put_refs(c, dst, d, 1);
 }

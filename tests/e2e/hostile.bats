@@ -145,3 +145,38 @@ upload_elsewhere() { # KIND MODE LISTENER SCHEME
 	[ "$(awk -v from="$MARK" 'NR > from && $1 == "main" && $2 == "http" && $4 == "/token"' "$H_LOG" | wc -l)" = 1 ]
 	[ "$(hostile_requests H main HEAD "/v2/realm-loop/r/blobs/$BLOB" Bearer)" = 1 ]
 }
+
+# The top of one of the registry's index chains (len-N) or wide indexes (wide-N) into FILE.
+hostile_top() { # TAG FILE
+	curl -sf --cacert "$TEST_CA" -o "$2" "https://$H_HOST/v2/chain/r/manifests/$1"
+}
+
+@test "an index chain 4 levels deep is copied; every index is in the layout" {
+	cd "$BATS_TEST_TMPDIR" || return
+	hostile_top len-4 top.json
+	run_status 0 oci-put manifest --cacert "$TEST_CA" --from "$H_HOST/chain/r" oci:out:t top.json
+	[ "$(find out/blobs/sha256 -type f | wc -l)" = 4 ]
+	# each one's own digest
+	for f in out/blobs/sha256/*; do
+		[ "sha256:$(sha256sum "$f" | cut -d' ' -f1)" = "sha256:${f##*/}" ]
+	done
+}
+
+@test "an index chain deeper than 4 levels is refused with the index named, also 20000 deep (no crash)" {
+	cd "$BATS_TEST_TMPDIR" || return
+	for n in 5 20000; do
+		hostile_top "len-$n" top.json
+		run_status 1 oci-put manifest --cacert "$TEST_CA" --from "$H_HOST/chain/r" oci:out:t top.json
+		[[ $output == *"oci:out:t: index sha256:"*": documents nested more than 4 levels deep (refused)"* ]]
+		[ "$(jq -r '.manifests | length' out/index.json)" = 0 ]
+	done
+}
+
+@test "an index of more than 10000 documents is refused before any is fetched" {
+	cd "$BATS_TEST_TMPDIR" || return
+	hostile_top wide-10001 top.json
+	log_mark
+	run_status 1 oci-put manifest --cacert "$TEST_CA" --from "$H_HOST/chain/r" oci:out:t top.json
+	[[ $output == *"oci:out:t: index sha256:$(sha256sum top.json | cut -d' ' -f1): more than 10000 documents in all (refused)"* ]]
+	[ "$(hostile_requests H main GET '/v2/chain/r/manifests/sha256:[0-9a-f]+')" = 0 ]
+}

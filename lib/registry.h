@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "blobsrc.h"
 #include "digest.h"
+#include "doc.h"
 #include "http.h"
 #include "util.h"
 
@@ -47,17 +48,6 @@ struct registry {
 	char *auth_error;        /* why the last token request failed */
 };
 
-/* A manifest or index as served: exactly its bytes, their digest, its media type. */
-struct doc {
-	struct buf data;
-	char digest[DIGEST_STR_LEN];
-	char *media_type;
-};
-void doc_free(struct doc *d);
-/* Fills digest and media type from data (mediaType member, else the shape, else fallback);
- * -1 with a reason in err if it is not a JSON object. */
-int doc_identify(struct doc *d, const char *fallback_type, char *err, size_t errlen);
-
 struct registry *registry_new(struct http_client *http, const char *domain, const char *host,
                               bool insecure);
 void registry_free(struct registry *r);
@@ -79,7 +69,6 @@ void registry_mount(struct registry *r, const char *path, const char *const *dig
                     const char *from, size_t n, int *mounted);
 /* GET a blob, following redirects (no Authorization to another host), resuming with Range after
  * a dropped connection, verifying the digest; bytes go to sink as they come. */
-typedef int (*blob_sink)(const char *p, size_t n, void *ctx); /* 0 ok, -1 stop */
 int registry_get_blob(struct registry *r, const char *path, const char *digest, blob_sink sink,
                       void *ctx, const char *what);
 /* Uploads a blob. A source whose digest is known and that is at most BLOBSRC_RING bytes goes

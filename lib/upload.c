@@ -2,7 +2,7 @@
  * POST, one PATCH with everything, PUT ?digest=; resumed or restarted after a failure, and
  * chunks of OCI-Chunk-Min-Length for a registry that refuses the single PATCH. */
 #include "registry.h"
-#include "registry_req.h"
+#include "registry_engine.h"
 #include "util.h"
 
 #include <err.h>

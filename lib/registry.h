@@ -105,6 +105,7 @@ struct blob_op {
 	struct blob_src *src; /* PUT */
 	struct upload *up;    /* OPEN, PUT, CANCEL */
 	int result;
+	void *ctx; /* the caller's: what the operation is for */
 };
 void registry_blob_batch(struct registry *r, const char *path, struct blob_op *ops, size_t n,
                          const char *what);

@@ -27,8 +27,9 @@ struct put_ctx {
 #define PUT_MAX_LEVELS    4
 #define PUT_MAX_DOCUMENTS 10000
 
-/* Every digest present in dst as a blob; -1 after naming each one that could not be made so.
- * present (optional) gets, per digest, 1 = was there, 2 = uploaded/mounted/copied. */
+/* Every digest present in dst as a blob, in rounds whose requests go at once (HEADs, mounts,
+ * upload sessions; PUTs of small files, more mounts; then one by one the rest: larger files,
+ * other sources' mounts, copies); -1 after naming each one that could not be made so. */
 int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, size_t n);
 /* The document's blobs (or, for an index, its manifests with theirs, each manifest PUT by
  * digest once its references are there) present in dst; within PUT_MAX_LEVELS and

@@ -174,10 +174,8 @@ void http_xfer_set_url(struct http_xfer *x, const char *url)
 void http_xfer_add_header(struct http_xfer *x, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		err(EXIT_FAIL, "out of memory");
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
 	/* A line break would end this header and start another (a value that came from a
 	 * server: checked where it came in, and here once more). */

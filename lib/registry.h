@@ -1,6 +1,7 @@
-/* The OCI distribution API of one registry: auth (Bearer token flow, Basic), retries, redirects,
- * and the operations the programs need. One struct registry per registry host per run: its
- * connections and its token are reused by every request of the run.
+/* The OCI distribution API of one registry: the operations the programs need (manifests and
+ * blob reads in registry.c, uploads in upload.c), over the request engine below them
+ * (registry_engine.h: auth, retries, redirects). One struct registry per registry host per
+ * run: its connections and its token are reused by every request of the run.
  * Every function that fails prints "prog: WHAT: why" (WHAT names the reference) and returns -1. */
 #ifndef OCINOCO_REGISTRY_H
 #define OCINOCO_REGISTRY_H
@@ -67,8 +68,8 @@ int registry_blobs_exist(struct registry *r, const char *path, const char *const
 /* Cross-repository mounts, concurrently: mounted[i] = 1 on 201, else 0 (upload it then). */
 void registry_mount(struct registry *r, const char *path, const char *const *digests,
                     const char *from, size_t n, int *mounted);
-/* GET a blob, following redirects (no Authorization to another host), resuming with Range after
- * a dropped connection, verifying the digest; bytes go to sink as they come. */
+/* GET a blob, following redirects (no Authorization off the registry's origin), resuming with Range
+ * after a dropped connection, verifying the digest; bytes go to sink as they come. */
 int registry_get_blob(struct registry *r, const char *path, const char *digest, blob_sink sink,
                       void *ctx, const char *what);
 /* Uploads a blob. A source whose digest is known and that is at most BLOBSRC_RING bytes goes

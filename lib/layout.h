@@ -6,7 +6,7 @@
 #define OCINOCO_LAYOUT_H
 
 #include "blobsrc.h"
-#include "registry.h"
+#include "doc.h"
 
 #include <stdbool.h>
 

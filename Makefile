@@ -38,6 +38,8 @@ LIB_A    = $(O)/libocinoco.a
 # cmd/<program>/main.c holds main(); the other files of a program are modules the unit tests link too.
 CMD_MODULE_SRC = $(filter-out %/main.c,$(wildcard cmd/*/*.c))
 CMD_MODULE_OBJ = $(CMD_MODULE_SRC:%.c=$(O)/%.o)
+# The unit tests include a program's module headers by name ("graft.h"), from every cmd/ folder.
+CMD_DIRS = $(sort $(dir $(wildcard cmd/*/*.c)))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 MANPAGES = $(wildcard man/*.1)
@@ -47,6 +49,8 @@ all: $(PROGRAMS:%=$(O)/bin/%) $(O)/bin/ocinoco $(UNIT_BIN)
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/tests/unit/%.o: CFLAGS += $(CMD_DIRS:%/=-I%)
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(@D)

@@ -1,6 +1,6 @@
 /* oci-digest's layer descriptor writer, and its one pass checked in-process against the codecs'
  * own decoders. */
-#include "../../cmd/oci-digest/layer.h"
+#include "layer.h"
 #include "oci.h"
 #include "tap.h"
 

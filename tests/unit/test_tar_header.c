@@ -1,6 +1,6 @@
 /* oci-tar's header encoding: ustar name/prefix split, octal and base-256 numbers, pax records
  * and their self-counting lengths, checksums, and when a pax header appears at all. */
-#include "../../cmd/oci-tar/tar_header.h"
+#include "tar_header.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -15,7 +15,7 @@
 
 static const char usage_text[] =
         "usage: oci-digest [-c zstd|gzip|none] [-l LEVEL] [-T THREADS] [-o FILE]\n"
-        "                  [-d DESCRIPTOR_FILE]\n"
+        "                  [-d DESCRIPTOR_FILE] [--digest-out FILE]\n"
         "       oci-digest -h | --help\n";
 
 /* Pipes hold 64 KiB by default: one read per 64 KiB and a wake-up of the writer each time.
@@ -51,11 +51,13 @@ int main(int argc, char **argv)
 	        {"threads", required_argument, NULL, 'T'},
 	        {"output", required_argument, NULL, 'o'},
 	        {"descriptor", required_argument, NULL, 'd'},
+	        {"digest-out", required_argument, NULL, 'D'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct layer_options opt = {.compression = LAYER_ZSTD};
-	const char *level_arg = NULL, *threads_arg = NULL, *out_path = NULL, *desc_path = NULL;
+	const char *level_arg = NULL, *threads_arg = NULL, *out_path = NULL, *desc_path = NULL,
+	           *digest_path = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "c:l:T:o:d:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -75,6 +77,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			desc_path = optarg;
+			break;
+		case 'D':
+			digest_path = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -115,7 +120,7 @@ int main(int argc, char **argv)
 		            "refusing to write a layer to a terminal: redirect stdout or "
 		            "use -o FILE");
 
-	struct atomic_file out = {.fd = -1}, desc = {.fd = -1};
+	struct atomic_file out = {.fd = -1}, desc = {.fd = -1}, dg = {.fd = -1};
 	int out_fd = STDOUT_FILENO;
 	if (out_path) {
 		if (atomic_open(&out, out_path, 0666) < 0)
@@ -152,6 +157,17 @@ int main(int argc, char **argv)
 			atomic_abort(&desc);
 			errc(EXIT_FAIL, saved, "%s", desc_path);
 		}
+	}
+	/* --digest-out: the layer's digest on a line, complete before the layer is committed */
+	char dline[DIGEST_STR_LEN + 1];
+	snprintf(dline, sizeof dline, "%s\n", res.digest);
+	if (digest_path && (atomic_open(&dg, digest_path, 0666) < 0 ||
+	                    write_all(dg.fd, dline, strlen(dline)) < 0 || atomic_commit(&dg) < 0)) {
+		int saved = errno;
+		atomic_abort(&out);
+		atomic_abort(&desc);
+		errno = saved;
+		err(EXIT_FAIL, "%s", digest_path);
 	}
 	if (out_path && atomic_commit(&out) < 0) {
 		int saved = errno;

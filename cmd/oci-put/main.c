@@ -17,15 +17,15 @@
 
 static const char usage[] =
         "usage: oci-put blob [--mount-from REPO] [--from REF] DEST (FILE | - | DIGEST)...\n"
-        "       oci-put manifest [--from REF] [--blob FILE]... [--tag REF]... DEST[:TAG] "
-        "(FILE | -)\n"
+        "       oci-put manifest [--from REF] [--blob FILE]... [--tag REF]...\n"
+        "                        [--name REF... [--docker-save]] DEST[:TAG] (FILE | -)\n"
         "       common options: [--insecure] [--cacert FILE] [-v]\n";
 
 struct opts {
 	const char *mount_from, *from, *cacert;
-	const char **blobs, **tags;
-	size_t nblobs, ntags;
-	bool insecure;
+	const char **blobs, **tags, **names;
+	size_t nblobs, ntags, nnames;
+	bool insecure, docker_save;
 	int verbose;
 };
 
@@ -172,6 +172,7 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 	static struct session s;
 	static struct doc d;
 	static struct blob_src *bsrc, **local;
+	char e[256];
 	open_store(&dst, argv[0]);
 	if (dst.ref.digest)
 		usage_error(usage,
@@ -179,6 +180,12 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 		            argv[0]);
 	if (o->from)
 		open_store(&from, o->from);
+	/* --name: a layout DEST names the image by full references */
+	if (o->nnames &&
+	    store_name_image(&dst, o->names, o->nnames,
+	                     o->docker_save ? LAYOUT_NAME_DOCKER_SAVE : LAYOUT_NAME_TAGS, e,
+	                     sizeof e) < 0)
+		usage_error(usage, "--name: %s", e);
 	tags = xcalloc(o->ntags + 1, sizeof *tags);
 	for (size_t i = 0; i < o->ntags; i++) {
 		open_store(&tags[i], o->tags[i]);
@@ -186,7 +193,6 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 			usage_error(usage, "--tag %s: a tag, not a digest", o->tags[i]);
 	}
 
-	char e[256];
 	const char *file = argv[1];
 	if (buf_read_file(&d.data, file, MANIFEST_MAX_BYTES) < 0) {
 		if (errno == EFBIG)
@@ -277,12 +283,23 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_MOUNT_FROM = 256, OPT_FROM, OPT_BLOB, OPT_TAG, OPT_INSECURE, OPT_CACERT };
+	enum {
+		OPT_MOUNT_FROM = 256,
+		OPT_FROM,
+		OPT_BLOB,
+		OPT_TAG,
+		OPT_NAME,
+		OPT_DOCKER_SAVE,
+		OPT_INSECURE,
+		OPT_CACERT
+	};
 	static const struct option longopts[] = {
 	        {"mount-from", required_argument, NULL, OPT_MOUNT_FROM},
 	        {"from", required_argument, NULL, OPT_FROM},
 	        {"blob", required_argument, NULL, OPT_BLOB},
 	        {"tag", required_argument, NULL, OPT_TAG},
+	        {"name", required_argument, NULL, OPT_NAME},
+	        {"docker-save", no_argument, NULL, OPT_DOCKER_SAVE},
 	        {"insecure", no_argument, NULL, OPT_INSECURE},
 	        {"cacert", required_argument, NULL, OPT_CACERT},
 	        {"verbose", no_argument, NULL, 'v'},
@@ -292,6 +309,7 @@ int main(int argc, char **argv)
 	static struct opts o; /* static: reachable at any exit (no leak reports) */
 	o.blobs = xcalloc((size_t)argc, sizeof *o.blobs);
 	o.tags = xcalloc((size_t)argc, sizeof *o.tags);
+	o.names = xcalloc((size_t)argc, sizeof *o.names);
 	/* The command is the first word that is neither an option nor an option's argument;
 	 * options may come before or after it. */
 	const char *cmd = NULL;
@@ -325,6 +343,12 @@ int main(int argc, char **argv)
 		case OPT_TAG:
 			o.tags[o.ntags++] = optarg;
 			break;
+		case OPT_NAME:
+			o.names[o.nnames++] = optarg;
+			break;
+		case OPT_DOCKER_SAVE:
+			o.docker_save = true;
+			break;
 		case OPT_INSECURE:
 			o.insecure = true;
 			break;
@@ -347,13 +371,16 @@ int main(int argc, char **argv)
 	bool blob = strcmp(cmd, "blob") == 0;
 	if (!blob && strcmp(cmd, "manifest") != 0)
 		usage_error(usage, "%s: not a command (blob, manifest)", cmd);
-	if (blob && (o.nblobs || o.ntags))
-		usage_error(usage, "--blob and --tag are for manifest");
+	if (blob && (o.nblobs || o.ntags || o.nnames))
+		usage_error(usage, "--blob, --tag and --name are for manifest");
+	if (o.docker_save && !o.nnames)
+		usage_error(usage, "--docker-save names the image: give --name REF");
 	if (!blob && o.mount_from)
 		usage_error(usage, "--mount-from is for blob (manifest mounts from --from)");
 	int r = blob ? cmd_blob(argc - optind, argv + optind, &o)
 	             : cmd_manifest(argc - optind, argv + optind, &o);
 	free(o.blobs);
 	free(o.tags);
+	free(o.names);
 	return r;
 }

@@ -82,7 +82,8 @@ DEPS_BUILD = gcc clang make pkg-config libzstd-dev zlib1g-dev libssl-dev libcurl
              libjansson-dev libbsd-dev
 DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt python3-cryptography \
              apache2-utils curl skopeo umoci time \
-             buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps
+             buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps \
+             strace
 DEPS_BENCH = time
 
 deps:

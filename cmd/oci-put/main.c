@@ -18,7 +18,7 @@
 static const char usage[] =
         "usage: oci-put blob [--mount-from REPO] [--from REF] DEST (FILE | - | DIGEST)...\n"
         "       oci-put manifest [--from REF] [--blob FILE]... [--tag REF]...\n"
-        "                        [--name REF... [--docker-save]] DEST[:TAG] (FILE | -)\n"
+        "                        [[--name REF]... [--docker-save]] DEST[:TAG] (FILE | -)\n"
         "       common options: [--insecure] [--cacert FILE] [-v]\n";
 
 struct opts {

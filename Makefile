@@ -77,7 +77,8 @@ install: all
 	install -m 755 ocinoco.sh $(DESTDIR)$(PREFIX)/bin/ocinoco
 	install -m 644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
 
-# Debian packages: to build, to test (peers and the registry), to benchmark.
+# Debian packages: to build, to test (peers and the registry), to benchmark. Running needs
+# only the libraries of DEPS_BUILD, bash and coreutils (jq is for the tests and users' scripts).
 DEPS_BUILD = gcc clang make pkg-config libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev \
              libjansson-dev libbsd-dev
 DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt python3-cryptography \

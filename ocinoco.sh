@@ -85,31 +85,16 @@ cmd_pack() {
 	local -a tar_opts=() digest_opts=() args=()
 	while [ $# -gt 0 ]; do
 		case $1 in
-		-h | --help)
-			pack_usage
-			return 0
-			;;
+		-h | --help) pack_usage && return 0 ;;
 		--root-dir | --uid | --gid | --mtime | --exclude | --exclude-from)
-			need_value pack "$@"
-			tar_opts+=("$1" "$2")
-			shift 2
-			;;
-		--compression | -l | -T)
-			need_value pack "$@"
-			case $1 in --compression) digest_opts+=(-c "$2") ;; *) digest_opts+=("$1" "$2") ;; esac
-			shift 2
-			;;
-		--)
-			shift
-			args+=("$@")
-			break
-			;;
+			need_value pack "$@" && tar_opts+=("$1" "$2") && shift ;;
+		--compression) need_value pack "$@" && digest_opts+=(-c "$2") && shift ;;
+		-l | -T) need_value pack "$@" && digest_opts+=("$1" "$2") && shift ;;
+		--) shift && args+=("$@") && break ;;
 		-?*) usage_die "pack: unknown option: $1" ;;
-		*)
-			args+=("$1")
-			shift
-			;;
+		*) args+=("$1") ;;
 		esac
+		shift
 	done
 	[ ${#args[@]} -ge 1 ] || usage_die "pack: missing DIR"
 	[ ${#args[@]} -ge 2 ] || usage_die "pack: missing OUT (a file, or - for stdout)"
@@ -296,85 +281,37 @@ partial_next_to() {
 	partials+=("$why")
 }
 
-# The command line, routed: each option to the program that takes it.
+# The command line, routed: each option to the program that takes it. (An option's value is
+# shifted in its arm, the option by the loop.)
 build_options() {
 	args=() from='' platform='' push=0 output='' digest_file='' quiet=0
 	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=()
 	while [ $# -gt 0 ]; do
 		case $1 in
-		-h | --help)
-			build_usage
-			exit 0
-			;;
+		-h | --help) build_usage && exit 0 ;;
 		--root-dir | --uid | --gid | --mtime | --exclude | --exclude-from)
-			need_value build "$@"
-			tar_opts+=("$1" "$2")
-			shift 2
-			;;
-		--compression)
-			need_value build "$@"
-			digest_opts+=(-c "$2")
-			shift 2
-			;;
+			need_value build "$@" && tar_opts+=("$1" "$2") && shift ;;
+		--compression) need_value build "$@" && digest_opts+=(-c "$2") && shift ;;
 		--entrypoint | --cmd | --env | --workdir | --user | --label | --expose | --annotation | --created)
-			need_value build "$@"
-			graft_opts+=("$1" "$2")
-			shift 2
-			;;
-		--from)
-			need_value build "$@"
-			from=$2
-			shift 2
-			;;
-		--tag)
-			need_value build "$@"
-			tags+=("$2")
-			shift 2
-			;;
-		--platform)
-			need_value build "$@"
-			platform=$2
-			shift 2
-			;;
-		--push)
-			push=1
-			shift
-			;;
+			need_value build "$@" && graft_opts+=("$1" "$2") && shift ;;
+		--from) need_value build "$@" && from=$2 && shift ;;
+		--tag) need_value build "$@" && tags+=("$2") && shift ;;
+		--platform) need_value build "$@" && platform=$2 && shift ;;
+		--push) push=1 ;;
 		--output)
 			need_value build "$@"
 			[ -z "$output" ] || usage_die "build: --output given twice"
-			output=$2
-			shift 2
+			output=$2 && shift
 			;;
-		--digest-file)
-			need_value build "$@"
-			digest_file=$2
-			shift 2
-			;;
-		--cacert)
-			need_value build "$@"
-			net_opts+=("$1" "$2")
-			shift 2
-			;;
-		--insecure | -v | --verbose)
-			net_opts+=("$1")
-			shift
-			;;
-		-q | --quiet)
-			quiet=1
-			shift
-			;;
-		--)
-			shift
-			args+=("$@")
-			break
-			;;
+		--digest-file) need_value build "$@" && digest_file=$2 && shift ;;
+		--cacert) need_value build "$@" && net_opts+=("$1" "$2") && shift ;;
+		--insecure | -v | --verbose) net_opts+=("$1") ;;
+		-q | --quiet) quiet=1 ;;
+		--) shift && args+=("$@") && break ;;
 		-?*) usage_die "build: unknown option: $1" ;;
-		*)
-			args+=("$1")
-			shift
-			;;
+		*) args+=("$1") ;;
 		esac
+		shift
 	done
 }
 

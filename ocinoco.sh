@@ -232,14 +232,14 @@ layer_job() {
 	# for the foreground pipeline), so no program of it is left behind for stop_jobs.
 	trap 'exit 143' TERM
 	local -a st
-	local digest=(oci-digest "${digest_opts[@]}" -d "$tmp/layer.json" --digest-out "$tmp/layer.digest")
+	local digest_cmd=(oci-digest "${digest_opts[@]}" -d "$tmp/layer.json" --digest-out "$tmp/layer.digest")
 	if [ -n "$sink" ]; then
 		st=(0 0 0)
-		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest[@]}" |
+		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
 			oci-put "${net_opts[@]}" blob "$sink" - >/dev/null || st=("${PIPESTATUS[@]}")
 	else
 		st=(0 0)
-		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest[@]}" >/dev/null || st=("${PIPESTATUS[@]}")
+		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" >/dev/null || st=("${PIPESTATUS[@]}")
 	fi
 	echo "${st[*]}" >"$tmp/layer.status"
 	pipeline_status "${st[@]}"

@@ -2,7 +2,7 @@
 #include "layer.h"
 #include "util.h"
 
-#include <bsd/err.h>
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -137,9 +137,11 @@ int main(int argc, char **argv)
 		atomic_abort(&out);
 		switch (e.stage) {
 		case LAYER_ERR_READ:
-			errc(EXIT_FAIL, e.err, "stdin");
+			errno = e.err;
+			err(EXIT_FAIL, "stdin");
 		case LAYER_ERR_WRITE:
-			errc(EXIT_FAIL, e.err, "%s", out_path ? out_path : "stdout");
+			errno = e.err;
+			err(EXIT_FAIL, "%s", out_path ? out_path : "stdout");
 		case LAYER_ERR_CODEC:
 			break;
 		}
@@ -155,7 +157,8 @@ int main(int argc, char **argv)
 			int saved = errno;
 			atomic_abort(&out);
 			atomic_abort(&desc);
-			errc(EXIT_FAIL, saved, "%s", desc_path);
+			errno = saved;
+			err(EXIT_FAIL, "%s", desc_path);
 		}
 	}
 	/* --digest-out: the layer's digest on a line, complete before the layer is committed */
@@ -172,7 +175,8 @@ int main(int argc, char **argv)
 	if (out_path && atomic_commit(&out) < 0) {
 		int saved = errno;
 		atomic_abort(&desc);
-		errc(EXIT_FAIL, saved, "%s", out_path);
+		errno = saved;
+		err(EXIT_FAIL, "%s", out_path);
 	}
 	if (desc_path) {
 		if (atomic_commit(&desc) < 0)

@@ -84,7 +84,7 @@ DEPS_BUILD = gcc clang make pkg-config libzstd-dev zlib1g-dev libssl-dev libcurl
 DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt python3-cryptography \
              apache2-utils curl skopeo umoci time \
              buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps \
-             strace
+             fuse-overlayfs strace
 DEPS_BENCH = time
 
 deps:

@@ -15,15 +15,16 @@
 
 static const char usage[] =
         "usage: oci-put blob [--mount-from REPO] [--from REF] DEST (FILE | - | DIGEST)...\n"
-        "       oci-put manifest [--from REF] [--blob FILE]... [--tag REF]... DEST[:TAG] "
-        "(FILE | -)\n"
+        "       oci-put manifest [--from REF] [--blob FILE]... [--tag REF]...\n"
+        "                        [[--name REF]... [--docker-save]] DEST[:TAG] (FILE | -)\n"
         "       common options: [--insecure] [--cacert FILE] [-v]\n";
 
 struct opts {
 	struct put_common common;
 	const char *mount_from, *from;
-	const char **blobs, **tags;
-	size_t nblobs, ntags;
+	const char **blobs, **tags, **names;
+	size_t nblobs, ntags, nnames;
+	bool docker_save;
 };
 
 static void open_store(struct store *st, const char *name)
@@ -91,6 +92,13 @@ static void manifest_args(struct manifest_job *j, int argc, char **argv, const s
 		            argv[0]);
 	if ((j->has_from = o->from != NULL))
 		open_store(&j->from, o->from);
+	/* --name: a layout DEST names the image by full references */
+	char e[256];
+	if (o->nnames &&
+	    store_name_image(&j->dst, o->names, o->nnames,
+	                     o->docker_save ? LAYOUT_NAME_DOCKER_SAVE : LAYOUT_NAME_TAGS, e,
+	                     sizeof e) < 0)
+		usage_error(usage, "--name: %s", e);
 	j->ntags = o->ntags;
 	j->tags = xcalloc(o->ntags + 1, sizeof *j->tags);
 	for (size_t i = 0; i < o->ntags; i++) {
@@ -105,12 +113,23 @@ static void manifest_args(struct manifest_job *j, int argc, char **argv, const s
 
 int main(int argc, char **argv)
 {
-	enum { OPT_MOUNT_FROM = 256, OPT_FROM, OPT_BLOB, OPT_TAG, OPT_INSECURE, OPT_CACERT };
+	enum {
+		OPT_MOUNT_FROM = 256,
+		OPT_FROM,
+		OPT_BLOB,
+		OPT_TAG,
+		OPT_NAME,
+		OPT_DOCKER_SAVE,
+		OPT_INSECURE,
+		OPT_CACERT
+	};
 	static const struct option longopts[] = {
 	        {"mount-from", required_argument, NULL, OPT_MOUNT_FROM},
 	        {"from", required_argument, NULL, OPT_FROM},
 	        {"blob", required_argument, NULL, OPT_BLOB},
 	        {"tag", required_argument, NULL, OPT_TAG},
+	        {"name", required_argument, NULL, OPT_NAME},
+	        {"docker-save", no_argument, NULL, OPT_DOCKER_SAVE},
 	        {"insecure", no_argument, NULL, OPT_INSECURE},
 	        {"cacert", required_argument, NULL, OPT_CACERT},
 	        {"verbose", no_argument, NULL, 'v'},
@@ -120,6 +139,7 @@ int main(int argc, char **argv)
 	static struct opts o; /* static: reachable at any exit (no leak reports) */
 	o.blobs = xcalloc((size_t)argc, sizeof *o.blobs);
 	o.tags = xcalloc((size_t)argc, sizeof *o.tags);
+	o.names = xcalloc((size_t)argc, sizeof *o.names);
 	/* The command is the first word that is neither an option nor an option's argument;
 	 * options may come before or after it. */
 	const char *cmd = NULL;
@@ -153,6 +173,12 @@ int main(int argc, char **argv)
 		case OPT_TAG:
 			o.tags[o.ntags++] = optarg;
 			break;
+		case OPT_NAME:
+			o.names[o.nnames++] = optarg;
+			break;
+		case OPT_DOCKER_SAVE:
+			o.docker_save = true;
+			break;
 		case OPT_INSECURE:
 			o.common.insecure = true;
 			break;
@@ -175,8 +201,10 @@ int main(int argc, char **argv)
 	bool blob = strcmp(cmd, "blob") == 0;
 	if (!blob && strcmp(cmd, "manifest") != 0)
 		usage_error(usage, "%s: not a command (blob, manifest)", cmd);
-	if (blob && (o.nblobs || o.ntags))
-		usage_error(usage, "--blob and --tag are for manifest");
+	if (blob && (o.nblobs || o.ntags || o.nnames))
+		usage_error(usage, "--blob, --tag and --name are for manifest");
+	if (o.docker_save && !o.nnames)
+		usage_error(usage, "--docker-save names the image: give --name REF");
 	if (!blob && o.mount_from)
 		usage_error(usage, "--mount-from is for blob (manifest mounts from --from)");
 	/* static: reachable at any exit (no leak reports) */
@@ -189,5 +217,6 @@ int main(int argc, char **argv)
 	int r = blob ? put_blob_job(&bj) : put_manifest_job(&mj);
 	free(o.blobs);
 	free(o.tags);
+	free(o.names);
 	return r;
 }

@@ -4,6 +4,7 @@
 #include "oci.h"
 #include "util.h"
 
+#include <err.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,8 +84,7 @@ json_t *layer_descriptor(enum layer_compression c, const struct layer_result *r)
 	    json_object_set_new(d, "digest", json_string(r->digest)) ||
 	    json_object_set_new(d, "size", json_integer((json_int_t)r->size)) ||
 	    json_object_set_new(d, "diffID", json_string(r->diff_id))) {
-		fprintf(stderr, "oci-digest: out of memory building the descriptor\n");
-		exit(EXIT_FAIL);
+		errx(EXIT_FAIL, "out of memory building the descriptor");
 	}
 	return d;
 }

@@ -59,6 +59,18 @@ expected_descriptor() {
 	jq -e '.size > 0 and (keys_unsorted == ["mediaType","digest","size","diffID"])' d1.json
 }
 
+@test "--digest-out FILE: the layer's sha256 on a line, with the layer on stdout or in -o FILE" {
+	cd "$BATS_TEST_TMPDIR"
+	oci-digest --digest-out dg1 <"$INPUT" >l1.tzst 2>/dev/null
+	[ "$(cat dg1)" = "sha256:$(sha l1.tzst)" ]
+	oci-digest -c gzip -o l2.tgz -d d2.json --digest-out dg2 <"$SMALL"
+	[ "$(cat dg2)" = "sha256:$(sha l2.tgz)" ]
+	[ "$(cat dg2)" = "$(jq -r .digest d2.json)" ]
+	[ "$(wc -l <dg2)" = 1 ]
+	run -1 oci-digest --digest-out missing/dg -o l3.tzst <"$INPUT"
+	[ ! -e l3.tzst ]
+}
+
 @test "zstd output is byte-identical for -T1, -T2 and the default, at two levels" {
 	cd "$BATS_TEST_TMPDIR"
 	oci-digest -T1 <"$INPUT" >t1 2>d1

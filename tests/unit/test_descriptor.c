@@ -1,7 +1,7 @@
 /* oci-digest's layer descriptor writer, and its one pass checked in-process against the codecs'
  * own decoders. */
-#include "../../cmd/oci-digest/layer.h"
-#include "../../cmd/oci-digest/gzip_blocks.h"
+#include "gzip_blocks.h"
+#include "layer.h"
 #include "oci.h"
 #include "tap.h"
 

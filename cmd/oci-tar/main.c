@@ -159,7 +159,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 }
 
 /* --signature: one line, "sha256:<hex>", with " racy" after it when a file's timestamps are too
- * recent to key a cache with (signature.h). */
+ * recent to key a cache with (signature.h), " empty" when the archive would hold no entry. */
 static void print_signature(struct options *opt)
 {
 	struct signature sig;
@@ -168,7 +168,9 @@ static void print_signature(struct options *opt)
 	walk_tree(&opt->walk, NULL);
 	char hex[DIGEST_STR_LEN];
 	signature_final(&sig, hex);
-	if (printf("%s%s\n", hex, sig.racy ? " racy" : "") < 0 || fflush(stdout) != 0)
+	if (printf("%s%s%s\n", hex, sig.racy ? " racy" : "", sig.entries == 0 ? " empty" : "") <
+	            0 ||
+	    fflush(stdout) != 0)
 		err(EXIT_FAIL, "stdout");
 	signature_free(&sig);
 }

@@ -42,6 +42,7 @@ static void put_u64(unsigned char *p, uint64_t v)
 void signature_add(struct signature *s, const struct tar_entry *e, const struct stat *st,
                    const char *fs_path)
 {
+	s->entries++;
 	size_t bound = tar_header_bound(e);
 	if (bound > s->block_cap) {
 		s->block = xreallocarray(s->block, bound, 1);

@@ -16,6 +16,7 @@
 #include "tar_header.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -30,8 +31,9 @@ struct signature {
 	struct sha256 h;
 	struct timespec start; /* CLOCK_REALTIME when the walk began */
 	bool racy;
-	char *racy_path; /* the first racy file, for -v style messages */
-	char *block;     /* header blocks, grown as needed */
+	uint64_t entries; /* how many headers: 0, an empty archive */
+	char *racy_path;  /* the first racy file, for -v style messages */
+	char *block;      /* header blocks, grown as needed */
 	size_t block_cap;
 };
 

@@ -667,6 +667,9 @@ sig() {
 	[[ $output =~ ^sha256:[0-9a-f]{64}\ racy$ ]]
 	run_status 0 oci-tar --signature --only node_modules "$d"
 	[[ $output =~ ^sha256:[0-9a-f]{64}$ ]] # the racy file is not in this part
+	# A part with no entry says so.
+	run_status 0 oci-tar --signature --skip node_modules --skip src "$d"
+	[[ $output =~ ^sha256:[0-9a-f]{64}\ empty$ ]]
 	run_status 1 oci-tar --signature --only nothing "$d"
 	[[ $output == *'--only nothing: matches nothing in'* ]]
 }

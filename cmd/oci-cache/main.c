@@ -15,6 +15,7 @@
 static const char usage_text[] =
         "usage: oci-cache [--dir DIR] get [-d FILE] KEY...\n"
         "       oci-cache [--dir DIR] put [--at LOCATION]... DESCRIPTOR KEY...\n"
+        "       oci-cache match [-d FILE] -c zstd|gzip|none TAR_DESCRIPTOR MANIFEST CONFIG\n"
         "       oci-cache -h | --help\n";
 
 enum { EXIT_MISS = 1 };
@@ -164,6 +165,91 @@ static int cmd_put(const char *dir, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* A document read whole and parsed; exits on failure (a previous image that cannot be read). */
+static json_t *read_json(const char *path)
+{
+	struct buf b = {0};
+	char jerr[256];
+	if (buf_read_file(&b, path, DOCUMENT_MAX_BYTES) < 0)
+		err(EXIT_FAIL, "%s", path);
+	json_t *j = json_parse(b.data ? b.data : "", b.len, jerr, sizeof jerr);
+	buf_free(&b);
+	if (j == NULL)
+		errx(EXIT_FAIL, "%s: not JSON: %s", path, jerr);
+	return j;
+}
+
+/* The OCI layer media type of a compression name; NULL for another name. */
+static const char *layer_media_type(const char *compression)
+{
+	if (strcmp(compression, "zstd") == 0)
+		return MT_OCI_LAYER_ZSTD;
+	if (strcmp(compression, "gzip") == 0)
+		return MT_OCI_LAYER_GZIP;
+	if (strcmp(compression, "none") == 0)
+		return MT_OCI_LAYER;
+	return NULL;
+}
+
+/* match: the layer of a previous image (its manifest and config) with the diffID of an
+ * uncompressed layer (oci-digest -c none -d) and the media type of the compression: its
+ * descriptor, diffID added, to FILE and its digest on stdout. */
+static int cmd_match(int argc, char **argv)
+{
+	const char *desc_out = NULL, *mt = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt(argc, argv, "+d:c:")) != -1) {
+		if (c == 'd')
+			desc_out = optarg;
+		else if (c == 'c' && (mt = layer_media_type(optarg)) == NULL)
+			usage_error(usage_text, "match: -c %s: expected zstd, gzip or none",
+			            optarg);
+		else if (c != 'c')
+			usage_error(usage_text, "match: unknown option or missing value: %s",
+			            argv[optind - 1]);
+	}
+	if (mt == NULL)
+		usage_error(usage_text, "match: missing -c zstd|gzip|none");
+	if (argc - optind != 3)
+		usage_error(usage_text, "match: expected TAR_DESCRIPTOR MANIFEST CONFIG");
+	json_t *raw = read_json(argv[optind]), *m = read_json(argv[optind + 1]),
+	       *cfg = read_json(argv[optind + 2]);
+	char why[512];
+	if (!entry_descriptor_check(raw, why, sizeof why))
+		errx(EXIT_FAIL, "%s: %s", argv[optind], why);
+	const char *diff = json_string_value(json_object_get(raw, "diffID"));
+	json_t *layers = json_object_get(m, "layers");
+	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	if (!json_is_array(layers) || !json_is_array(ids) ||
+	    json_array_size(layers) != json_array_size(ids))
+		errx(EXIT_FAIL, "%s, %s: not the manifest and config of one image",
+		     argv[optind + 1], argv[optind + 2]);
+	int rc = EXIT_MISS;
+	for (size_t i = 0; i < json_array_size(layers) && rc != EXIT_OK; i++) {
+		json_t *l = json_array_get(layers, i);
+		const char *id = json_string_value(json_array_get(ids, i));
+		const char *lmt = descriptor_media_type(l);
+		if (id == NULL || strcmp(id, diff) != 0 || lmt == NULL || strcmp(lmt, mt) != 0 ||
+		    !descriptor_check(l, why, sizeof why))
+			continue;
+		json_t *d = json_pack("{s:s, s:s, s:I, s:s}", "mediaType", lmt, "digest",
+		                      descriptor_digest(l), "size", (json_int_t)descriptor_size(l),
+		                      "diffID", diff);
+		if (desc_out != NULL && write_descriptor(desc_out, d) < 0)
+			err(EXIT_FAIL, "%s", desc_out);
+		printf("%s\n", descriptor_digest(l));
+		if (fflush(stdout) != 0)
+			err(EXIT_FAIL, "stdout");
+		json_decref(d);
+		rc = EXIT_OK;
+	}
+	json_decref(raw);
+	json_decref(m);
+	json_decref(cfg);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -188,8 +274,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind == argc)
-		usage_error(usage_text, "missing command: get or put");
+		usage_error(usage_text, "missing command: get, put or match");
 	const char *cmd = argv[optind];
+	if (strcmp(cmd, "match") == 0)
+		return cmd_match(argc - optind, argv + optind);
 	char *dir = cache_dir(given);
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;

@@ -93,3 +93,20 @@ entry_file() {
 	[ "$(cat "$BATS_TEST_TMPDIR"/g* | grep -c ignored)" -eq 0 ]
 	[ -z "$(find "$C" -name '*.tmp-*')" ]
 }
+
+@test "match: the previous image's layer of the same diffID and compression, else a miss" {
+	local t=$BATS_TEST_TMPDIR
+	oci-tar "$t/t" | oci-digest -c none -d "$t/raw.json" >/dev/null
+	oci-graft --scratch --platform linux/amd64 --layer "$D" --config-out "$t/config.json" \
+		-o "$t/manifest.json"
+	run_status 0 oci-cache match -d "$t/got.json" -c zstd "$t/raw.json" "$t/manifest.json" "$t/config.json"
+	[ "$output" = "$DIGEST" ]
+	jq -e --slurpfile a "$D" '. == $a[0]' "$t/got.json"
+	# Another compression, another tree: a miss.
+	run_status 1 oci-cache match -c gzip "$t/raw.json" "$t/manifest.json" "$t/config.json"
+	[ -z "$output" ]
+	echo other >"$t/t/a/g"
+	oci-tar "$t/t" | oci-digest -c none -d "$t/raw2.json" >/dev/null
+	run_status 1 oci-cache match -c zstd "$t/raw2.json" "$t/manifest.json" "$t/config.json"
+	run_status 2 oci-cache match -c lz4 "$t/raw.json" "$t/manifest.json" "$t/config.json"
+}

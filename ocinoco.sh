@@ -166,7 +166,10 @@ usage: ocinoco build DIR --from BASE|scratch --tag TAG [--tag TAG]...
                      [--exclude PATTERN]... [--exclude-from FILE]...
                      [--entrypoint CMD] [--cmd CMD] [--env K=V]... [--workdir DIR]
                      [--user USER[:GROUP]] [--label K=V]... [--expose PORT[/PROTO]]...
-                     [--annotation K=V]... [--created TIME|now]
+                     [--healthcheck CMD|NONE] [--healthcheck-interval D]
+                     [--healthcheck-timeout D] [--healthcheck-start-period D]
+                     [--healthcheck-retries N] [--stop-signal SIG] [--volume PATH]...
+                     [--shell JSON] [--annotation K=V]... [--created TIME|now]
                      [-q] [--digest-file FILE] [-v] [--insecure] [--cacert FILE]
 USAGE
 }
@@ -325,7 +328,9 @@ cmd_build() {
 			digest_opts+=(-c "$2")
 			shift 2
 			;;
-		--entrypoint | --cmd | --env | --workdir | --user | --label | --expose | --annotation | --created)
+		--entrypoint | --cmd | --env | --workdir | --user | --label | --expose | --annotation | --created | \
+			--healthcheck | --healthcheck-interval | --healthcheck-timeout | --healthcheck-start-period | \
+			--healthcheck-retries | --stop-signal | --volume | --shell)
 			need_value build "$@"
 			graft_opts+=("$1" "$2")
 			shift 2

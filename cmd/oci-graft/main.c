@@ -23,7 +23,9 @@ static const char usage_text[] =
         "changes: [--created TIME|now] [--oci] [--entrypoint CMD] [--cmd CMD] [--env K=V]...\n"
         "         [--workdir DIR] [--user USER[:GROUP]] [--label K=V]... [--expose "
         "PORT[/PROTO]]...\n"
-        "         [--annotation K=V]...\n";
+        "         [--healthcheck CMD|NONE] [--healthcheck-interval D] [--healthcheck-timeout D]\n"
+        "         [--healthcheck-start-period D] [--healthcheck-retries N] [--stop-signal SIG]\n"
+        "         [--volume PATH]... [--shell JSON] [--annotation K=V]...\n";
 
 enum {
 	OPT_MANIFEST = 256,
@@ -43,8 +45,48 @@ enum {
 	OPT_USER,
 	OPT_LABEL,
 	OPT_EXPOSE,
+	OPT_HEALTHCHECK,
+	OPT_HEALTH_INTERVAL,
+	OPT_HEALTH_TIMEOUT,
+	OPT_HEALTH_START_PERIOD,
+	OPT_HEALTH_RETRIES,
+	OPT_STOP_SIGNAL,
+	OPT_VOLUME,
+	OPT_SHELL,
 	OPT_ANNOTATION,
 };
+
+/* The options that are config changes, and the change each makes. */
+static const struct {
+	int opt;
+	enum graft_change_kind kind;
+} change_opts[] = {
+        {OPT_ENTRYPOINT, GRAFT_ENTRYPOINT},
+        {OPT_CMD, GRAFT_CMD},
+        {OPT_ENV, GRAFT_ENV},
+        {OPT_WORKDIR, GRAFT_WORKDIR},
+        {OPT_USER, GRAFT_USER},
+        {OPT_LABEL, GRAFT_LABEL},
+        {OPT_EXPOSE, GRAFT_EXPOSE},
+        {OPT_HEALTHCHECK, GRAFT_HEALTHCHECK},
+        {OPT_HEALTH_INTERVAL, GRAFT_HEALTH_INTERVAL},
+        {OPT_HEALTH_TIMEOUT, GRAFT_HEALTH_TIMEOUT},
+        {OPT_HEALTH_START_PERIOD, GRAFT_HEALTH_START_PERIOD},
+        {OPT_HEALTH_RETRIES, GRAFT_HEALTH_RETRIES},
+        {OPT_STOP_SIGNAL, GRAFT_STOP_SIGNAL},
+        {OPT_VOLUME, GRAFT_VOLUME},
+        {OPT_SHELL, GRAFT_SHELL},
+};
+
+static bool change_kind(int opt, enum graft_change_kind *kind)
+{
+	for (size_t i = 0; i < sizeof change_opts / sizeof *change_opts; i++)
+		if (change_opts[i].opt == opt) {
+			*kind = change_opts[i].kind;
+			return true;
+		}
+	return false;
+}
 
 static const struct option longopts[] = {
         {"manifest", required_argument, NULL, OPT_MANIFEST},
@@ -65,6 +107,14 @@ static const struct option longopts[] = {
         {"user", required_argument, NULL, OPT_USER},
         {"label", required_argument, NULL, OPT_LABEL},
         {"expose", required_argument, NULL, OPT_EXPOSE},
+        {"healthcheck", required_argument, NULL, OPT_HEALTHCHECK},
+        {"healthcheck-interval", required_argument, NULL, OPT_HEALTH_INTERVAL},
+        {"healthcheck-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT},
+        {"healthcheck-start-period", required_argument, NULL, OPT_HEALTH_START_PERIOD},
+        {"healthcheck-retries", required_argument, NULL, OPT_HEALTH_RETRIES},
+        {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+        {"volume", required_argument, NULL, OPT_VOLUME},
+        {"shell", required_argument, NULL, OPT_SHELL},
         {"annotation", required_argument, NULL, OPT_ANNOTATION},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -188,6 +238,16 @@ int main(int argc, char **argv)
 		else
 			snprintf(opt, sizeof opt, "-%c", c);
 		enum graft_change_kind kind;
+		if (change_kind(c, &kind)) {
+			need_utf8(opt, optarg);
+			req.changes =
+			        xreallocarray(req.changes, req.nchanges + 1, sizeof *req.changes);
+			req.changes[req.nchanges] = (struct graft_change){kind, optarg};
+			if (!graft_check_change(&req.changes[req.nchanges], why, sizeof why))
+				usage_error(usage_text, "%s: %s", opt, why);
+			req.nchanges++;
+			continue;
+		}
 		switch (c) {
 		case 'h':
 			fputs(usage_text, stdout);
@@ -241,28 +301,6 @@ int main(int argc, char **argv)
 			req.annotations = xreallocarray(req.annotations, req.nannotations + 1,
 			                                sizeof *req.annotations);
 			req.annotations[req.nannotations++] = optarg;
-			break;
-		case OPT_ENTRYPOINT:
-		case OPT_CMD:
-		case OPT_ENV:
-		case OPT_WORKDIR:
-		case OPT_USER:
-		case OPT_LABEL:
-		case OPT_EXPOSE:
-			kind = c == OPT_ENTRYPOINT ? GRAFT_ENTRYPOINT
-			       : c == OPT_CMD      ? GRAFT_CMD
-			       : c == OPT_ENV      ? GRAFT_ENV
-			       : c == OPT_WORKDIR  ? GRAFT_WORKDIR
-			       : c == OPT_USER     ? GRAFT_USER
-			       : c == OPT_LABEL    ? GRAFT_LABEL
-			                           : GRAFT_EXPOSE;
-			need_utf8(opt, optarg);
-			req.changes =
-			        xreallocarray(req.changes, req.nchanges + 1, sizeof *req.changes);
-			req.changes[req.nchanges] = (struct graft_change){kind, optarg};
-			if (!graft_check_change(&req.changes[req.nchanges], why, sizeof why))
-				usage_error(usage_text, "%s: %s", opt, why);
-			req.nchanges++;
 			break;
 		case ':':
 			usage_error(usage_text, "option %s needs a value", argv[optind - 1]);

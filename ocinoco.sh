@@ -169,7 +169,8 @@ usage: ocinoco build DIR --from BASE|scratch --tag TAG [--tag TAG]...
                      [--healthcheck CMD|NONE] [--healthcheck-interval D]
                      [--healthcheck-timeout D] [--healthcheck-start-period D]
                      [--healthcheck-retries N] [--stop-signal SIG] [--volume PATH]...
-                     [--shell JSON] [--annotation K=V]... [--created TIME|now]
+                     [--shell JSON] [--annotation K=V]... [--annotate-source]
+                     [--created TIME|now]
                      [-q] [--digest-file FILE] [-v] [--insecure] [--cacert FILE]
 USAGE
 }
@@ -303,6 +304,22 @@ partial_next_to() {
 	partials+=("$why")
 }
 
+# --annotate-source: where the image comes from, as far as the facts are at hand: the git
+# checkout DIR is in (its origin, its HEAD commit, and the commit's time as the created time
+# unless SOURCE_DATE_EPOCH gives one) and DIR/package.json's version. Adds to graft_opts.
+source_annotations() {
+	local url rev
+	graft_opts+=(--annotate-created)
+	[ ! -f "$dir/package.json" ] || graft_opts+=(--version-from "$dir/package.json")
+	if ! rev=$(git -C "$dir" rev-parse --verify -q HEAD 2>/dev/null); then
+		note "--annotate-source: $dir is not in a git checkout with a commit: no source or revision"
+		return 0
+	fi
+	graft_opts+=(--revision "$rev")
+	! url=$(git -C "$dir" remote get-url origin 2>/dev/null) || graft_opts+=(--source-url "$url")
+	[ -n "$graft_epoch" ] || graft_epoch=$(git -C "$dir" log -1 --format=%ct HEAD)
+}
+
 # build: the new layer streamed to where the image goes while the base's manifest and config
 # are fetched (one oci-fetch run), then oci-graft, then one oci-put manifest (base layers
 # mounted or copied, config, manifest last). Nothing is pushed or written unless every stage
@@ -310,7 +327,7 @@ partial_next_to() {
 cmd_build() {
 	usage_fn=build_usage
 	local -a args=()
-	local from='' platform='' push=0 output='' digest_file=''
+	local from='' platform='' push=0 output='' digest_file='' annotate_source=0
 	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() tag_names=() quiet=0
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -378,6 +395,10 @@ cmd_build() {
 			quiet=1
 			shift
 			;;
+		--annotate-source)
+			annotate_source=1
+			shift
+			;;
 		--)
 			shift
 			args+=("$@")
@@ -424,6 +445,8 @@ cmd_build() {
 		"${graft_opts[@]}" >/dev/null || exit 2
 	[ -e "$dir" ] || die "build: $dir: No such file or directory"
 	[ -d "$dir" ] || die "build: $dir: Not a directory"
+	graft_epoch=${SOURCE_DATE_EPOCH:-}
+	[ "$annotate_source" = 0 ] || source_annotations
 
 	local started=$EPOCHREALTIME mode layout=
 	if [ "$push" = 1 ]; then
@@ -491,7 +514,8 @@ cmd_build() {
 		read -r base_digest <"$tmp/base.digest"
 		note "base ${from%@*}@$base_digest"
 	fi
-	oci-graft "${base_opts[@]}" --layer "$tmp/layer.json" --created-by "ocinoco build $dir" \
+	SOURCE_DATE_EPOCH=$graft_epoch oci-graft "${base_opts[@]}" --layer "$tmp/layer.json" \
+		--created-by "ocinoco build $dir" \
 		"${graft_opts[@]}" --config-out "$tmp/config.json" -o "$tmp/manifest.json" ||
 		build_failed $? "oci-graft failed"
 

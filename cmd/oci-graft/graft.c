@@ -781,6 +781,29 @@ bool graft_config(json_t *config, const struct graft_request *req, char *err, si
 
 /* --- the manifest --- */
 
+char *graft_source_url(const char *url)
+{
+	struct buf b = {0};
+	const char *scheme = strstr(url, "://");
+	const char *at = strchr(url, '@'), *colon = strchr(url, ':'), *slash = strchr(url, '/');
+	if (scheme) {
+		/* scheme://[userinfo@]host/path: the userinfo is a credential */
+		const char *host = scheme + 3;
+		const char *end = host + strcspn(host, "/");
+		const char *ui = memchr(host, '@', (size_t)(end - host));
+		buf_append(&b, url, (size_t)(host - url));
+		buf_appendf(&b, "%s", ui ? ui + 1 : host);
+	} else if (at && colon && at < colon && (slash == NULL || slash > colon)) {
+		/* git@host:org/repo */
+		buf_appendf(&b, "https://%.*s/%s", (int)(colon - at - 1), at + 1, colon + 1);
+	} else {
+		buf_appendf(&b, "%s", url);
+	}
+	if (b.len > 4 && strcmp(b.data + b.len - 4, ".git") == 0)
+		b.data[b.len -= 4] = '\0';
+	return b.data;
+}
+
 bool graft_result_is_oci(const json_t *base, const struct graft_request *req)
 {
 	if (req->force_oci || base == NULL ||
@@ -840,6 +863,14 @@ json_t *graft_manifest(const json_t *base, const struct graft_request *req,
 	if (req->base_digest)
 		json_object_set_new(annotations, ANNOTATION_BASE_DIGEST,
 		                    json_string(req->base_digest));
+	if (req->annotate_created)
+		json_object_set_new(annotations, ANNOTATION_CREATED, json_string(req->created));
+	if (req->source)
+		json_object_set_new(annotations, ANNOTATION_SOURCE, json_string(req->source));
+	if (req->revision)
+		json_object_set_new(annotations, ANNOTATION_REVISION, json_string(req->revision));
+	if (req->version)
+		json_object_set_new(annotations, ANNOTATION_VERSION, json_string(req->version));
 	for (i = 0; i < req->nannotations; i++) {
 		const char *kv = req->annotations[i], *eq = strchr(kv, '=');
 		char *key = xstrndup(kv, (size_t)(eq - kv));

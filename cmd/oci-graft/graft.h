@@ -58,6 +58,12 @@ struct graft_request {
 	size_t nchanges;
 	const char **annotations; /* "K=V" */
 	size_t nannotations;
+	/* The standard annotations of where the image comes from (image-spec annotations.md),
+	 * written before the --annotation ones (which may replace them): */
+	bool annotate_created; /* org.opencontainers.image.created = created */
+	const char *source;    /* org.opencontainers.image.source (graft_source_url's form) */
+	const char *revision;  /* org.opencontainers.image.revision */
+	const char *version;   /* org.opencontainers.image.version */
 };
 
 /* Checks of the inputs: false with the reason in err (the caller names the file). */
@@ -102,6 +108,11 @@ bool graft_config(json_t *config, const struct graft_request *req, char *err, si
  * ones without diffID, the config descriptor for config_digest/config_size, annotations. */
 json_t *graft_manifest(const json_t *base_manifest, const struct graft_request *req,
                        const char *config_digest, int64_t config_size);
+
+/* A repository URL as org.opencontainers.image.source names it: credentials dropped
+ * (https://user:token@host/x -> https://host/x), scp-like git addresses made https
+ * (git@host:org/repo.git -> https://host/org/repo), a trailing ".git" dropped. Caller frees. */
+char *graft_source_url(const char *url);
 
 /* Helpers, exposed for the unit tests. */
 

@@ -25,7 +25,9 @@ static const char usage_text[] =
         "PORT[/PROTO]]...\n"
         "         [--healthcheck CMD|NONE] [--healthcheck-interval D] [--healthcheck-timeout D]\n"
         "         [--healthcheck-start-period D] [--healthcheck-retries N] [--stop-signal SIG]\n"
-        "         [--volume PATH]... [--shell JSON] [--annotation K=V]...\n";
+        "         [--volume PATH]... [--shell JSON] [--annotation K=V]...\n"
+        "         [--annotate-created] [--source-url URL] [--revision REV]\n"
+        "         [--version-from PACKAGE_JSON]\n";
 
 enum {
 	OPT_MANIFEST = 256,
@@ -54,6 +56,10 @@ enum {
 	OPT_VOLUME,
 	OPT_SHELL,
 	OPT_ANNOTATION,
+	OPT_ANNOTATE_CREATED,
+	OPT_SOURCE_URL,
+	OPT_VERSION_FROM,
+	OPT_REVISION,
 };
 
 /* The options that are config changes, and the change each makes. */
@@ -116,6 +122,10 @@ static const struct option longopts[] = {
         {"volume", required_argument, NULL, OPT_VOLUME},
         {"shell", required_argument, NULL, OPT_SHELL},
         {"annotation", required_argument, NULL, OPT_ANNOTATION},
+        {"annotate-created", no_argument, NULL, OPT_ANNOTATE_CREATED},
+        {"source-url", required_argument, NULL, OPT_SOURCE_URL},
+        {"version-from", required_argument, NULL, OPT_VERSION_FROM},
+        {"revision", required_argument, NULL, OPT_REVISION},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
@@ -189,6 +199,19 @@ static void read_layers(const struct layer_arg *arg, struct graft_layer **layers
 	buf_free(&b);
 }
 
+/* The "version" of a package.json (npm's), or NULL when it has none. */
+static char *read_version(const char *path)
+{
+	struct buf b = {0};
+	read_file(&b, path, DOCUMENT_MAX_BYTES);
+	json_t *j = parse_or_die(&b, path);
+	buf_free(&b);
+	const char *v = json_string_value(json_object_get(j, "version"));
+	char *version = v && *v ? xstrdup(v) : NULL;
+	json_decref(j);
+	return version;
+}
+
 static void write_output(const char *path, const char *data, size_t len, struct atomic_file *f)
 {
 	if (atomic_open(f, path, 0644) != 0)
@@ -227,6 +250,8 @@ int main(int argc, char **argv)
 	struct layer_arg *layer_args = NULL;
 	size_t nlayer_args = 0;
 	bool scratch = false;
+	char *source = NULL, *version = NULL;
+	const char *version_from = NULL;
 	char why[600];
 
 	opterr = 0;
@@ -301,6 +326,22 @@ int main(int argc, char **argv)
 			req.annotations = xreallocarray(req.annotations, req.nannotations + 1,
 			                                sizeof *req.annotations);
 			req.annotations[req.nannotations++] = optarg;
+			break;
+		case OPT_ANNOTATE_CREATED:
+			req.annotate_created = true;
+			break;
+		case OPT_SOURCE_URL:
+			need_utf8("--source-url", optarg);
+			free(source);
+			source = graft_source_url(optarg);
+			req.source = source;
+			break;
+		case OPT_VERSION_FROM:
+			version_from = optarg;
+			break;
+		case OPT_REVISION:
+			need_utf8("--revision", optarg);
+			req.revision = optarg;
 			break;
 		case ':':
 			usage_error(usage_text, "option %s needs a value", argv[optind - 1]);
@@ -387,6 +428,8 @@ int main(int argc, char **argv)
 	size_t nlayers = 0;
 	for (size_t i = 0; i < nlayer_args; i++)
 		read_layers(&layer_args[i], &layers, &nlayers);
+	if (version_from)
+		req.version = version = read_version(version_from);
 	req.layers = layers;
 	req.nlayers = nlayers;
 
@@ -424,5 +467,7 @@ int main(int argc, char **argv)
 	free(layer_args);
 	free(req.changes);
 	free(req.annotations);
+	free(source);
+	free(version);
 	return EXIT_OK;
 }

@@ -129,5 +129,20 @@ int main(void)
 		ok(!graft_parse_duration(bad_durations[i], &ns), "duration \"%s\" is refused",
 		   bad_durations[i]);
 	}
+	static const struct {
+		const char *in, *want;
+	} urls[] = {
+	        {"https://github.com/o/r.git", "https://github.com/o/r"},
+	        {"https://user:tok@github.com/o/r", "https://github.com/o/r"},
+	        {"https://tok@gitlab.example/g/sub/r.git", "https://gitlab.example/g/sub/r"},
+	        {"git@github.com:o/r.git", "https://github.com/o/r"},
+	        {"ssh://git@host:2222/o/r.git", "ssh://host:2222/o/r"},
+	        {"/srv/git/r", "/srv/git/r"},
+	};
+	for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
+		char *got = graft_source_url(urls[i].in);
+		is_str(got, urls[i].want, "source URL %s", urls[i].in);
+		free(got);
+	}
 	return done_testing();
 }

@@ -32,6 +32,8 @@
 #define ANNOTATION_SOURCE      "org.opencontainers.image.source"
 #define ANNOTATION_REVISION    "org.opencontainers.image.revision"
 #define ANNOTATION_VERSION     "org.opencontainers.image.version"
+/* The full image name in an OCI layout docker save writes (containerd's image store). */
+#define ANNOTATION_CONTAINERD_NAME "io.containerd.image.name"
 
 /* Manifests and indexes larger than this are refused (the distribution spec's 4 MiB). */
 #define MANIFEST_MAX_BYTES (4u << 20)

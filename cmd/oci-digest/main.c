@@ -1,6 +1,7 @@
 /* oci-digest: compress an uncompressed layer from stdin and describe it. See oci-digest(1). */
 #include "layer.h"
 #include "util.h"
+#include "version.h"
 
 #include <bsd/err.h>
 #include <errno.h>
@@ -16,7 +17,7 @@
 static const char usage_text[] =
         "usage: oci-digest [-c zstd|gzip|none] [-l LEVEL] [-T THREADS] [-o FILE]\n"
         "                  [-d DESCRIPTOR_FILE]\n"
-        "       oci-digest -h | --help\n";
+        "       oci-digest -h | --help | --version\n";
 
 /* Pipes hold 64 KiB by default: one read per 64 KiB and a wake-up of the writer each time.
  * 1 MiB is the unprivileged limit (/proc/sys/fs/pipe-max-size); failing to grow is harmless. */
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
 	        {"output", required_argument, NULL, 'o'},
 	        {"descriptor", required_argument, NULL, 'd'},
 	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct layer_options opt = {.compression = LAYER_ZSTD};
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
 		case 'd':
 			desc_path = optarg;
 			break;
+		case 'V':
+			version_exit("oci-digest");
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;

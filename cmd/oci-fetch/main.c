@@ -6,6 +6,7 @@
 #include "ref.h"
 #include "store.h"
 #include "util.h"
+#include "version.h"
 
 #include <err.h>
 #include <errno.h>
@@ -20,7 +21,8 @@ static const char usage[] =
         "--digest]\n"
         "                 [-o FILE] [--config-out FILE] [--digest-out FILE] [--manifest-out FILE]\n"
         "                 [--insecure] [--cacert FILE] [-v] REF\n"
-        "       oci-fetch --name REF...\n";
+        "       oci-fetch --name REF...\n"
+        "       oci-fetch -h | --help | --version\n";
 
 enum mode { MODE_MANIFEST, MODE_INDEX, MODE_CONFIG, MODE_BLOB, MODE_DIGEST };
 
@@ -175,6 +177,7 @@ int main(int argc, char **argv)
 	        {"name", no_argument, NULL, OPT_NAME},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
 	        {0},
 	};
 	enum mode mode = MODE_MANIFEST;
@@ -224,6 +227,8 @@ int main(int argc, char **argv)
 		case 'v':
 			verbose++;
 			break;
+		case 'V':
+			version_exit("oci-fetch");
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;

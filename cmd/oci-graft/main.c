@@ -5,6 +5,7 @@
 #include "graft.h"
 #include "oci.h"
 #include "util.h"
+#include "version.h"
 
 #include <err.h>
 #include <errno.h>
@@ -23,7 +24,8 @@ static const char usage_text[] =
         "changes: [--created TIME|now] [--oci] [--entrypoint CMD] [--cmd CMD] [--env K=V]...\n"
         "         [--workdir DIR] [--user USER[:GROUP]] [--label K=V]... [--expose "
         "PORT[/PROTO]]...\n"
-        "         [--annotation K=V]...\n";
+        "         [--annotation K=V]...\n"
+        "       oci-graft -h | --help | --version\n";
 
 /* Configs carry the whole history, so allow more than a manifest but stay bounded. */
 #define CONFIG_MAX_BYTES (64u << 20)
@@ -70,6 +72,7 @@ static const struct option longopts[] = {
         {"expose", required_argument, NULL, OPT_EXPOSE},
         {"annotation", required_argument, NULL, OPT_ANNOTATION},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
 };
 
@@ -192,6 +195,8 @@ int main(int argc, char **argv)
 			snprintf(opt, sizeof opt, "-%c", c);
 		enum graft_change_kind kind;
 		switch (c) {
+		case 'V':
+			version_exit("oci-graft");
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;

@@ -8,7 +8,7 @@
 #              for the libraries' own dependencies too
 #   licenses/  the Debian copyright file of each package a bundled library comes from
 #   man/, completion/, README.md, package.json (version and cpu filled in here)
-# The package runs where this machine's glibc (or a newer one) is, on this architecture.
+# The package runs with the glibc it prints (or a newer one), on this architecture only.
 #   packaging/npm.sh O VERSION DIST
 set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: packaging/npm.sh O VERSION DIST" >&2; exit 2; }
@@ -73,7 +73,7 @@ i386) cpu=ia32 ;;
 ppc64el) cpu=ppc64 ;;
 *) cpu=$(dpkg --print-architecture) ;;
 esac
-jq --arg v "$version" --arg cpu "$cpu" '.version = $v | .cpu = [$cpu] | del(.private)' \
+jq --arg v "$version" --arg cpu "$cpu" '.version = $v | .cpu = [$cpu] | .libc = ["glibc"] | del(.private)' \
 	package.json >"$pkg/package.json"
 
 mkdir -p "$dist"
@@ -81,4 +81,8 @@ dist=$(cd "$dist" && pwd)
 (cd "$pkg" && npm pack --silent --pack-destination "$dist" >/dev/null)
 tgz=$dist/ocinoco-$version.tgz
 [ -f "$tgz" ] || { echo "npm.sh: npm pack made no $tgz" >&2; exit 1; }
-echo "$tgz ($(du -k "$tgz" | cut -f1) KiB, $(du -sk "$pkg" | cut -f1) KiB installed)"
+# The oldest glibc it runs with: the newest GLIBC_ symbol version the programs and the bundled
+# libraries ask for.
+glibc=$(for f in "$pkg"/bin/oci-* "$pkg"/lib/*; do objdump -T "$f"; done |
+	grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1)
+echo "$tgz ($(du -k "$tgz" | cut -f1) KiB, $(du -sk "$pkg" | cut -f1) KiB installed; needs ${glibc/_/ >= }, $cpu)"

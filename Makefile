@@ -94,9 +94,17 @@ install: all
 	install -m 644 completion/ocinoco.bash $(COMPLETIONS)/ocinoco
 	for p in $(PROGRAMS); do ln -sf ocinoco $(COMPLETIONS)/$$p; done
 
-# The packages build the programs apart (O=build-npm, build-deb), with what each needs.
+# The packages build the programs apart (O=build-npm, build-deb), with what each needs, and are
+# remade only when something they hold changed.
+PKG_FILES = $(MANPAGES) completion/ocinoco.bash README.md VERSION
+NPM_TGZ   = $(DIST)/ocinoco-$(VERSION).tgz
+DEB_FILE  = $(DIST)/ocinoco_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null).deb
+
 npm:
 	$(MAKE) O=build-npm SAN=0 RPATH_ORIGIN=1 programs
+	$(MAKE) $(NPM_TGZ)
+
+$(NPM_TGZ): $(PROGRAMS:%=build-npm/bin/%) build-npm/bin/ocinoco $(PKG_FILES) package.json packaging/npm.sh
 	packaging/npm.sh build-npm $(VERSION) $(DIST)
 
 # Debian's hardening flags (dpkg-buildflags), as Debian's own packages are built.
@@ -105,6 +113,9 @@ deb:
 	$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS)" \
 	LDFLAGS="$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get LDFLAGS)" \
 	$(MAKE) O=build-deb SAN=0 programs
+	$(MAKE) $(DEB_FILE)
+
+$(DEB_FILE): $(PROGRAMS:%=build-deb/bin/%) build-deb/bin/ocinoco $(PKG_FILES) packaging/copyright packaging/deb.sh
 	packaging/deb.sh build-deb $(VERSION) $(DIST)
 
 # Debian packages: to build, to test (peers and the registry), to benchmark.

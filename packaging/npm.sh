@@ -30,28 +30,33 @@ for p in "${programs[@]}"; do
 done
 install -m 755 "$o/bin/ocinoco" "$pkg/bin/ocinoco"
 
-# The Debian package that has PATH (with /usr merged, dpkg knows a library by either name).
-owner_of() {
-	local p found
-	for p in "$1" "/usr$1" "${1#/usr}" "$(readlink -f "$1")" "$(readlink -f "$1" | sed 's,^/usr,,')"; do
-		found=$(dpkg-query -S "$p" 2>/dev/null) || continue
-		found=${found%%: *}
-		echo "${found%%:*}"
-		return 0
-	done
-	echo "npm.sh: $1: no Debian package has it" >&2
-	return 1
-}
-
 # The libraries: ldd's "NAME => PATH" lines, less those of glibc (the package libc6).
+mapfile -t libs < <(for p in "${programs[@]}"; do ldd "$o/bin/$p"; done |
+	awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u)
+# The Debian package of each: with /usr merged, dpkg knows a library by either of its names, or
+# by its link's target (one dpkg-query for all: each reads the whole database).
+declare -A owner_of=()
+variants() { # PATH: the names dpkg may know it by
+	local real
+	real=$(readlink -f "$1")
+	printf '%s\n' "$1" "/usr$1" "${1#/usr}" "$real" "${real#/usr}"
+}
+while IFS= read -r line; do
+	owner_of[${line#*: }]=${line%%:*}
+done < <(for l in "${libs[@]}"; do variants "${l#* }"; done | sort -u | xargs dpkg-query -S 2>/dev/null || true)
 declare -A from=()
-while read -r name path; do
-	owner=$(owner_of "$path")
+for l in "${libs[@]}"; do
+	name=${l%% *} path=${l#* } owner=
+	for v in $(variants "$path"); do
+		owner=${owner_of[$v]:-}
+		[ -z "$owner" ] || break
+	done
+	[ -n "$owner" ] || { echo "npm.sh: $path: no Debian package has it" >&2; exit 1; }
 	[ "$owner" != libc6 ] || continue
 	cp -L "$path" "$pkg/lib/$name"
 	chmod 644 "$pkg/lib/$name"
 	from[$owner]+=" $name"
-done < <(for p in "${programs[@]}"; do ldd "$o/bin/$p"; done | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u)
+done
 {
 	echo "The shared libraries in lib/, from these Debian $(cut -d. -f1 /etc/debian_version) packages:"
 	for owner in $(printf '%s\n' "${!from[@]}" | sort); do

@@ -6,12 +6,22 @@
 #   make demo            the main job end to end against a throwaway local registry
 #   make bench           benchmarks against the peer tools (bench/)
 #   make install PREFIX=/usr/local DESTDIR=
+#   make npm             the npm package, $(DIST)/ocinoco-VERSION.tgz (programs + their libraries)
+#   make deb             the Debian package, $(DIST)/ocinoco_VERSION_ARCH.deb
 #   make deps            apt-get install the missing Debian packages (as root)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SAN     ?= 0
+DIST    ?= build-dist
+
+# One version for the whole tree: the file VERSION. The C programs get it as OCINOCO_VERSION
+# (lib/version.h), ocinoco.sh where make writes it into $(O)/bin/ocinoco, the packages too.
+VERSION := $(shell cat VERSION 2>/dev/null)
+ifeq ($(shell printf '%s' '$(VERSION)' | grep -Ex '[0-9]+\.[0-9]+\.[0-9]+([~+-][0-9A-Za-z.]+)?'),)
+$(error VERSION: "$(VERSION)" is not a version like 1.2.3)
+endif
 
 ifeq ($(SAN),1)
 O       ?= build-san
@@ -30,6 +40,12 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-protot
            -Wmissing-prototypes -Wno-missing-field-initializers -Ilib $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS) -Wl,--as-needed
 LDLIBS  += $(PKG_LIBS) -lpthread
+CFLAGS  += -DOCINOCO_VERSION='"$(VERSION)"'
+# RPATH_ORIGIN=1: the programs look for their shared libraries in ../lib next to them first, and
+# so do those libraries for theirs (DT_RPATH, not RUNPATH, is inherited): the npm package.
+ifeq ($(RPATH_ORIGIN),1)
+LDFLAGS += -Wl,-rpath,'$$ORIGIN/../lib' -Wl,--disable-new-dtags
+endif
 
 PROGRAMS = oci-tar oci-digest oci-fetch oci-put oci-graft
 LIB_SRC  = $(sort $(wildcard lib/*.c))
@@ -44,9 +60,11 @@ UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 MANPAGES = $(wildcard man/*.1)
 
-all: $(PROGRAMS:%=$(O)/bin/%) $(O)/bin/ocinoco $(UNIT_BIN)
+all: programs $(UNIT_BIN)
 
-$(O)/%.o: %.c
+programs: $(PROGRAMS:%=$(O)/bin/%) $(O)/bin/ocinoco
+
+$(O)/%.o: %.c VERSION
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -63,19 +81,46 @@ $(O)/bin/$(1): $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIB_A)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
-$(O)/bin/ocinoco: ocinoco.sh
+$(O)/bin/ocinoco: ocinoco.sh VERSION
 	@mkdir -p $(@D)
-	cp $< $@ && chmod 755 $@
+	sed '/^version=@VERSION@$$/s/@VERSION@/$(VERSION)/' $< >$@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(CMD_MODULE_OBJ) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+COMPLETIONS = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(PROGRAMS:%=$(O)/bin/%) $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 ocinoco.sh $(DESTDIR)$(PREFIX)/bin/ocinoco
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(COMPLETIONS)
+	install -m 755 $(PROGRAMS:%=$(O)/bin/%) $(O)/bin/ocinoco $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 completion/ocinoco.bash $(COMPLETIONS)/ocinoco
+	for p in $(PROGRAMS); do ln -sf ocinoco $(COMPLETIONS)/$$p; done
+
+# The packages build the programs apart (O=build-npm, build-deb), with what each needs, and are
+# remade only when something they hold changed.
+PKG_FILES = $(MANPAGES) completion/ocinoco.bash README.md VERSION
+NPM_TGZ   = $(DIST)/ocinoco-$(VERSION).tgz
+DEB_FILE  = $(DIST)/ocinoco_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null).deb
+
+npm:
+	$(MAKE) O=build-npm SAN=0 RPATH_ORIGIN=1 programs
+	$(MAKE) $(NPM_TGZ)
+
+$(NPM_TGZ): $(PROGRAMS:%=build-npm/bin/%) build-npm/bin/ocinoco $(PKG_FILES) package.json packaging/npm.sh
+	packaging/npm.sh build-npm $(VERSION) $(DIST)
+
+# Debian's hardening flags (dpkg-buildflags), as Debian's own packages are built.
+deb:
+	CFLAGS="$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS) \
+	$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS)" \
+	LDFLAGS="$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get LDFLAGS)" \
+	$(MAKE) O=build-deb SAN=0 programs
+	$(MAKE) $(DEB_FILE)
+
+$(DEB_FILE): $(PROGRAMS:%=build-deb/bin/%) build-deb/bin/ocinoco $(PKG_FILES) packaging/copyright packaging/deb.sh
+	packaging/deb.sh build-deb $(VERSION) $(DIST)
 
 # Debian packages: to build, to test (peers and the registry), to benchmark. Running needs
 # only the libraries of DEPS_BUILD, bash and coreutils (jq is for the tests and users' scripts).
@@ -86,9 +131,12 @@ DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt 
              buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps \
              fuse-overlayfs strace
 DEPS_BENCH = time pigz
+# The packages (make npm, make deb) and their install test (tests/e2e/install.bats).
+DEPS_PKG   = dpkg-dev lintian debootstrap
 
 deps:
-	@tests/deps $(DEPS_BUILD) $(DEPS_TEST)
+	@tests/deps $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_PKG)
+	@command -v npm >/dev/null || tests/deps npm
 
 # npm (for the benchmark's tree) may come with a Node.js from outside Debian, whose nodejs
 # package conflicts with Debian's npm: install Debian's only when there is no npm at all.
@@ -114,8 +162,8 @@ bench: deps-bench
 	bench/run.sh build/bin
 
 clean:
-	rm -rf build build-san build-clang
+	rm -rf build build-san build-clang build-npm build-deb $(DIST)
 
-.PHONY: all install deps deps-bench check lint demo bench clean
+.PHONY: all programs install npm deb deps deps-bench check lint demo bench clean
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 prog=ocinoco
+# make writes the contents of the file VERSION here when it builds or installs the script.
+version=@VERSION@
 # The sibling programs of this script win over PATH, so a build tree runs its own programs.
 # (Builtins only where they do: every fork here is paid on every run.)
 self=${BASH_SOURCE[0]}
@@ -21,7 +23,7 @@ usage() {
 	cat <<USAGE
 usage: ocinoco build DIR --from BASE --tag TAG [--push | --output DEST] [options]
        ocinoco pack DIR OUT [options]
-       ocinoco --help | COMMAND --help
+       ocinoco --help | --version | COMMAND --help
 USAGE
 }
 
@@ -543,10 +545,20 @@ cmd_build() {
 	build_report
 }
 
+# --version: "ocinoco VERSION"; run from a source checkout, the VERSION file next to it.
+print_version() {
+	local v=$version
+	if [[ $v == @*@ ]]; then
+		read -r v <"$here/VERSION" || v=unknown
+	fi
+	printf '%s %s\n' "$prog" "$v"
+}
+
 main() {
 	[ $# -gt 0 ] || usage_die "missing command"
 	case $1 in
 	-h | --help) usage ;;
+	--version) print_version ;;
 	pack) shift; cmd_pack "$@" ;;
 	build) shift; cmd_build "$@" ;;
 	*) usage_die "unknown command: $1" ;;

@@ -1,5 +1,6 @@
 #include "http.h"
 #include "util.h"
+#include "version.h"
 
 #include <ctype.h>
 #include <err.h>
@@ -349,7 +350,7 @@ static void set_transport(CURL *e, struct http_client *c, struct http_xfer *x)
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "ocinoco/1");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, OCINOCO_USER_AGENT);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);

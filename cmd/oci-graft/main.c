@@ -5,6 +5,7 @@
 #include "graft.h"
 #include "job.h"
 #include "util.h"
+#include "version.h"
 
 #include <err.h>
 #include <getopt.h>
@@ -28,7 +29,8 @@ static const char usage_text[] =
         "         [--healthcheck-start-period D] [--healthcheck-retries N] [--stop-signal SIG]\n"
         "         [--volume PATH]... [--shell JSON] [--annotation K=V]...\n"
         "         [--annotate-created] [--source-url URL] [--revision REV]\n"
-        "         [--version-from PACKAGE_JSON]\n";
+        "         [--version-from PACKAGE_JSON]\n"
+        "       oci-graft -h | --help | --version\n";
 
 enum {
 	OPT_MANIFEST = 256,
@@ -122,6 +124,7 @@ static const struct option longopts[] = {
         {"revision", required_argument, NULL, OPT_REVISION},
         {"version-from", required_argument, NULL, OPT_VERSION_FROM},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
 };
 
@@ -292,6 +295,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		switch (c) {
+		case 'V':
+			version_exit("oci-graft");
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;

@@ -224,11 +224,17 @@ int auth_config_parse(const char *json, size_t len, const char *file, const char
                       struct creds *c, char **helper, char *err, size_t errlen)
 {
 	*helper = NULL;
-	char jerr[160];
-	json_t *doc = json_parse(json, len, jerr, sizeof jerr);
+	/* Where the syntax breaks, not jansson's text: that quotes the file near the error,
+	 * which may be a password. */
+	json_error_t je;
+	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
 	if (doc == NULL || !json_is_object(doc)) {
-		snprintf(err, errlen, "%s: not a JSON object%s%s", file, doc ? "" : ": ",
-		         doc ? "" : jerr);
+		if (doc == NULL)
+			snprintf(err, errlen,
+			         "%s: not a JSON object: invalid JSON at line %d column %d", file,
+			         je.line, je.column);
+		else
+			snprintf(err, errlen, "%s: not a JSON object", file);
 		json_decref(doc);
 		return -1;
 	}

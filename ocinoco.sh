@@ -215,21 +215,6 @@ stop_jobs() {
 	running=()
 }
 
-# This machine's platform in OCI's names, as oci-fetch picks it from an index (for --from
-# scratch, where there is no index to pick from).
-machine_platform() {
-	local m
-	m=$(uname -m)
-	case $m in
-	x86_64 | x86-64 | amd64) echo linux/amd64 ;;
-	aarch64 | arm64 | armv8*) echo linux/arm64/v8 ;;
-	armv7* | armhf) echo linux/arm/v7 ;;
-	armv6* | armel) echo linux/arm/v6 ;;
-	i?86) echo linux/386 ;;
-	*) echo "linux/$m" ;;
-	esac
-}
-
 # Seconds since $1 (an $EPOCHREALTIME), as 0.42.
 elapsed() {
 	local now=${EPOCHREALTIME//[.,]/} then=${1//[.,]/} us
@@ -492,7 +477,8 @@ cmd_build() {
 	# 2. The new config and manifest.
 	local -a base_opts
 	if [ "$from" = scratch ]; then
-		base_opts=(--scratch --platform "${platform:-$(machine_platform)}")
+		base_opts=(--scratch)
+		[ -z "$platform" ] || base_opts+=(--platform "$platform")
 	else
 		base_opts=(--manifest "$tmp/base.json" --config "$tmp/base-config.json")
 		[ -z "$base_name" ] || base_opts+=(--base-name "$base_name")

@@ -498,6 +498,15 @@ char *url_origin(const char *url)
 	return res;
 }
 
+bool url_same_origin(const char *a, const char *b)
+{
+	char *x = url_origin(a), *y = url_origin(b);
+	bool same = x && y && strcmp(x, y) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
 /* Query parameters that carry a credential (presigned S3/Azure/GCS URLs, tokens). */
 static bool secret_param(const char *name, size_t n)
 {

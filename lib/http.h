@@ -106,6 +106,10 @@ void http_xfer_del_header(struct http_xfer *x, const char *name);
 char *url_resolve(const char *base, const char *location);
 /* "scheme://host[:port]" of a URL, lowercased host; NULL if not a URL. */
 char *url_origin(const char *url);
+/* Whether two URLs have the same origin (RFC 6454): scheme, host (case-insensitive) and port
+ * (the scheme's default when none is given) all equal; false if either is not a URL. Where
+ * credentials may go: http://h and https://h are different origins, so are h:5000 and h:5001. */
+bool url_same_origin(const char *a, const char *b);
 /* The URL with any password and signature-like query values replaced by "<redacted>". */
 char *redact_url(const char *url);
 /* "Name: value" with credentials in Authorization-like headers replaced by "<redacted>". */

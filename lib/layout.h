@@ -10,8 +10,6 @@
 
 #include <stdbool.h>
 
-#define ANNOTATION_REF_NAME "org.opencontainers.image.ref.name"
-
 struct layout {
 	char *dir;
 };

@@ -16,14 +16,24 @@
 #define MT_OCI_NONDIST_GZIP "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
 #define MT_OCI_NONDIST_ZSTD "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd"
 
-#define MT_DOCKER_MANIFEST     "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_LIST         "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_DOCKER_CONFIG       "application/vnd.docker.container.image.v1+json"
-#define MT_DOCKER_LAYER_GZIP   "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define MT_DOCKER_MANIFEST   "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST       "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_CONFIG     "application/vnd.docker.container.image.v1+json"
+#define MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+/* Docker's uncompressed layer (containers/image knows it; rare in the wild). */
+#define MT_DOCKER_LAYER        "application/vnd.docker.image.rootfs.diff.tar"
+#define MT_DOCKER_FOREIGN      "application/vnd.docker.image.rootfs.foreign.diff.tar"
 #define MT_DOCKER_FOREIGN_GZIP "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+
+#define ANNOTATION_BASE_NAME   "org.opencontainers.image.base.name"
+#define ANNOTATION_BASE_DIGEST "org.opencontainers.image.base.digest"
+#define ANNOTATION_REF_NAME    "org.opencontainers.image.ref.name"
 
 /* Manifests and indexes larger than this are refused (the distribution spec's 4 MiB). */
 #define MANIFEST_MAX_BYTES (4u << 20)
+/* Configs carry the whole history, so they may be larger than a manifest, but stay bounded;
+ * so do the other documents a program reads whole (an exclude file). */
+#define DOCUMENT_MAX_BYTES (64u << 20)
 
 /* Parses JSON from bytes; on failure returns NULL and writes "line L column C: text" to err. */
 json_t *json_parse(const char *data, size_t len, char *err, size_t errlen);

@@ -4,21 +4,9 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static bool is_lower_alnum(char c)
 {
@@ -108,17 +96,17 @@ bool ref_is_layout(const char *s)
 	return strncmp(s, "oci:", 4) == 0;
 }
 
-static int check_digest(const char *dg, char *err, size_t errlen)
+static bool check_digest(const char *dg, char *err, size_t errlen)
 {
 	if (!digest_is_wellformed(dg))
-		return fail(err, errlen, "invalid digest \"%s\"", dg);
+		return fail_reason(err, errlen, "invalid digest \"%s\"", dg);
 	if (strncmp(dg, "sha256:", 7) != 0)
-		return fail(err, errlen, "unsupported digest algorithm in \"%s\" (only sha256)",
-		            dg);
+		return fail_reason(err, errlen,
+		                   "unsupported digest algorithm in \"%s\" (only sha256)", dg);
 	if (!digest_is_sha256(dg))
-		return fail(err, errlen, "invalid sha256 digest \"%s\" (64 lowercase hex digits)",
-		            dg);
-	return 0;
+		return fail_reason(err, errlen,
+		                   "invalid sha256 digest \"%s\" (64 lowercase hex digits)", dg);
+	return true;
 }
 
 static int parse_layout(const char *s, struct ref *r, char *err, size_t errlen)
@@ -128,7 +116,7 @@ static int parse_layout(const char *s, struct ref *r, char *err, size_t errlen)
 	char *at = strrchr(rest, '@');
 	if (at && strchr(at, '/') == NULL) {
 		*at = '\0';
-		if (check_digest(at + 1, err, errlen) < 0)
+		if (!check_digest(at + 1, err, errlen))
 			goto bad;
 		r->digest = xstrdup(at + 1);
 	}
@@ -138,13 +126,13 @@ static int parse_layout(const char *s, struct ref *r, char *err, size_t errlen)
 		/* OCI's org.opencontainers.image.ref.name allows more than a Docker tag, but a tag
 		 * stays a tag: anything that would not be one is more likely a typo. */
 		if (!ref_tag_valid(colon + 1)) {
-			fail(err, errlen, "invalid tag \"%s\"", colon + 1);
+			fail_reason(err, errlen, "invalid tag \"%s\"", colon + 1);
 			goto bad;
 		}
 		r->tag = xstrdup(colon + 1);
 	}
 	if (rest[0] == '\0') {
-		fail(err, errlen, "no directory after \"oci:\"");
+		fail_reason(err, errlen, "no directory after \"oci:\"");
 		goto bad;
 	}
 	r->dir = rest;
@@ -160,19 +148,24 @@ int ref_parse(const char *s, struct ref *r, char *err, size_t errlen)
 	*r = (struct ref){0};
 	if (ref_is_layout(s))
 		return parse_layout(s, r, err, errlen);
+	const char *bad = NULL;
 	if (*s == '\0')
-		return fail(err, errlen, "empty reference");
-	for (const char *c = s; *c; c++)
+		bad = "empty reference";
+	for (const char *c = s; *c && !bad; c++)
 		if (isspace((unsigned char)*c) || iscntrl((unsigned char)*c))
-			return fail(err, errlen, "invalid reference: contains whitespace");
-	if (strstr(s, "://"))
-		return fail(err, errlen, "invalid reference: a URL; give host/repository[:tag]");
+			bad = "invalid reference: contains whitespace";
+	if (!bad && strstr(s, "://"))
+		bad = "invalid reference: a URL; give host/repository[:tag]";
+	if (bad) {
+		fail_reason(err, errlen, "%s", bad);
+		return -1;
+	}
 
 	char *name = xstrdup(s);
 	char *at = strchr(name, '@');
 	if (at) {
 		*at = '\0';
-		if (check_digest(at + 1, err, errlen) < 0)
+		if (!check_digest(at + 1, err, errlen))
 			goto bad;
 		r->digest = xstrdup(at + 1);
 	}
@@ -181,7 +174,7 @@ int ref_parse(const char *s, struct ref *r, char *err, size_t errlen)
 	if (colon) {
 		*colon = '\0';
 		if (!ref_tag_valid(colon + 1)) {
-			fail(err, errlen, "invalid tag \"%s\"", colon + 1);
+			fail_reason(err, errlen, "invalid tag \"%s\"", colon + 1);
 			goto bad;
 		}
 		r->tag = xstrdup(colon + 1);
@@ -222,23 +215,23 @@ int ref_parse(const char *s, struct ref *r, char *err, size_t errlen)
 	}
 
 	if (!domain_valid(r->domain)) {
-		fail(err, errlen, "invalid registry host \"%s\"", r->domain);
+		fail_reason(err, errlen, "invalid registry host \"%s\"", r->domain);
 		goto bad_parsed;
 	}
 	if (r->path[0] == '\0') {
-		fail(err, errlen, "invalid reference: no repository name");
+		fail_reason(err, errlen, "invalid reference: no repository name");
 		goto bad_parsed;
 	}
 	for (const char *c = r->path; *c; c++)
 		if (isupper((unsigned char)*c)) {
-			fail(err, errlen, "repository name must be lowercase");
+			fail_reason(err, errlen, "repository name must be lowercase");
 			goto bad_parsed;
 		}
 	for (const char *p = r->path;;) {
 		const char *e = strchr(p, '/');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
 		if (!component_valid(p, n)) {
-			fail(err, errlen, "invalid repository name \"%s\"", r->path);
+			fail_reason(err, errlen, "invalid repository name \"%s\"", r->path);
 			goto bad_parsed;
 		}
 		if (e == NULL)
@@ -246,7 +239,7 @@ int ref_parse(const char *s, struct ref *r, char *err, size_t errlen)
 		p = e + 1;
 	}
 	if (strlen(r->domain) + 1 + strlen(r->path) > REF_NAME_MAX) {
-		fail(err, errlen, "repository name longer than %d characters", REF_NAME_MAX);
+		fail_reason(err, errlen, "repository name longer than %d characters", REF_NAME_MAX);
 		goto bad_parsed;
 	}
 	r->host = xstrdup(strcmp(r->domain, "docker.io") == 0 ? "registry-1.docker.io" : r->domain);

@@ -307,6 +307,15 @@ void atomic_abort(struct atomic_file *f)
 	*f = (struct atomic_file){.fd = -1};
 }
 
+bool fail_reason(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
 void usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;

@@ -54,6 +54,11 @@ int atomic_open(struct atomic_file *f, const char *path, mode_t mode);
 int atomic_commit(struct atomic_file *f); /* fsync-free rename; 0 or -1 with errno */
 void atomic_abort(struct atomic_file *f);
 
+/* The reason a check failed, written into the caller's err buffer (errlen bytes); returns
+ * false, so that a check ends with `return fail_reason(err, errlen, "...", ...)`. */
+bool fail_reason(char *err, size_t errlen, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
 /* Usage error: "prog: msg" then "usage: ..." hint, exit 2. */
 void usage_error(const char *usage, const char *fmt, ...)
         __attribute__((format(printf, 2, 3), noreturn));

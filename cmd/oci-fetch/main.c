@@ -72,8 +72,8 @@ static void write_file(const char *path, const void *p, size_t n)
 static int buf_sink(const char *p, size_t n, void *ctx)
 {
 	struct buf *b = ctx;
-	if (b->len + n > (64u << 20)) {
-		warnx("config blob larger than 64 MiB");
+	if (b->len + n > DOCUMENT_MAX_BYTES) {
+		warnx("config blob larger than %u bytes", DOCUMENT_MAX_BYTES);
 		return -1;
 	}
 	buf_append(b, p, n);
@@ -94,21 +94,21 @@ static const char *pick_platform(const struct doc *idx, const struct platform *w
 	{
 		struct platform p;
 		if (!descriptor_check(e, err, sizeof err) ||
-		    !fetch_platform_from_json(json_object_get(e, "platform"), &p))
+		    !platform_from_json(json_object_get(e, "platform"), &p))
 			continue;
 		if (strcmp(p.os, "unknown") == 0) /* attestations */
 			continue;
-		if (fetch_platform_match(want, &p)) {
+		if (platform_match(want, &p)) {
 			found = xstrdup(descriptor_digest(e));
 			break;
 		}
 		char s[96];
-		fetch_platform_format(&p, s, sizeof s);
+		platform_format(&p, s, sizeof s);
 		buf_appendf(&have, "%s%s", have.len ? ", " : "", s);
 	}
 	if (found == NULL) {
 		char w[96];
-		fetch_platform_format(want, w, sizeof w);
+		platform_format(want, w, sizeof w);
 		warnx("%s: no manifest for platform %s in the index; it has: %s", name, w,
 		      have.len ? have.data : "no platforms");
 	}
@@ -242,8 +242,8 @@ int main(int argc, char **argv)
 		usage_error(usage, "--blob %s: not a sha256 digest (sha256:<64 hex>)", blob);
 	struct platform want;
 	if (platform == NULL)
-		fetch_platform_host(&want);
-	else if (!fetch_platform_parse(platform, &want))
+		platform_host(&want);
+	else if (!platform_parse(platform, &want))
 		usage_error(usage, "--platform %s: not OS/ARCH[/VARIANT]", platform);
 	if (mode == MODE_BLOB && (config_out || digest_out || manifest_out))
 		usage_error(usage, "--blob writes only the blob");
@@ -305,11 +305,10 @@ int main(int argc, char **argv)
 		struct platform have;
 		json_t *cj = platform && res == &top ? json_loadb(config.data, config.len, 0, NULL)
 		                                     : NULL;
-		if (cj && fetch_platform_from_json(cj, &have) &&
-		    !fetch_platform_match(&want, &have)) {
+		if (cj && platform_from_json(cj, &have) && !platform_match(&want, &have)) {
 			char w[96], h[96];
-			fetch_platform_format(&want, w, sizeof w);
-			fetch_platform_format(&have, h, sizeof h);
+			platform_format(&want, w, sizeof w);
+			platform_format(&have, h, sizeof h);
 			warnx("%s: the image is for %s, not %s", name, h, w);
 			json_decref(cj);
 			return EXIT_FAIL;

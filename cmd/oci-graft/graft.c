@@ -1,26 +1,15 @@
 #include "graft.h"
 #include "digest.h"
 #include "oci.h"
+#include "path.h"
+#include "platform.h"
 #include "util.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-static bool fail(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static bool fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return false;
-}
 
 static bool is_media_type(const char *mt, const char *want)
 {
@@ -81,40 +70,43 @@ static bool is_string_array(const json_t *a)
 bool graft_check_manifest(const json_t *m, char *err, size_t errlen)
 {
 	if (!json_is_object(m))
-		return fail(err, errlen, "is not a JSON object");
+		return fail_reason(err, errlen, "is not a JSON object");
 	const char *declared = json_string_value(json_object_get(m, "mediaType"));
 	json_t *version = json_object_get(m, "schemaVersion");
 	if (json_integer_value(version) == 1 ||
 	    (declared && strncmp(declared, "application/vnd.docker.distribution.manifest.v1",
 	                         strlen("application/vnd.docker.distribution.manifest.v1")) == 0))
-		return fail(err, errlen,
-		            "is a Docker schema 1 manifest, which is not supported (convert the "
-		            "base with skopeo copy --format v2s2)");
+		return fail_reason(
+		        err, errlen,
+		        "is a Docker schema 1 manifest, which is not supported (convert the "
+		        "base with skopeo copy --format v2s2)");
 	const char *mt = manifest_media_type(m);
 	if (media_type_is_index(mt))
-		return fail(err, errlen, "is an index; pick a platform with oci-fetch --platform");
+		return fail_reason(err, errlen,
+		                   "is an index; pick a platform with oci-fetch --platform");
 	if (!media_type_is_manifest(mt))
-		return fail(err, errlen, "is not an image manifest (mediaType %s)",
-		            mt ? mt : "missing");
+		return fail_reason(err, errlen, "is not an image manifest (mediaType %s)",
+		                   mt ? mt : "missing");
 	if (!json_is_integer(version) || json_integer_value(version) != 2)
-		return fail(err, errlen, "schemaVersion is not 2");
+		return fail_reason(err, errlen, "schemaVersion is not 2");
 
 	char why[300];
 	json_t *config = json_object_get(m, "config");
 	if (!descriptor_check(config, why, sizeof why))
-		return fail(err, errlen, "config: %s", why);
+		return fail_reason(err, errlen, "config: %s", why);
 	if (!is_image_config_type(descriptor_media_type(config)))
-		return fail(err, errlen, "is not a container image: its config's mediaType is %s",
-		            descriptor_media_type(config));
+		return fail_reason(err, errlen,
+		                   "is not a container image: its config's mediaType is %s",
+		                   descriptor_media_type(config));
 	json_t *layers = json_object_get(m, "layers");
 	if (!json_is_array(layers))
-		return fail(err, errlen, "has no layers array");
+		return fail_reason(err, errlen, "has no layers array");
 	size_t i;
 	json_t *layer;
 	json_array_foreach(layers, i, layer)
 	{
 		if (!descriptor_check(layer, why, sizeof why))
-			return fail(err, errlen, "layers[%zu]: %s", i, why);
+			return fail_reason(err, errlen, "layers[%zu]: %s", i, why);
 	}
 	return true;
 }
@@ -126,7 +118,7 @@ static bool check_container_config(const json_t *cc, char *err, size_t errlen)
 	if (cc == NULL || json_is_null(cc))
 		return true;
 	if (!json_is_object(cc))
-		return fail(err, errlen, "config is not an object");
+		return fail_reason(err, errlen, "config is not an object");
 	static const struct {
 		const char *key;
 		bool (*ok)(const json_t *);
@@ -138,47 +130,48 @@ static bool check_container_config(const json_t *cc, char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof members / sizeof *members; i++) {
 		json_t *v = json_object_get(cc, members[i].key);
 		if (v && !json_is_null(v) && !members[i].ok(v))
-			return fail(err, errlen, "config.%s is not %s", members[i].key,
-			            members[i].what);
+			return fail_reason(err, errlen, "config.%s is not %s", members[i].key,
+			                   members[i].what);
 	}
 	const char *objects[] = {"Labels", "ExposedPorts"};
 	for (size_t i = 0; i < sizeof objects / sizeof *objects; i++) {
 		json_t *v = json_object_get(cc, objects[i]);
 		if (v && !json_is_null(v) && !json_is_object(v))
-			return fail(err, errlen, "config.%s is not an object", objects[i]);
+			return fail_reason(err, errlen, "config.%s is not an object", objects[i]);
 	}
 	json_t *wd = json_object_get(cc, "WorkingDir");
 	if (wd && !json_is_null(wd) && !json_is_string(wd))
-		return fail(err, errlen, "config.WorkingDir is not a string");
+		return fail_reason(err, errlen, "config.WorkingDir is not a string");
 	return true;
 }
 
 bool graft_check_config(const json_t *config, size_t nlayers, char *err, size_t errlen)
 {
 	if (!json_is_object(config))
-		return fail(err, errlen, "is not a JSON object");
+		return fail_reason(err, errlen, "is not a JSON object");
 	json_t *rootfs = json_object_get(config, "rootfs");
 	if (!json_is_object(rootfs))
-		return fail(err, errlen, "has no rootfs object");
+		return fail_reason(err, errlen, "has no rootfs object");
 	const char *type = json_string_value(json_object_get(rootfs, "type"));
 	if (type == NULL || strcmp(type, "layers") != 0)
-		return fail(err, errlen, "rootfs.type is not \"layers\"");
+		return fail_reason(err, errlen, "rootfs.type is not \"layers\"");
 	json_t *diff_ids = json_object_get(rootfs, "diff_ids");
 	if (!json_is_array(diff_ids))
-		return fail(err, errlen, "has no rootfs.diff_ids array");
+		return fail_reason(err, errlen, "has no rootfs.diff_ids array");
 	size_t i;
 	json_t *d;
 	json_array_foreach(diff_ids, i, d)
 	{
 		if (!json_is_string(d) || !digest_is_sha256(json_string_value(d)))
-			return fail(err, errlen, "rootfs.diff_ids[%zu] is not sha256:<64 hex>", i);
+			return fail_reason(err, errlen,
+			                   "rootfs.diff_ids[%zu] is not sha256:<64 hex>", i);
 	}
 	if (json_array_size(diff_ids) != nlayers)
-		return fail(err, errlen, "has %zu diff_ids but the manifest has %zu layers",
-		            json_array_size(diff_ids), nlayers);
+		return fail_reason(err, errlen, "has %zu diff_ids but the manifest has %zu layers",
+		                   json_array_size(diff_ids), nlayers);
 	json_t *history = json_object_get(config, "history");
 	if (history && !json_is_null(history) && !json_is_array(history))
-		return fail(err, errlen, "history is not an array");
+		return fail_reason(err, errlen, "history is not an array");
 	return check_container_config(json_object_get(config, "config"), err, errlen);
 }
 
@@ -188,15 +181,17 @@ bool graft_check_layer(const json_t *desc, char *err, size_t errlen)
 		return false;
 	const char *mt = descriptor_media_type(desc);
 	if (!is_graftable_layer_type(mt))
-		return fail(err, errlen,
-		            "mediaType %s is not a layer type oci-graft grafts (tar, tar+gzip, "
-		            "tar+zstd)",
-		            mt);
+		return fail_reason(
+		        err, errlen,
+		        "mediaType %s is not a layer type oci-graft grafts (tar, tar+gzip, "
+		        "tar+zstd)",
+		        mt);
 	json_t *diff_id = json_object_get(desc, "diffID");
 	if (diff_id == NULL)
-		return fail(err, errlen, "descriptor has no diffID (use oci-digest's descriptor)");
+		return fail_reason(err, errlen,
+		                   "descriptor has no diffID (use oci-digest's descriptor)");
 	if (!json_is_string(diff_id) || !digest_is_sha256(json_string_value(diff_id)))
-		return fail(err, errlen, "diffID is not sha256:<64 hex>");
+		return fail_reason(err, errlen, "diffID is not sha256:<64 hex>");
 	return true;
 }
 
@@ -204,58 +199,20 @@ bool graft_check_kv(const char *arg, char *err, size_t errlen)
 {
 	const char *eq = strchr(arg, '=');
 	if (eq == NULL)
-		return fail(err, errlen, "\"%s\" is not KEY=VALUE", arg);
+		return fail_reason(err, errlen, "\"%s\" is not KEY=VALUE", arg);
 	if (eq == arg)
-		return fail(err, errlen, "\"%s\" has an empty KEY", arg);
+		return fail_reason(err, errlen, "\"%s\" has an empty KEY", arg);
 	return true;
 }
 
-/* --- platform and scratch --- */
+/* --- scratch --- */
 
-static bool platform_part_ok(const char *s, size_t n)
+json_t *graft_scratch_config(const struct platform *p)
 {
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || strchr("._-", s[i])))
-			return false;
-	return true;
-}
-
-json_t *graft_scratch_config(const char *platform, char *err, size_t errlen)
-{
-	const char *part[3];
-	size_t len[3], n = 0;
-	for (const char *p = platform;; n++) {
-		const char *slash = strchr(p, '/');
-		if (n == 3) {
-			fail(err, errlen, "platform \"%s\" is not OS/ARCH[/VARIANT]", platform);
-			return NULL;
-		}
-		part[n] = p;
-		len[n] = slash ? (size_t)(slash - p) : strlen(p);
-		if (!platform_part_ok(part[n], len[n])) {
-			fail(err, errlen, "platform \"%s\" is not OS/ARCH[/VARIANT]", platform);
-			return NULL;
-		}
-		if (slash == NULL) {
-			n++;
-			break;
-		}
-		p = slash + 1;
-	}
-	if (n < 2) {
-		fail(err, errlen, "platform \"%s\" is not OS/ARCH[/VARIANT]", platform);
-		return NULL;
-	}
 	/* The image-spec's member order; created is set by graft_config. */
 	json_t *c = json_object();
 	json_object_set_new(c, "created", json_string(""));
-	json_object_set_new(c, "architecture", json_stringn(part[1], len[1]));
-	if (n == 3)
-		json_object_set_new(c, "variant", json_stringn(part[2], len[2]));
-	json_object_set_new(c, "os", json_stringn(part[0], len[0]));
+	platform_to_json(p, c);
 	json_object_set_new(c, "config", json_object());
 	json_t *rootfs = json_object();
 	json_object_set_new(rootfs, "type", json_string("layers"));
@@ -361,37 +318,11 @@ bool graft_parse_time(const char *s, char out[GRAFT_TIME_MAX], char *err, size_t
 	format_tm(&tm, frac, fraclen, out);
 	return true;
 bad:
-	return fail(err, errlen, "\"%s\" is not an RFC 3339 time (like 2024-05-01T12:00:00Z)", s);
+	return fail_reason(err, errlen,
+	                   "\"%s\" is not an RFC 3339 time (like 2024-05-01T12:00:00Z)", s);
 }
 
-/* --- paths and variables --- */
-
-char *graft_clean_path(const char *p)
-{
-	struct buf out = {0};
-	while (*p) {
-		while (*p == '/')
-			p++;
-		size_t n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.')) {
-			/* nothing */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (out.len > 0 && out.data[out.len - 1] != '/')
-				out.len--;
-			if (out.len > 0)
-				out.len--;
-			if (out.data)
-				out.data[out.len] = '\0';
-		} else {
-			buf_append(&out, "/", 1);
-			buf_append(&out, p, n);
-		}
-		p += n;
-	}
-	if (out.len == 0)
-		buf_append(&out, "/", 1);
-	return out.data;
-}
+/* --- variables --- */
 
 static bool is_name_start(char c)
 {
@@ -452,9 +383,10 @@ static bool expand_into(struct buf *out, const char *s, size_t len, const json_t
 			while (j < len && is_name_char(s[j]))
 				j++;
 		if (j == name)
-			return fail(err, errlen, "bad substitution in \"%.*s\"", (int)len, s);
+			return fail_reason(err, errlen, "bad substitution in \"%.*s\"", (int)len,
+			                   s);
 		if (j >= len)
-			return fail(err, errlen, "unterminated ${ in \"%.*s\"", (int)len, s);
+			return fail_reason(err, errlen, "unterminated ${ in \"%.*s\"", (int)len, s);
 		const char *val = env_lookup(env, s + name, j - name);
 		if (s[j] == '}') {
 			if (val)
@@ -463,10 +395,11 @@ static bool expand_into(struct buf *out, const char *s, size_t len, const json_t
 			continue;
 		}
 		if (s[j] != ':' || j + 1 >= len || (s[j + 1] != '-' && s[j + 1] != '+'))
-			return fail(err, errlen,
-			            "unsupported substitution in \"%.*s\" (only $NAME, ${NAME}, "
-			            "${NAME:-word}, ${NAME:+word})",
-			            (int)len, s);
+			return fail_reason(
+			        err, errlen,
+			        "unsupported substitution in \"%.*s\" (only $NAME, ${NAME}, "
+			        "${NAME:-word}, ${NAME:+word})",
+			        (int)len, s);
 		char op = s[j + 1];
 		size_t word = j + 2, k = word, depth = 1;
 		while (k < len) {
@@ -480,7 +413,7 @@ static bool expand_into(struct buf *out, const char *s, size_t len, const json_t
 				k++;
 		}
 		if (k >= len)
-			return fail(err, errlen, "unterminated ${ in \"%.*s\"", (int)len, s);
+			return fail_reason(err, errlen, "unterminated ${ in \"%.*s\"", (int)len, s);
 		bool set = val && *val;
 		if ((op == '-' && !set) || (op == '+' && set)) {
 			if (!expand_into(out, s + word, k - word, env, err, errlen))
@@ -541,13 +474,15 @@ static bool parse_expose(const char *s, struct port_range *r, char *err, size_t 
 		r->hi = r->lo;
 	}
 	if (!ok)
-		return fail(err, errlen, "\"%s\" is not PORT[/PROTO] or START-END[/PROTO]", s);
+		return fail_reason(err, errlen, "\"%s\" is not PORT[/PROTO] or START-END[/PROTO]",
+		                   s);
 	strcpy(r->proto, "tcp");
 	if (slash) {
 		const char *proto = slash + 1;
 		if (strcasecmp(proto, "tcp") != 0 && strcasecmp(proto, "udp") != 0 &&
 		    strcasecmp(proto, "sctp") != 0)
-			return fail(err, errlen, "\"%s\": protocol is not tcp, udp or sctp", s);
+			return fail_reason(err, errlen, "\"%s\": protocol is not tcp, udp or sctp",
+			                   s);
 		for (size_t i = 0; proto[i]; i++)
 			r->proto[i] = (char)(proto[i] | 0x20);
 		r->proto[strlen(proto)] = '\0';
@@ -559,7 +494,7 @@ static bool check_user(const char *s, char *err, size_t errlen)
 {
 	const char *colon = strchr(s, ':');
 	if (*s == '\0' || colon == s || (colon && (colon[1] == '\0' || strchr(colon + 1, ':'))))
-		return fail(err, errlen, "\"%s\" is not USER[:GROUP]", s);
+		return fail_reason(err, errlen, "\"%s\" is not USER[:GROUP]", s);
 	return true;
 }
 
@@ -575,8 +510,8 @@ static json_t *parse_exec_form(const char *arg, bool *is_exec, char *err, size_t
 	json_t *a = json_loads(arg, 0, &e);
 	if (!is_string_array(a)) {
 		json_decref(a);
-		fail(err, errlen, "\"%s\" starts like a JSON array but is not an array of strings",
-		     arg);
+		fail_reason(err, errlen,
+		            "\"%s\" starts like a JSON array but is not an array of strings", arg);
 		return NULL;
 	}
 	return a;
@@ -599,7 +534,7 @@ bool graft_check_change(const struct graft_change *c, char *err, size_t errlen)
 		return graft_check_kv(c->arg, err, errlen);
 	case GRAFT_WORKDIR:
 		if (*c->arg == '\0')
-			return fail(err, errlen, "empty directory");
+			return fail_reason(err, errlen, "empty directory");
 		return true;
 	case GRAFT_USER:
 		return has_var || check_user(c->arg, err, errlen);
@@ -673,7 +608,7 @@ static bool expand_kv(const char *arg, const json_t *env, char **key, char **val
 		return false;
 	}
 	if (**key == '\0' || strchr(*key, '=')) {
-		fail(err, errlen, "\"%s\": KEY expands to \"%s\"", arg, *key);
+		fail_reason(err, errlen, "\"%s\": KEY expands to \"%s\"", arg, *key);
 		free(*key);
 		free(*val);
 		return false;
@@ -739,13 +674,14 @@ static bool apply_change(json_t *config, json_t *cc, const struct graft_change *
 			break;
 		}
 		if (*s == '\0') {
-			ok = fail(err, errlen, "\"%s\" expands to an empty directory", c->arg);
+			ok = fail_reason(err, errlen, "\"%s\" expands to an empty directory",
+			                 c->arg);
 			break;
 		}
 		/* docker build: a relative WORKDIR is relative to the previous one. */
 		const char *cur = json_string_value(json_object_get(cc, "WorkingDir"));
 		char *joined = s[0] == '/' ? xstrdup(s) : xasprintf("%s/%s", cur ? cur : "", s);
-		char *clean = graft_clean_path(joined);
+		char *clean = path_clean_abs(joined);
 		json_object_set_new(cc, "WorkingDir", json_string(clean));
 		free(clean);
 		free(joined);
@@ -791,7 +727,7 @@ static bool apply_change(json_t *config, json_t *cc, const struct graft_change *
 	if (!ok) {
 		char why[512];
 		snprintf(why, sizeof why, "%s", err);
-		fail(err, errlen, "%s: %s", change_option(c->kind), why);
+		fail_reason(err, errlen, "%s: %s", change_option(c->kind), why);
 	}
 	return ok;
 }

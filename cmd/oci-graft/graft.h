@@ -3,17 +3,12 @@
 #ifndef OCINOCO_GRAFT_H
 #define OCINOCO_GRAFT_H
 
+#include "platform.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Docker media type of an uncompressed layer (containers/image knows it; rare in the wild). */
-#define MT_DOCKER_LAYER   "application/vnd.docker.image.rootfs.diff.tar"
-#define MT_DOCKER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar"
-
-#define ANNOTATION_BASE_NAME   "org.opencontainers.image.base.name"
-#define ANNOTATION_BASE_DIGEST "org.opencontainers.image.base.digest"
 
 /* "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" + NUL */
 #define GRAFT_TIME_MAX 32
@@ -67,8 +62,8 @@ bool graft_check_change(const struct graft_change *c, char *err, size_t errlen);
 bool graft_check_kv(const char *arg, char *err, size_t errlen);
 
 /* The empty base of --scratch (its manifest is NULL: no layers, OCI): a config naming only
- * the platform "OS/ARCH[/VARIANT]"; NULL with err if that is malformed. */
-json_t *graft_scratch_config(const char *platform, char *err, size_t errlen);
+ * the platform. */
+json_t *graft_scratch_config(const struct platform *p);
 
 /* True when the result must use OCI media types: the base is OCI or scratch (NULL), a new
  * layer has no Docker schema 2 type (zstd, uncompressed), or the caller asks. */
@@ -89,8 +84,6 @@ json_t *graft_manifest(const json_t *base_manifest, const struct graft_request *
  * ("2024-05-01T10:00:00.5Z"). */
 bool graft_parse_time(const char *s, char out[GRAFT_TIME_MAX], char *err, size_t errlen);
 void graft_format_epoch(uint64_t epoch, char out[GRAFT_TIME_MAX]);
-/* Lexically cleaned absolute path (Go's path.Clean of "/" + p). Caller frees. */
-char *graft_clean_path(const char *p);
 /* Dockerfile variable expansion against an Env array ("K=V" strings): $NAME, ${NAME},
  * ${NAME:-word}, ${NAME:+word}; \$ is a literal $. NULL with err on bad syntax. */
 char *graft_expand(const char *s, const json_t *env, char *err, size_t errlen);

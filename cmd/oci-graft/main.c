@@ -18,15 +18,12 @@
 static const char usage_text[] =
         "usage: oci-graft --manifest FILE --config FILE --config-out FILE [-o FILE]\n"
         "                 [--base-name REF] [--layer FILE [--created-by TEXT]]... [changes]\n"
-        "       oci-graft --scratch --platform OS/ARCH[/VARIANT] --config-out FILE [-o FILE]\n"
+        "       oci-graft --scratch [--platform OS/ARCH[/VARIANT]] --config-out FILE [-o FILE]\n"
         "                 [--layer FILE [--created-by TEXT]]... [changes]\n"
         "changes: [--created TIME|now] [--oci] [--entrypoint CMD] [--cmd CMD] [--env K=V]...\n"
         "         [--workdir DIR] [--user USER[:GROUP]] [--label K=V]... [--expose "
         "PORT[/PROTO]]...\n"
         "         [--annotation K=V]...\n";
-
-/* Configs carry the whole history, so allow more than a manifest but stay bounded. */
-#define CONFIG_MAX_BYTES (64u << 20)
 
 enum {
 	OPT_MANIFEST = 256,
@@ -279,8 +276,6 @@ int main(int argc, char **argv)
 	if (scratch) {
 		if (manifest_path || config_path)
 			usage_error(usage_text, "--scratch takes no --manifest or --config");
-		if (platform == NULL)
-			usage_error(usage_text, "--scratch needs --platform OS/ARCH[/VARIANT]");
 		if (req.base_name)
 			usage_error(usage_text, "--base-name names a base; --scratch has none");
 	} else {
@@ -305,6 +300,13 @@ int main(int argc, char **argv)
 	if (stdin_users > 1)
 		usage_error(usage_text, "only one input can be - (stdin)");
 
+	/* --scratch: this machine's platform unless --platform names one. */
+	struct platform plat = {0};
+	if (scratch && platform == NULL)
+		platform_host(&plat);
+	else if (scratch && !platform_parse(platform, &plat))
+		usage_error(usage_text, "--platform %s: not OS/ARCH[/VARIANT]", platform);
+
 	char created[GRAFT_TIME_MAX];
 	created_time(created_opt, created);
 	req.created = created;
@@ -313,9 +315,7 @@ int main(int argc, char **argv)
 	json_t *manifest = NULL, *config;
 	char base_digest[DIGEST_STR_LEN];
 	if (scratch) {
-		config = graft_scratch_config(platform, why, sizeof why);
-		if (config == NULL)
-			usage_error(usage_text, "--platform: %s", why);
+		config = graft_scratch_config(&plat);
 	} else {
 		struct buf mb = {0}, cb = {0};
 		read_file(&mb, manifest_path, MANIFEST_MAX_BYTES);
@@ -326,7 +326,7 @@ int main(int argc, char **argv)
 		req.base_digest = base_digest;
 		buf_free(&mb);
 
-		read_file(&cb, config_path, CONFIG_MAX_BYTES);
+		read_file(&cb, config_path, DOCUMENT_MAX_BYTES);
 		json_t *named = json_object_get(manifest, "config");
 		char got[DIGEST_STR_LEN];
 		sha256_of(cb.data, cb.len, got);

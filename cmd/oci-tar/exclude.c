@@ -1,4 +1,5 @@
 #include "exclude.h"
+#include "path.h"
 
 #include "util.h"
 
@@ -57,50 +58,6 @@ static void trim(const char **s, size_t *len)
 	}
 	while (*len > 0 && is_space((unsigned char)(*s)[*len - 1]))
 		(*len)--;
-}
-
-/* Go's path/filepath.Clean: lexical shortening of a '/'-separated path. out has room for
- * len + 1 bytes (the result is never longer, "." for empty aside). */
-static size_t clean_path(const char *p, size_t n, char *out)
-{
-	if (n == 0) {
-		out[0] = '.';
-		return 1;
-	}
-	bool rooted = p[0] == '/';
-	size_t r = 0, w = 0, dotdot = 0;
-	if (rooted) {
-		out[w++] = '/';
-		r = dotdot = 1;
-	}
-	while (r < n) {
-		if (p[r] == '/') {
-			r++;
-		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
-			r++;
-		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && out[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				out[w++] = '/';
-			while (r < n && p[r] != '/')
-				out[w++] = p[r++];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	return w;
 }
 
 /* One UTF-8 character at s (n > 0 bytes): its code point and length; an invalid byte is
@@ -280,7 +237,7 @@ static int add_cleaned(struct excluder *x, const char *s, size_t n, char *err, s
 	if (n == 0)
 		return 0;
 	char *text = xmalloc(n + 2);
-	size_t len = clean_path(s, n, text);
+	size_t len = path_clean(s, n, text);
 	bool exception = text[0] == '!';
 	if (exception) {
 		if (len == 1) {
@@ -341,7 +298,7 @@ int exclude_add(struct excluder *x, const char *s, char *err, size_t errlen)
 	if (invert)
 		line[len++] = '!';
 	if (n > 0) {
-		size_t c = clean_path(s, n, line + len);
+		size_t c = path_clean(s, n, line + len);
 		if (c > 1 && line[len] == '/')
 			memmove(line + len, line + len + 1, --c);
 		len += c;

@@ -6,6 +6,8 @@
  * behind its header. Memory is constant in file size and linear only in the depth and the
  * number of names of the directories currently open. */
 #include "exclude.h"
+#include "oci.h"
+#include "path.h"
 #include "tar_header.h"
 #include "util.h"
 
@@ -609,27 +611,18 @@ static bool parse_time(const char *s, int64_t *out)
 /* "/a//b/./" -> "a/b/"; "/" and "" -> "". */
 static char *parse_root(const char *s)
 {
-	struct buf b = {0};
-	buf_append(&b, "", 0);
-	while (*s) {
-		size_t n = strcspn(s, "/");
-		if (n == 2 && s[0] == '.' && s[1] == '.')
-			usage_error(usage_text, "--root-dir must not contain '..': %s", s);
-		if (n > 0 && !(n == 1 && s[0] == '.')) {
-			buf_append(&b, s, n);
-			buf_append(&b, "/", 1);
-		}
-		s += n;
-		while (*s == '/')
-			s++;
-	}
-	return b.data;
+	if (path_has_dotdot(s))
+		usage_error(usage_text, "--root-dir must not contain '..': %s", s);
+	char *clean = path_clean_abs(s);
+	char *root = clean[1] ? xasprintf("%s/", clean + 1) : xstrdup("");
+	free(clean);
+	return root;
 }
 
 static void add_exclude_file(struct excluder *ex, const char *path)
 {
 	struct buf b = {0};
-	if (buf_read_file(&b, path, 64u << 20) < 0)
+	if (buf_read_file(&b, path, DOCUMENT_MAX_BYTES) < 0)
 		err(EXIT_FAIL, "%s", path);
 	char why[600];
 	if (exclude_add_text(ex, b.data, b.len, why, sizeof why) < 0)

@@ -84,7 +84,7 @@ sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
 	run_status 2 "${b[@]}" --tag a/b:1 --output oci:out --expose eighty
 	[[ $output == *'oci-graft: --expose: "eighty" is not PORT[/PROTO]'* ]]
 	run_status 2 "${b[@]}" --tag a/b:1 --output oci:out --platform linux
-	[[ $output == *'oci-graft: --platform: platform "linux" is not OS/ARCH[/VARIANT]'* ]]
+	[[ $output == *'oci-graft: --platform linux: not OS/ARCH[/VARIANT]'* ]]
 	only_names . tmp
 	only_names tmp
 }

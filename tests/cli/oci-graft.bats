@@ -349,6 +349,21 @@ c() { jq -c "$@" "$out/config.json"; }
 	[ "$(m -c '[.annotations, .layers]')" = '[{"a":"b"},[]]' ]
 }
 
+@test "--scratch: the platform normalised as oci-fetch normalises it; this machine's by default" {
+	out=$BATS_TEST_TMPDIR
+	oci-graft --scratch --platform LINUX/X86_64 --config-out "$out/config.json" >/dev/null
+	[ "$(c -c '[.architecture, .os, has("variant")]')" = '["amd64","linux",false]' ]
+	oci-graft --scratch --platform linux/aarch64 --config-out "$out/config.json" >/dev/null
+	[ "$(c -c '[.architecture, .variant, .os]')" = '["arm64","v8","linux"]' ]
+	oci-graft --scratch --config-out "$out/config.json" >/dev/null
+	case $(uname -m) in
+	x86_64) want='["amd64",null]' ;;
+	aarch64) want='["arm64","v8"]' ;;
+	*) skip "no expectation written for $(uname -m)" ;;
+	esac
+	[ "$(c -c '[.architecture, .variant]')" = "$want" ]
+}
+
 # --- bad input: exit 1, a message naming the file, no output written ---
 
 # fails_with PATTERN args...: exit 1, stderr matches, no config written
@@ -472,8 +487,8 @@ usage_fails() {
 	usage_fails 'has two --created-by' "${m[@]}" "${o[@]}" --layer "$F/gz.json" --created-by a --created-by b
 	usage_fails 'only one input can be - (stdin)' --manifest - --config - "${o[@]}"
 	usage_fails '--scratch takes no --manifest' --scratch --platform linux/amd64 "${m[@]}" "${o[@]}"
-	usage_fails '--scratch needs --platform' --scratch "${o[@]}"
-	usage_fails '--platform: platform "linux" is not OS/ARCH[/VARIANT]' --scratch --platform linux "${o[@]}"
+	usage_fails '--platform linux: not OS/ARCH[/VARIANT]' --scratch --platform linux "${o[@]}"
+	usage_fails '--platform linux/amd 64: not OS/ARCH[/VARIANT]' --scratch --platform 'linux/amd 64' "${o[@]}"
 	usage_fails '--platform goes with --scratch' "${m[@]}" "${o[@]}" --platform linux/amd64
 	usage_fails '--base-name names a base' --scratch --platform linux/amd64 --base-name x "${o[@]}"
 	usage_fails '-o and --config-out are the same file' "${m[@]}" "${o[@]}" -o "$BATS_TEST_TMPDIR/c"

@@ -18,13 +18,6 @@ static void time_bad(const char *in)
 	ok(!graft_parse_time(in, out, err, sizeof err), "time %s is refused", in);
 }
 
-static void path_is(const char *in, const char *want)
-{
-	char *got = graft_clean_path(in);
-	is_str(got, want, "clean %s", in);
-	free(got);
-}
-
 static void expand_is(const json_t *env, const char *in, const char *want)
 {
 	char err[200];
@@ -73,16 +66,6 @@ int main(void)
 	graft_format_epoch(GRAFT_EPOCH_MAX, out);
 	is_str(out, "9999-12-31T23:59:59Z", "the last epoch allowed");
 
-	path_is("/", "/");
-	path_is("", "/");
-	path_is("/app", "/app");
-	path_is("/app/", "/app");
-	path_is("//app//src/./x/", "/app/src/x");
-	path_is("/app/../srv", "/srv");
-	path_is("/../../x", "/x");
-	path_is("/a/b/../../..", "/");
-	path_is("/a/..b/.c", "/a/..b/.c");
-
 	json_error_t e;
 	json_t *env =
 	        json_loads("[\"HOME=/root\",\"EMPTY=\",\"P=/bin:/usr/bin\",\"X=a=b\"]", 0, &e);
@@ -114,19 +97,16 @@ int main(void)
 	ok(!graft_check_kv("=v", err, sizeof err), "an empty key is refused");
 	ok(!graft_check_kv("novalue", err, sizeof err), "no = is refused");
 
-	json_t *c = graft_scratch_config("linux/arm/v7", err, sizeof err);
+	struct platform arm;
+	platform_parse("linux/ARMv7l", &arm);
+	json_t *c = graft_scratch_config(&arm);
 	size_t n;
-	char *s = c ? json_serialise(c, &n) : NULL;
+	char *s = json_serialise(c, &n);
 	is_str(s,
 	       "{\"created\":\"\",\"architecture\":\"arm\",\"variant\":\"v7\",\"os\":\"linux\","
 	       "\"config\":{},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"history\":[]}",
-	       "scratch config for linux/arm/v7");
+	       "scratch config for linux/ARMv7l: normalised to linux/arm/v7");
 	free(s);
 	json_decref(c);
-	const char *bad_platforms[] = {"linux",          "linux/",    "/amd64",
-	                               "linux/arm/v7/x", "linux//v7", "linux/amd 64"};
-	for (size_t i = 0; i < sizeof bad_platforms / sizeof *bad_platforms; i++)
-		ok(graft_scratch_config(bad_platforms[i], err, sizeof err) == NULL,
-		   "platform \"%s\" is refused", bad_platforms[i]);
 	return done_testing();
 }

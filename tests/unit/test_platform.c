@@ -1,13 +1,13 @@
-#include "../../cmd/oci-fetch/platform.h"
+#include "platform.h"
 #include "tap.h"
 
 static void parses(const char *in, const char *want)
 {
 	struct platform p;
 	char s[96] = "";
-	bool r = fetch_platform_parse(in, &p);
+	bool r = platform_parse(in, &p);
 	if (r)
-		fetch_platform_format(&p, s, sizeof s);
+		platform_format(&p, s, sizeof s);
 	ok(r, "%s parses", in);
 	is_str(s, want, "  normalised to %s", want);
 }
@@ -18,8 +18,8 @@ static bool matches(const char *want, const char *os, const char *arch, const ch
 	json_t *j = json_pack("{s:s, s:s}", "os", os, "architecture", arch);
 	if (variant)
 		json_object_set_new(j, "variant", json_string(variant));
-	fetch_platform_parse(want, &w);
-	bool r = fetch_platform_from_json(j, &h) && fetch_platform_match(&w, &h);
+	platform_parse(want, &w);
+	bool r = platform_from_json(j, &h) && platform_match(&w, &h);
 	json_decref(j);
 	return r;
 }
@@ -39,10 +39,13 @@ int main(void)
 	parses("linux/amd64/v3", "linux/amd64/v3");
 	parses("windows/amd64", "windows/amd64");
 	struct platform p;
-	ok(!fetch_platform_parse("linux", &p), "no architecture: refused");
-	ok(!fetch_platform_parse("linux/", &p), "empty architecture: refused");
-	ok(!fetch_platform_parse("/amd64", &p), "empty os: refused");
-	ok(!fetch_platform_parse("linux/arm/v7/x", &p), "four parts: refused");
+	ok(!platform_parse("linux", &p), "no architecture: refused");
+	ok(!platform_parse("linux/", &p), "empty architecture: refused");
+	ok(!platform_parse("/amd64", &p), "empty os: refused");
+	ok(!platform_parse("linux/arm/v7/x", &p), "four parts: refused");
+	ok(!platform_parse("linux//v7", &p), "empty architecture before a variant: refused");
+	ok(!platform_parse("linux/amd 64", &p), "a space: refused");
+	ok(!platform_parse("linux/amd64/", &p), "empty variant: refused");
 
 	ok(matches("linux/arm64", "linux", "arm64", NULL), "arm64 wanted, index has no variant");
 	ok(matches("linux/arm64", "linux", "arm64", "v8"), "arm64 wanted, index says v8");
@@ -52,7 +55,7 @@ int main(void)
 	ok(!matches("linux/amd64", "linux", "arm64", NULL), "amd64 is not arm64");
 	ok(!matches("linux/amd64", "windows", "amd64", NULL), "linux is not windows");
 
-	fetch_platform_host(&p);
+	platform_host(&p);
 	ok(p.os[0] && p.arch[0], "this machine has a platform (%s/%s)", p.os, p.arch);
 	ok(strcmp(p.arch, "x86_64") != 0 && strcmp(p.arch, "aarch64") != 0, "  in OCI's names");
 	return done_testing();

@@ -45,7 +45,18 @@ static void normalise(struct platform *p)
 	}
 }
 
-bool fetch_platform_parse(const char *s, struct platform *p)
+/* A part of "OS/ARCH/VARIANT": letters, digits, '.', '_', '-'. */
+static bool part_ok(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+bool platform_parse(const char *s, struct platform *p)
 {
 	*p = (struct platform){0};
 	const char *a = strchr(s, '/');
@@ -58,6 +69,9 @@ bool fetch_platform_parse(const char *s, struct platform *p)
 	if ((size_t)(a - s) >= sizeof p->os || al >= sizeof p->arch ||
 	    (v && strlen(v + 1) >= sizeof p->variant))
 		return false;
+	if (!part_ok(s, (size_t)(a - s)) || !part_ok(a + 1, al) ||
+	    (v && !part_ok(v + 1, strlen(v + 1))))
+		return false;
 	copy_lower(p->os, sizeof p->os, s, (size_t)(a - s));
 	copy_lower(p->arch, sizeof p->arch, a + 1, al);
 	if (v)
@@ -66,7 +80,7 @@ bool fetch_platform_parse(const char *s, struct platform *p)
 	return true;
 }
 
-void fetch_platform_host(struct platform *p)
+void platform_host(struct platform *p)
 {
 	struct utsname u;
 	*p = (struct platform){0};
@@ -80,12 +94,12 @@ void fetch_platform_host(struct platform *p)
 	normalise(p);
 }
 
-void fetch_platform_format(const struct platform *p, char *out, size_t n)
+void platform_format(const struct platform *p, char *out, size_t n)
 {
 	snprintf(out, n, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "", p->variant);
 }
 
-bool fetch_platform_from_json(const json_t *j, struct platform *p)
+bool platform_from_json(const json_t *j, struct platform *p)
 {
 	*p = (struct platform){0};
 	const char *os = json_string_value(json_object_get(j, "os"));
@@ -101,8 +115,16 @@ bool fetch_platform_from_json(const json_t *j, struct platform *p)
 	return true;
 }
 
-bool fetch_platform_match(const struct platform *want, const struct platform *have)
+bool platform_match(const struct platform *want, const struct platform *have)
 {
 	return strcmp(want->os, have->os) == 0 && strcmp(want->arch, have->arch) == 0 &&
 	       strcmp(want->variant, have->variant) == 0;
+}
+
+void platform_to_json(const struct platform *p, json_t *obj)
+{
+	json_object_set_new(obj, "architecture", json_string(p->arch));
+	if (p->variant[0])
+		json_object_set_new(obj, "variant", json_string(p->variant));
+	json_object_set_new(obj, "os", json_string(p->os));
 }

@@ -4,7 +4,11 @@
  *   1: a URL with a password and a credential-like query parameter built from the input: the
  *      redacted text is the same whatever the secrets' letters and digits are (so no byte of
  *      them survives) and does not hold them;
- *   2: an Authorization-like header the same way; any other header is left as it is. */
+ *   2: an Authorization-like header the same way; any other header is left as it is;
+ *   3: url_same_origin on raw "A\nB" is symmetric, reflexive for a URL, and false for a
+ *      non-URL; on URLs built from one host and port it tells http from https (never the same
+ *      origin, even on the same port), a port from another, and knows the default ports, the
+ *      host's case and that userinfo and path are not part of an origin. */
 #include "fuzz.h"
 #include "http.h"
 #include "util.h"
@@ -214,10 +218,85 @@ static void header_secrets(struct fuzz_input *in)
 	free(name);
 }
 
+static void same_origin_raw(struct fuzz_input *in)
+{
+	char *a = fuzz_field(in, '\n');
+	char *b = fuzz_field(in, '\n');
+	bool ab = url_same_origin(a, b), ba = url_same_origin(b, a);
+	FUZZ_ASSERT(ab == ba, "url_same_origin(\"%s\", \"%s\") is %d, reversed %d", a, b, ab, ba);
+	char *oa = url_origin(a), *ob = url_origin(b);
+	FUZZ_ASSERT(url_same_origin(a, a) == (oa != NULL), "\"%s\" (origin %s) and itself", a,
+	            oa ? oa : "none");
+	FUZZ_ASSERT(!ab || (oa && ob), "\"%s\" and \"%s\": same origin, but not both URLs", a, b);
+	free(oa);
+	free(ob);
+	free(a);
+	free(b);
+}
+
+static void expect_origin(const char *a, const char *b, bool want)
+{
+	bool got = url_same_origin(a, b);
+	FUZZ_ASSERT(got == want, "url_same_origin(\"%s\", \"%s\") is %d", a, b, got);
+	FUZZ_ASSERT(url_same_origin(b, a) == want, "url_same_origin(\"%s\", \"%s\")", b, a);
+}
+
+static void same_origin_built(struct fuzz_input *in)
+{
+	uint8_t caps = fuzz_byte(in);
+	char *host = filtered(in, "abcdefghijklmnopqrstuvwxyz0123456789.-", 64);
+	char *digits = filtered(in, "0123456789", 4);
+	char *path = filtered(in, UNRESERVED "/", 32);
+	if (host[0] == '\0' || host[0] == '.' || host[0] == '-')
+		goto out;
+	char probe[128];
+	snprintf(probe, sizeof probe, "http://%s/", host);
+	char *o = url_origin(probe);
+	free(o);
+	if (o == NULL)
+		goto out; /* not a host curl takes */
+	unsigned port = 1 + (unsigned)strtoul(digits[0] ? digits : "0", NULL, 10) % 65000;
+	char *upper = xstrdup(host);
+	for (size_t i = 0; upper[i]; i++)
+		if (caps & (1u << (i % 8)))
+			upper[i] = (char)toupper((unsigned char)upper[i]);
+	char *http_p = xasprintf("http://%s:%u/%s", host, port, path);
+	char *https_p = xasprintf("https://%s:%u/x", upper, port);
+	char *http_p2 = xasprintf("http://u:pw@%s:%u/other?q=1", upper, port);
+	char *http_next = xasprintf("http://%s:%u/%s", host, port % 65000 + 1, path);
+	char *http = xasprintf("http://%s/%s", upper, path);
+	char *http80 = xasprintf("http://%s:80/", host);
+	char *https = xasprintf("https://%s/%s", host, path);
+	char *https443 = xasprintf("https://%s:443", upper);
+	char *http443 = xasprintf("http://%s:443/", host);
+	expect_origin(http_p, https_p, false);
+	expect_origin(http_p, http_p2, true);
+	expect_origin(http_p, http_next, false);
+	expect_origin(http, http80, true);
+	expect_origin(https, https443, true);
+	expect_origin(http, https, false);
+	expect_origin(http443, https443, false);
+	expect_origin(http80, https443, false);
+	free(upper);
+	free(http_p);
+	free(https_p);
+	free(http_p2);
+	free(http_next);
+	free(http);
+	free(http80);
+	free(https);
+	free(https443);
+	free(http443);
+out:
+	free(host);
+	free(digits);
+	free(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = {(const char *)data, size};
-	switch (fuzz_byte(&in) % 3) {
+	switch (fuzz_byte(&in) % 5) {
 	case 0:
 		raw(&in);
 		break;
@@ -226,6 +305,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2:
 		header_secrets(&in);
+		break;
+	case 3:
+		same_origin_raw(&in);
+		break;
+	case 4:
+		same_origin_built(&in);
 		break;
 	}
 	return 0;

@@ -3,7 +3,8 @@
 #   make SAN=1           ASan+UBSan build into build-san/
 #   make fuzz            libFuzzer targets (tests/fuzz/) into build-fuzz/, each run FUZZ_SECONDS
 #   make check           deps, gcc, clang and ASan+UBSan builds, every test suite (twice:
-#                        normal and sanitized); ends with "N passed, N failed"
+#                        normal and sanitized), each fuzz target for FUZZ_CHECK_SECONDS;
+#                        ends with "N passed, N failed"
 #   make demo            the main job end to end against a throwaway local registry
 #   make bench           benchmarks against the peer tools (bench/)
 #   make install PREFIX=/usr/local DESTDIR=

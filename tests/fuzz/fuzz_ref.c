@@ -50,6 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                    strcmp(ref_reference(&r), ref_reference(&r2)) == 0,
 	            "\"%s\" and its printed form \"%s\" differ", s, printed);
 	FUZZ_ASSERT(r.kind == REF_LAYOUT || ref_same_registry(&r, &r2), "\"%s\"", s);
+	/* ref_string names "latest" for a registry reference with neither tag nor digest */
+	const char *tag = r.tag ? r.tag : r.kind == REF_REGISTRY && !r.digest ? "latest" : NULL;
+	FUZZ_ASSERT(same(tag, r2.tag), "\"%s\": tag %s, printed as \"%s\": tag %s", s,
+	            r.tag ? r.tag : "none", printed, r2.tag ? r2.tag : "none");
 	free(again);
 	free(printed);
 	ref_free(&r2);

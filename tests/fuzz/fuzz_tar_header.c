@@ -61,14 +61,22 @@ static void check_block(const struct tar_ustar *h)
 	            "not a ustar block");
 }
 
-static uint64_t decimal(const char *v, size_t n, const char *key)
+/* A pax number: decimal, '-' only where signed, no wrap-around (a reader would refuse it). */
+static uint64_t decimal(const char *v, size_t n, const char *key, bool is_signed)
 {
 	uint64_t x = 0;
-	bool neg = n > 0 && v[0] == '-';
+	bool neg = is_signed && n > 0 && v[0] == '-';
+	FUZZ_ASSERT(n > (size_t)neg, "pax %s: empty", key);
 	for (size_t i = neg; i < n; i++) {
 		FUZZ_ASSERT(v[i] >= '0' && v[i] <= '9', "pax %s: \"%.*s\"", key, (int)n, v);
-		x = x * 10 + (uint64_t)(v[i] - '0');
+		unsigned d = (unsigned)(v[i] - '0');
+		FUZZ_ASSERT(x <= (UINT64_MAX - d) / 10, "pax %s: \"%.*s\" overflows", key, (int)n,
+		            v);
+		x = x * 10 + d;
 	}
+	if (is_signed)
+		FUZZ_ASSERT(x <= (uint64_t)INT64_MAX + neg, "pax %s: \"%.*s\" overflows", key,
+		            (int)n, v);
 	return neg ? 0 - x : x;
 }
 
@@ -108,13 +116,13 @@ static void read_back(const char *out, size_t n, struct read_entry *r)
 				r->link_len = vl;
 				pax_link = true;
 			} else if (KEY("size")) {
-				r->size = decimal(v, vl, "size"), pax_size = true;
+				r->size = decimal(v, vl, "size", false), pax_size = true;
 			} else if (KEY("uid")) {
-				r->uid = decimal(v, vl, "uid"), pax_uid = true;
+				r->uid = decimal(v, vl, "uid", false), pax_uid = true;
 			} else if (KEY("gid")) {
-				r->gid = decimal(v, vl, "gid"), pax_gid = true;
+				r->gid = decimal(v, vl, "gid", false), pax_gid = true;
 			} else if (KEY("mtime")) {
-				r->mtime = (int64_t)decimal(v, vl, "mtime"), pax_mtime = true;
+				r->mtime = (int64_t)decimal(v, vl, "mtime", true), pax_mtime = true;
 			} else {
 				FUZZ_ASSERT(false, "unexpected pax key %.*s", (int)kl, key);
 			}

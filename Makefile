@@ -102,7 +102,8 @@ DEPS_BUILD = gcc clang make pkg-config libzstd-dev zlib1g-dev libssl-dev libcurl
              libjansson-dev libbsd-dev
 DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt python3-cryptography \
              apache2-utils curl skopeo umoci time \
-             buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps
+             buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps \
+             fuse-overlayfs
 DEPS_BENCH = time
 # clang's libFuzzer runtime (libclang-common-14-dev only recommends it)
 DEPS_FUZZ  = libclang-rt-14-dev

@@ -1,8 +1,10 @@
 # ocinoco — build, test, install.
 #   make                 build programs into $(O)/bin (default O=build)
 #   make SAN=1           ASan+UBSan build into build-san/
+#   make fuzz            libFuzzer targets (tests/fuzz/) into build-fuzz/, each run FUZZ_SECONDS
 #   make check           deps, gcc, clang and ASan+UBSan builds, every test suite (twice:
-#                        normal and sanitized); ends with "N passed, N failed"
+#                        normal and sanitized), each fuzz target for FUZZ_CHECK_SECONDS;
+#                        ends with "N passed, N failed"
 #   make demo            the main job end to end against a throwaway local registry
 #   make bench           benchmarks against the peer tools (bench/)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -23,7 +25,16 @@ ifeq ($(shell printf '%s' '$(VERSION)' | grep -Ex '[0-9]+\.[0-9]+\.[0-9]+([~+-][
 $(error VERSION: "$(VERSION)" is not a version like 1.2.3)
 endif
 
-ifeq ($(SAN),1)
+FUZZ    ?= 0
+
+ifeq ($(FUZZ),1)
+# The fuzz targets (tests/fuzz/): the library and the programs' modules instrumented for
+# libFuzzer with ASan+UBSan, linked with libFuzzer's main (clang only).
+O       ?= build-fuzz
+override CC := clang
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+           -fno-omit-frame-pointer
+else ifeq ($(SAN),1)
 O       ?= build-san
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
@@ -59,6 +70,12 @@ CMD_DIRS = $(sort $(dir $(wildcard cmd/*/*.c)))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 MANPAGES = $(wildcard man/*.1)
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
+# make fuzz / make check: seconds each target runs, and how many run at once.
+FUZZ_SECONDS ?= 300
+FUZZ_CHECK_SECONDS ?= 18
+FUZZ_JOBS ?= 2
 
 all: programs $(UNIT_BIN)
 
@@ -90,6 +107,13 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(CMD_MODULE_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 COMPLETIONS = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
+$(O)/fuzz/%: $(O)/tests/fuzz/%.o $(CMD_MODULE_OBJ) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-targets: $(FUZZ_BIN)
+.SECONDARY: $(FUZZ_SRC:%.c=$(O)/%.o)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(COMPLETIONS)
@@ -133,9 +157,11 @@ DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt 
 DEPS_BENCH = time pigz
 # The packages (make npm, make deb) and their install test (tests/e2e/install.bats).
 DEPS_PKG   = dpkg-dev lintian debootstrap
+# clang's libFuzzer runtime (libclang-common-14-dev only recommends it)
+DEPS_FUZZ  = libclang-rt-14-dev
 
 deps:
-	@tests/deps $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_PKG)
+	@tests/deps $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_PKG) $(DEPS_FUZZ)
 	@command -v npm >/dev/null || tests/deps npm
 
 # npm (for the benchmark's tree) may come with a Node.js from outside Debian, whose nodejs
@@ -148,7 +174,13 @@ check: deps
 	$(MAKE) O=build SAN=0 all
 	$(MAKE) SAN=1 all
 	$(MAKE) CC=clang O=build-clang SAN=0 all
-	tests/run build/bin build-san/bin
+	$(MAKE) FUZZ=1 fuzz-targets
+	FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) \
+	        tests/run --fuzz build-fuzz/fuzz build/bin build-san/bin
+
+fuzz: deps
+	$(MAKE) FUZZ=1 fuzz-targets
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run build-fuzz/fuzz
 
 lint:
 	OCINOCO_BIN=$(O)/bin bats tests/cli/lint.bats
@@ -162,8 +194,8 @@ bench: deps-bench
 	bench/run.sh build/bin
 
 clean:
-	rm -rf build build-san build-clang build-npm build-deb $(DIST)
+	rm -rf build build-san build-clang build-fuzz build-npm build-deb $(DIST)
 
-.PHONY: all programs install npm deb deps deps-bench check lint demo bench clean
+.PHONY: all programs install npm deb deps deps-bench check fuzz fuzz-targets lint demo bench clean
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

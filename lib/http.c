@@ -548,15 +548,12 @@ static bool secret_param(const char *name, size_t n)
 {
 	static const char *const words[] = {"sig",    "token", "cred", "pass",
 	                                    "secret", "key",   "auth"};
-	char low[64];
-	if (n >= sizeof low)
-		n = sizeof low - 1;
-	for (size_t i = 0; i < n; i++)
-		low[i] = (char)tolower((unsigned char)name[i]);
-	low[n] = '\0';
-	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-		if (strstr(low, words[i]))
-			return true;
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+		size_t w = strlen(words[i]);
+		for (size_t at = 0; at + w <= n; at++)
+			if (strncasecmp(name + at, words[i], w) == 0)
+				return true;
+	}
 	return false;
 }
 

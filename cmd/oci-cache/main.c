@@ -4,6 +4,7 @@
 #include "entry.h"
 #include "oci.h"
 #include "util.h"
+#include "version.h"
 
 #include <err.h>
 #include <errno.h>
@@ -16,7 +17,7 @@ static const char usage_text[] =
         "usage: oci-cache [--dir DIR] get [-d FILE] KEY...\n"
         "       oci-cache [--dir DIR] put [--at LOCATION]... DESCRIPTOR KEY...\n"
         "       oci-cache match [-d FILE] -c zstd|gzip|none TAR_DESCRIPTOR MANIFEST CONFIG\n"
-        "       oci-cache -h | --help\n";
+        "       oci-cache -h | --help | --version\n";
 
 enum { EXIT_MISS = 1 };
 
@@ -255,6 +256,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 	        {"dir", required_argument, NULL, 'D'},
 	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
 	const char *given = NULL;
@@ -265,6 +267,8 @@ int main(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
+		case 'V':
+			version_exit("oci-cache");
 		case 'D':
 			given = optarg;
 			break;

@@ -4,6 +4,7 @@
 #include "digest.h"
 #include "fetch.h"
 #include "util.h"
+#include "version.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -14,7 +15,8 @@ static const char usage[] =
         "--digest]\n"
         "                 [-o FILE] [--config-out FILE] [--digest-out FILE] [--manifest-out FILE]\n"
         "                 [--insecure] [--cacert FILE] [-v] REF\n"
-        "       oci-fetch --name REF...\n";
+        "       oci-fetch --name REF...\n"
+        "       oci-fetch -h | --help | --version\n";
 
 int main(int argc, char **argv)
 {
@@ -46,6 +48,7 @@ int main(int argc, char **argv)
 	        {"name", no_argument, NULL, OPT_NAME},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
 	        {0},
 	};
 	struct fetch_job job = {.mode = FETCH_MANIFEST};
@@ -93,6 +96,8 @@ int main(int argc, char **argv)
 		case 'v':
 			job.http.verbose++;
 			break;
+		case 'V':
+			version_exit("oci-fetch");
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;

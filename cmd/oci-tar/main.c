@@ -7,6 +7,7 @@
 #include "path.h"
 #include "signature.h"
 #include "util.h"
+#include "version.h"
 #include "walk.h"
 
 #include <err.h>
@@ -20,9 +21,9 @@ static const char usage_text[] =
         "usage: oci-tar [--root-dir PATH] [--uid N] [--gid N] [--mtime EPOCH | keep]\n"
         "               [--exclude PATTERN ...] [--exclude-from FILE ...]\n"
         "               [--only PATTERN ...] [--skip PATTERN ...] [--signature] DIR\n"
-        "       oci-tar -h | --help\n";
+        "       oci-tar -h | --help | --version\n";
 
-struct options {
+        struct options {
 	struct walk_options walk;
 	char *root; /* walk.root, owned */
 	struct excluder ex;
@@ -86,6 +87,7 @@ static const struct option longopts[] = {
         {"skip", required_argument, NULL, OPT_SKIP},
         {"signature", no_argument, NULL, OPT_SIGNATURE},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
 };
 
@@ -101,6 +103,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'V':
+			version_exit("oci-tar");
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);

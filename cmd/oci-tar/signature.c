@@ -1,14 +1,11 @@
 #include "signature.h"
 
 #include "util.h"
+#include "version.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef OCINOCO_VERSION
-#define OCINOCO_VERSION "0-dev" /* lib/version.h's, once there is one */
-#endif
 
 /* Changed whenever what is hashed changes. */
 static const char signature_scheme[] = "ocinoco oci-tar signature 1 " OCINOCO_VERSION;

@@ -23,7 +23,7 @@ static const char usage_text[] =
         "               [--only PATTERN ...] [--skip PATTERN ...] [--signature] DIR\n"
         "       oci-tar -h | --help | --version\n";
 
-        struct options {
+struct options {
 	struct walk_options walk;
 	char *root; /* walk.root, owned */
 	struct excluder ex;

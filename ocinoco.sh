@@ -263,33 +263,38 @@ layer_reuse() {
 }
 
 # Level 2: the layer's diffID (tar + sha256, no compression) against the layers of the
-# --cache-from images (fetched meanwhile). True when one matched: descriptor in layer.I.json.
+# --cache-from images. They are fetched first: a previous image that does not exist (the
+# default's first build) costs one request, not a read of the tree. True when one matched:
+# descriptor in layer.I.json.
 layer_from_previous() {
 	local i=$1 ref n=0 digest
-	local -a st=(0 0) fetches=()
+	local -a st=(0 0) fetches=() found=()
 	for ref in "${cache_from[@]}"; do
 		oci-fetch "${net_opts[@]}" ${platform:+--platform "$platform"} -o "$tmp/from.$i.$n.json" \
 			--config-out "$tmp/from.$i.$n.config" "$ref" 2>"$tmp/from.$i.$n.err" </dev/null &
 		fetches+=($!)
 		n=$((n + 1))
 	done
+	for n in "${!fetches[@]}"; do
+		if wait "${fetches[n]}"; then
+			found+=("$n")
+		elif [ "${cache_from[n]}" != "$default_cache_from" ]; then
+			echo "$prog: build: warning: --cache-from ${cache_from[n]}: cannot be read, not used" >&2
+		fi
+	done
+	[ ${#found[@]} -gt 0 ] || return 1
 	oci-tar "${part_opts[@]}" -- "$dir" | oci-digest -c none -d "$tmp/layer.$i.tar.json" >/dev/null ||
 		st=("${PIPESTATUS[@]}")
-	n=0
-	for ref in "${cache_from[@]}"; do
-		if wait "${fetches[n]}"; then
-			if [ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] &&
-				digest=$(oci-cache match -d "$tmp/layer.$i.json" -c "$compression" \
-					"$tmp/layer.$i.tar.json" "$tmp/from.$i.$n.json" "$tmp/from.$i.$n.config") &&
-				layer_reuse "$i" "$digest" "$ref"; then
-				echo "$digest" >"$tmp/layer.$i.digest"
-				echo "reused from $ref" >"$tmp/layer.$i.how"
-				return 0
-			fi
-		elif [ "$ref" != "$default_cache_from" ]; then
-			echo "$prog: build: warning: --cache-from $ref: cannot be read, not used" >&2
+	[ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] || return 1
+	for n in "${found[@]}"; do
+		ref=${cache_from[n]}
+		if digest=$(oci-cache match -d "$tmp/layer.$i.json" -c "$compression" \
+			"$tmp/layer.$i.tar.json" "$tmp/from.$i.$n.json" "$tmp/from.$i.$n.config") &&
+			layer_reuse "$i" "$digest" "$ref"; then
+			echo "$digest" >"$tmp/layer.$i.digest"
+			echo "reused from $ref" >"$tmp/layer.$i.how"
+			return 0
 		fi
-		n=$((n + 1))
 	done
 	return 1
 }

@@ -1,5 +1,6 @@
 #include "registry.h"
 #include "registry_req.h"
+#include "limits.h"
 #include "oci.h"
 #include "ref.h"
 #include "util.h"
@@ -269,8 +270,20 @@ static double retry_after(const struct http_xfer *x, int attempt)
 	return registry_backoff(attempt);
 }
 
+/* Seconds this run has waited before retries, on any thread (OCINOCO_MAX_WAIT bounds it). */
+static _Atomic long waited_ms;
+
+bool registry_may_wait(double secs)
+{
+	return (double)waited_ms / 1000 + secs <= (double)limits_get()->max_wait;
+}
+
 void registry_sleep(double secs)
 {
+	double left = (double)limits_get()->max_wait - (double)waited_ms / 1000;
+	if (secs > left)
+		secs = left > 0 ? left : 0;
+	waited_ms += (long)(secs * 1000);
 	struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -510,6 +523,11 @@ void registry_run(struct registry *r, struct rreq **qs, size_t n)
 			np += nheld;
 			nheld = 0;
 		}
+		if (wait > 0 && np > 0 && !registry_may_wait(wait)) {
+			for (size_t i = 0; i < np; i++)
+				pend[i]->gave_up = wait; /* they keep their last answer */
+			break;
+		}
 		if (wait > 0 && np > 0) {
 			if (r->http->opts.verbose)
 				http_trace("retrying in %.2f s", wait);
@@ -518,6 +536,16 @@ void registry_run(struct registry *r, struct rreq **qs, size_t n)
 	}
 	free(pend);
 	free(xs);
+}
+
+static void wait_limit_text(struct buf *b, const struct rreq *q)
+{
+	if (q->gave_up > 0)
+		buf_appendf(
+		        b,
+		        " (not retried: waiting %.0f s more would pass the %ld s a run may wait "
+		        "for retries, OCINOCO_MAX_WAIT)",
+		        q->gave_up, limits_get()->max_wait);
 }
 
 /* "HTTP 404 MANIFEST_UNKNOWN: manifest unknown" or the transport error. */
@@ -536,6 +564,7 @@ char *registry_error_text(const struct registry *r, const struct rreq *q)
 			            " (trust its CA with --cacert FILE or SSL_CERT_FILE, or use "
 			            "--insecure)");
 		free(u);
+		wait_limit_text(&b, q);
 		return b.data;
 	}
 	buf_appendf(&b, "HTTP %ld", x->status);
@@ -575,6 +604,7 @@ char *registry_error_text(const struct registry *r, const struct rreq *q)
 		}
 		buf_appendf(&b, "%s", shown ? "" : " UNAUTHORIZED: authentication required");
 	}
+	wait_limit_text(&b, q);
 	if (x->status == 401 && r->auth_error)
 		buf_appendf(&b, " (%s)", r->auth_error);
 	else if (x->status == 401 && q->sent_scheme == SCHEME_BASIC)

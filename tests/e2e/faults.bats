@@ -109,3 +109,40 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	[ "$(fault_proxy_requests FP PATCH '/v2/chunks/s/blobs/uploads/' 202)" = 2 ]
 	oci-fetch --blob "$(sha "$BATS_TEST_TMPDIR/s")" "$REG_HOST/chunks/s" | cmp - "$BATS_TEST_TMPDIR/s"
 }
+
+# Milliseconds since $1 (an $EPOCHREALTIME).
+ms_since() { echo $(((${EPOCHREALTIME/./} - ${1/./}) / 1000)); }
+
+@test "a response trickling a byte a second is cut by its deadline, and the run ends within its bound" {
+	# today's no-progress timeout would never fire: each byte is progress
+	fault_proxy_rules FP 'GET /manifests/ trickle=1 times=always'
+	before=$(registry_requests REG GET '^/v2/base/bb/manifests/v1$')
+	start=$EPOCHREALTIME
+	OCINOCO_TIMEOUT=1 OCINOCO_MAX_WAIT=1 run_status 1 oci-fetch --digest "$FP_HOST/base/bb:v1"
+	took=$(ms_since "$start")
+	echo "# ended in $took ms" >&3
+	[ "$took" -lt 12000 ]
+	[[ ${lines[-1]} == "oci-fetch: $FP_HOST/base/bb:v1: GET http://$FP_HOST/v2/base/bb/manifests/v1: cut after "[12]" s for "[0-9]*" bytes: a request may take 1 s plus 1 s per 10240 bytes (OCINOCO_TIMEOUT, OCINOCO_MIN_RATE) (not retried: waiting 1 s more would pass the 1 s a run may wait for retries, OCINOCO_MAX_WAIT)" ]]
+	# tried, then again after 0.25 s and 0.5 s of back-off; the next 1 s would pass the bound
+	[ "$(registry_requests REG GET '^/v2/base/bb/manifests/v1$')" = $((before + 3)) ]
+}
+
+@test "Retry-After: 999999 on every try: the run stops at its bound on waiting, with the reason" {
+	fault_proxy_rules FP 'HEAD /blobs/ status=429 retry-after=999999 times=always'
+	start=$EPOCHREALTIME
+	OCINOCO_MAX_WAIT=3 run_status 1 oci-put blob "$FP_HOST/ra/a" "$FIX/small"
+	took=$(ms_since "$start")
+	[ "$took" -lt 3000 ] # one Retry-After (capped at 60 s) would pass the 3 s: not waited for
+	[ "${lines[-1]}" = "oci-put: $FP_HOST/ra/a: HEAD $(sha "$FIX/small"): HTTP 429 (not retried: waiting 60 s more would pass the 3 s a run may wait for retries, OCINOCO_MAX_WAIT)" ]
+	[ "$(fault_proxy_requests FP HEAD '/v2/ra/a/blobs/' 429)" = 1 ]
+	# the waits of every retry of the run add up: 1 s + 1 s, and a third would pass 2.5 s
+	fault_proxy_rules FP 'HEAD /blobs/ status=503 retry-after=1 times=always'
+	start=$EPOCHREALTIME
+	OCINOCO_MAX_WAIT=2.5 run_status 2 oci-put blob "$FP_HOST/ra/b" "$FIX/small"
+	[ "$output" = "oci-put: OCINOCO_MAX_WAIT=2.5: not a number of seconds (at most 86400)" ]
+	OCINOCO_MAX_WAIT=2 run_status 1 oci-put blob "$FP_HOST/ra/b" "$FIX/small"
+	took=$(ms_since "$start")
+	[ "$took" -ge 2000 ] && [ "$took" -lt 5000 ]
+	[ "$(fault_proxy_requests FP HEAD '/v2/ra/b/blobs/' 503)" = 3 ]
+	[[ ${lines[-1]} == *"HTTP 503 (not retried: waiting 1 s more would pass the 2 s a run may wait for retries, OCINOCO_MAX_WAIT)" ]]
+}

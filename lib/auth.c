@@ -1,5 +1,5 @@
 #include "auth.h"
-#include "limits.h"
+#include "time_limits.h"
 #include "oci.h"
 #include "util.h"
 
@@ -215,7 +215,7 @@ int auth_helper_get(const char *name, const char *server, struct creds *c, char 
 	close(in[1]);
 	struct buf o = {0};
 	int st = 0;
-	long timeout = limits_get()->timeout;
+	long timeout = time_limits()->timeout;
 	enum helper_end end = helper_wait(pid, out[0], &o, timeout, &st);
 	int rerr = errno;
 	close(out[0]);

@@ -1,5 +1,5 @@
 #include "http.h"
-#include "limits.h"
+#include "time_limits.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -37,8 +37,8 @@ void http_init(struct http_client *c, const struct http_opts *o)
 		global = true;
 	}
 	*c = (struct http_client){.opts = *o};
-	/* OCINOCO_TIMEOUT, OCINOCO_MIN_RATE: for every program alike (lib/limits.h) */
-	const struct limits *l = limits_get();
+	/* OCINOCO_TIMEOUT, OCINOCO_MIN_RATE: for every program alike (lib/time_limits.h) */
+	const struct time_limits *l = time_limits();
 	if (c->opts.timeout <= 0)
 		c->opts.timeout = l->timeout;
 	if (c->opts.min_rate == 0)

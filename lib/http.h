@@ -17,7 +17,7 @@ struct http_opts {
 	const char *cacert; /* a CA file trusted besides the system's (else SSL_CERT_FILE) */
 	int verbose;        /* 1: each exchange on stderr, secrets redacted */
 	long timeout;       /* seconds without progress, and the start of each request's deadline
-	                     * (0: OCINOCO_TIMEOUT, lib/limits.h) */
+	                     * (0: OCINOCO_TIMEOUT, lib/time_limits.h) */
 	uint64_t min_rate;  /* bytes a second a request must average after its first timeout
 	                     * seconds (0: OCINOCO_MIN_RATE) */
 	bool http1;         /* HTTP/1.1 only (see oci-put blob -) */

@@ -1,6 +1,6 @@
 #include "registry.h"
 #include "registry_req.h"
-#include "limits.h"
+#include "time_limits.h"
 #include "oci.h"
 #include "ref.h"
 #include "util.h"
@@ -275,12 +275,12 @@ static _Atomic long waited_ms;
 
 bool registry_may_wait(double secs)
 {
-	return (double)waited_ms / 1000 + secs <= (double)limits_get()->max_wait;
+	return (double)waited_ms / 1000 + secs <= (double)time_limits()->max_wait;
 }
 
 void registry_sleep(double secs)
 {
-	double left = (double)limits_get()->max_wait - (double)waited_ms / 1000;
+	double left = (double)time_limits()->max_wait - (double)waited_ms / 1000;
 	if (secs > left)
 		secs = left > 0 ? left : 0;
 	waited_ms += (long)(secs * 1000);
@@ -545,7 +545,7 @@ static void wait_limit_text(struct buf *b, const struct rreq *q)
 		        b,
 		        " (not retried: waiting %.0f s more would pass the %ld s a run may wait "
 		        "for retries, OCINOCO_MAX_WAIT)",
-		        q->gave_up, limits_get()->max_wait);
+		        q->gave_up, time_limits()->max_wait);
 }
 
 /* "HTTP 404 MANIFEST_UNKNOWN: manifest unknown" or the transport error. */

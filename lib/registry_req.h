@@ -43,7 +43,7 @@ bool registry_transient_curl(CURLcode c);
 bool registry_transient_status(long status);
 /* Back-off before try n (1, 2, ...): 0.25 s doubling, at most 8 s. */
 double registry_backoff(int attempt);
-/* Sleeps secs, or what is left of the run's OCINOCO_MAX_WAIT (lib/limits.h) if less. */
+/* Sleeps secs, or what is left of the run's OCINOCO_MAX_WAIT (lib/time_limits.h) if less. */
 void registry_sleep(double secs);
 /* Whether sleeping secs more keeps the run within OCINOCO_MAX_WAIT. */
 bool registry_may_wait(double secs);

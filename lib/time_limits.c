@@ -1,4 +1,4 @@
-#include "limits.h"
+#include "time_limits.h"
 #include "util.h"
 
 #include <err.h>
@@ -16,9 +16,9 @@ static uint64_t from_env(const char *name, uint64_t max, uint64_t dflt, bool zer
 	return n == 0 && zero_is_default ? dflt : n;
 }
 
-const struct limits *limits_get(void)
+const struct time_limits *time_limits(void)
 {
-	static struct limits l;
+	static struct time_limits l;
 	if (l.timeout == 0) {
 		l.timeout = (long)from_env("OCINOCO_TIMEOUT", 3600, 60, true, "seconds");
 		l.min_rate = from_env("OCINOCO_MIN_RATE", UINT64_C(1) << 40, 10240, true,

@@ -7,18 +7,18 @@
  *                     (default 10240)
  *   OCINOCO_MAX_WAIT  seconds one run may spend in all waiting before retries (back-off and
  *                     Retry-After added up; default 120)
- * A malformed value is a usage error (exit 2) the first time limits_get() is called. */
-#ifndef OCINOCO_LIMITS_H
-#define OCINOCO_LIMITS_H
+ * A malformed value is a usage error (exit 2) the first time time_limits() is called. */
+#ifndef OCINOCO_TIME_LIMITS_H
+#define OCINOCO_TIME_LIMITS_H
 
 #include <stdint.h>
 
-struct limits {
+struct time_limits {
 	long timeout;      /* seconds, 1..3600 */
 	uint64_t min_rate; /* bytes a second, >= 1 */
 	long max_wait;     /* seconds, 0..86400 */
 };
 
-const struct limits *limits_get(void);
+const struct time_limits *time_limits(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include "digest.h"
 #include "oci.h"
 #include "push.h"
+#include "replay.h"
 #include "store.h"
 #include "util.h"
 
@@ -16,13 +17,14 @@
 #include <unistd.h>
 
 static const char usage[] =
-        "usage: oci-put blob [--mount-from REPO] [--from REF] DEST (FILE | - | DIGEST)...\n"
+        "usage: oci-put blob [--mount-from REPO] [--from REF] [--expect DIGEST] DEST\n"
+        "                    (FILE | - | DIGEST)...\n"
         "       oci-put manifest [--from REF] [--blob FILE]... [--tag REF]... DEST[:TAG] "
         "(FILE | -)\n"
         "       common options: [--insecure] [--cacert FILE] [-v]\n";
 
 struct opts {
-	const char *mount_from, *from, *cacert;
+	const char *mount_from, *from, *cacert, *expect;
 	const char **blobs, **tags;
 	size_t nblobs, ntags;
 	bool insecure;
@@ -90,6 +92,10 @@ static int cmd_blob(int argc, char **argv, const struct opts *o)
 			is_digest[i] = true;
 		}
 	}
+	if (o->expect && (stream < 0 || !digest_is_sha256(o->expect)))
+		usage_error(usage, "--expect %s: %s", o->expect,
+		            stream < 0 ? "is for a stream (-)"
+		                       : "not a sha256 digest (sha256:<64 hex>)");
 	/* A stream alone (a build's layer): HTTP/1.1, whose TCP window grows with the upload,
 	 * where the HTTP/2 of Go registries lets 1 MiB through per round trip (17 round trips
 	 * for a 17 MB layer). Its requests come one after another: one connection either way. */
@@ -117,7 +123,7 @@ static int cmd_blob(int argc, char **argv, const struct opts *o)
 		if ((int)i == stream) {
 			/* read while the files are HEADed and the stream's upload session opened */
 			blobsrc_stream_held(&src[i], STDIN_FILENO, "stdin", BLOBSRC_RING,
-			                    BLOBSRC_AHEAD, NULL);
+			                    BLOBSRC_AHEAD, o->expect);
 			session_feed(&s, &src[i]);
 			continue;
 		} else if (blobsrc_file(&src[i], args[i]) < 0) {
@@ -134,8 +140,9 @@ static int cmd_blob(int argc, char **argv, const struct opts *o)
 	                    .mount_local = o->mount_from != NULL};
 	if (put_blobs(&c, &dst, known, nknown) < 0)
 		return EXIT_FAIL;
-	if (stream >= 0 && put_stream(&c, &dst, &src[stream]) < 0)
-		return EXIT_FAIL;
+	int rc = stream >= 0 ? put_stream_replayable(&c, &dst, &src[stream]) : EXIT_OK;
+	if (rc != EXIT_OK)
+		return rc;
 	for (size_t i = 0; i < n; i++)
 		printf("%s\n", is_digest[i] ? args[i] : src[i].digest);
 	if (fflush(stdout) != 0 || ferror(stdout))
@@ -277,10 +284,19 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_MOUNT_FROM = 256, OPT_FROM, OPT_BLOB, OPT_TAG, OPT_INSECURE, OPT_CACERT };
+	enum {
+		OPT_MOUNT_FROM = 256,
+		OPT_FROM,
+		OPT_BLOB,
+		OPT_TAG,
+		OPT_INSECURE,
+		OPT_CACERT,
+		OPT_EXPECT
+	};
 	static const struct option longopts[] = {
 	        {"mount-from", required_argument, NULL, OPT_MOUNT_FROM},
 	        {"from", required_argument, NULL, OPT_FROM},
+	        {"expect", required_argument, NULL, OPT_EXPECT},
 	        {"blob", required_argument, NULL, OPT_BLOB},
 	        {"tag", required_argument, NULL, OPT_TAG},
 	        {"insecure", no_argument, NULL, OPT_INSECURE},
@@ -319,6 +335,9 @@ int main(int argc, char **argv)
 		case OPT_FROM:
 			o.from = optarg;
 			break;
+		case OPT_EXPECT:
+			o.expect = optarg;
+			break;
 		case OPT_BLOB:
 			o.blobs[o.nblobs++] = optarg;
 			break;
@@ -351,6 +370,8 @@ int main(int argc, char **argv)
 		usage_error(usage, "--blob and --tag are for manifest");
 	if (!blob && o.mount_from)
 		usage_error(usage, "--mount-from is for blob (manifest mounts from --from)");
+	if (!blob && o.expect)
+		usage_error(usage, "--expect is for blob");
 	int r = blob ? cmd_blob(argc - optind, argv + optind, &o)
 	             : cmd_manifest(argc - optind, argv + optind, &o);
 	free(o.blobs);

@@ -53,17 +53,47 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	oci-fetch --blob "$(sha "$FIX/stream")" "$REG_HOST/drop/a" | cmp - "$FIX/stream"
 }
 
-@test "a dropped PATCH of a file resumes or restarts; past the stream buffer a stream fails clearly" {
+@test "a dropped PATCH of a file resumes or restarts; past the stream buffer a stream exits 75 with its digest" {
+	d=$(sha "$FIX/stream")
 	fault_proxy_rules FP 'PATCH /blobs/uploads/ drop=2000000'
 	run_status 0 oci-put blob "$FP_HOST/drop/file" "$FIX/stream"
-	[ "$output" = "$(sha "$FIX/stream")" ]
-	reg_has_blob REG drop/file "$(sha "$FIX/stream")"
+	[ "$output" = "$d" ]
+	reg_has_blob REG drop/file "$d"
 	# distribution cancels an upload whose PATCH broke off after writing, so a stream that
-	# broke beyond its first 16 MiB cannot be finished
+	# broke beyond its first 16 MiB cannot be finished: it is read to its end for its digest,
+	# printed on stdout, and exit 75 asks for the same bytes again
 	fault_proxy_rules FP 'PATCH /blobs/uploads/ drop=20000000'
-	run_status 1 oci-put blob "$FP_HOST/drop/late" - <"$FIX/stream"
-	[[ $output == *"$FP_HOST/drop/late: uploading stdin:"*"no longer held"* ]]
-	if reg_has_blob REG drop/late "$(sha "$FIX/stream")"; then false; fi
+	oci-put blob "$FP_HOST/drop/late" - <"$FIX/stream" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || rc=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "${rc:-0}" = 75 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "$d" ]
+	grep -q "$FP_HOST/drop/late: uploading stdin:.*no longer held" "$BATS_TEST_TMPDIR/err"
+	grep -qx "oci-put: $FP_HOST/drop/late: stdin cannot be sent on from where its upload broke off; send the same 24000000 bytes again with --expect $d" "$BATS_TEST_TMPDIR/err"
+	if reg_has_blob REG drop/late "$d"; then false; fi
+	# other bytes with --expect: exit 65, nothing stored
+	run_status 65 oci-put blob --expect "$d" "$FP_HOST/drop/late" - < <(head -c 23999999 "$FIX/stream"; echo)
+	[[ ${lines[-1]} == "oci-put: $FP_HOST/drop/late: uploading stdin: digest mismatch: the bytes hash to sha256:"*", not $d" ]]
+	run_status 65 oci-put blob --expect "$d" "$FP_HOST/drop/late" - <"$FIX/small"
+	[ "$output" = "oci-put: $FP_HOST/drop/late: stdin: digest mismatch: the bytes hash to $(sha "$FIX/small"), not the expected $d" ]
+	if reg_has_blob REG drop/late "$d"; then false; fi
+	# the same bytes again with --expect: sent (HEAD first: it is not there)
+	before=$(fault_proxy_requests FP HEAD "/v2/drop/late/blobs/$d" 404)
+	run_status 0 oci-put blob --expect "$d" "$FP_HOST/drop/late" - <"$FIX/stream"
+	[ "$output" = "$d" ]
+	[ "$(fault_proxy_requests FP HEAD "/v2/drop/late/blobs/$d" 404)" = $((before + 1)) ]
+	oci-fetch --blob "$d" "$REG_HOST/drop/late" | cmp - "$FIX/stream"
+	# and once it is there, the stream is read and checked, not sent
+	patches=$(fault_proxy_requests FP PATCH /v2/drop/late/)
+	run_status 0 oci-put blob --expect "$d" "$FP_HOST/drop/late" - <"$FIX/stream"
+	[ "$output" = "$d" ]
+	[ "$(fault_proxy_requests FP PATCH /v2/drop/late/)" = "$patches" ]
+	run_status 65 oci-put blob --expect "$d" "$FP_HOST/drop/late" - <"$FIX/small"
+	# --expect is for a stream, and takes a digest
+	run_status 2 oci-put blob --expect sha256:12 "$FP_HOST/drop/late" - </dev/null
+	[[ ${lines[0]} == "oci-put: --expect sha256:12: not a sha256 digest (sha256:<64 hex>)" ]]
+	run_status 2 oci-put blob --expect "$(sha "$FIX/small")" "$FP_HOST/drop/late" "$FIX/small"
+	[[ ${lines[0]} == "oci-put: --expect $(sha "$FIX/small"): is for a stream (-)" ]]
+	run_status 2 oci-put manifest --expect "$(sha "$FIX/small")" "$FP_HOST/drop/late" "$FIX/m.json"
 }
 
 @test "a slow response times out and the retry recovers" {

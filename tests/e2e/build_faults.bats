@@ -215,6 +215,7 @@ layer_of() { oci-tar "$1" | oci-digest 2>/dev/null | sha256sum | sed 's/^/sha256
 	mkdir "$T/tree"
 	echo one >"$T/tree/a-first"
 	ln "$FIX/big/b-big" "$T/tree/b-big"
+	before=$(layer_of "$T/tree")
 	# the cut, then a moment (the upload's status asked for) to change what is already packed
 	fault_proxy_start FPC "$REG_HOST" 'PATCH /v2/f/changed/blobs/uploads/ drop=30000000' \
 		'GET /v2/f/changed/blobs/uploads/ delay=3'
@@ -222,7 +223,6 @@ layer_of() { oci-tar "$1" | oci-digest 2>/dev/null | sha256sum | sed 's/^/sha256
 		>"$T/out" 2>&1 3>&- &
 	pid=$!
 	wait_for at_least_one fault_proxy_requests FPC PATCH '^/v2/f/changed/blobs/uploads/' dropped
-	before=$(layer_of "$T/tree")
 	echo two >"$T/tree/a-first"
 	rc=0
 	wait "$pid" || rc=$?

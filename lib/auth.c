@@ -131,6 +131,37 @@ static bool helper_kill(pid_t pid, bool exited)
 	return exited;
 }
 
+/* A helper's process group while it runs: a signal that ends us ends it too (it is not in our
+ * process group, where ocinoco's SIGTERM or a terminal's ^C would reach it). */
+static volatile sig_atomic_t helper_group;
+
+static void stop_helper(int sig)
+{
+	if (helper_group > 0)
+		kill(-(pid_t)helper_group, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig); /* delivered once this handler returns */
+}
+
+static const int ending_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+/* Installs stop_helper for the ending signals not ignored (on), or restores them (off). */
+static void guard_helper(pid_t pgid, struct sigaction *old)
+{
+	struct sigaction sa = {.sa_handler = stop_helper};
+	sigemptyset(&sa.sa_mask);
+	helper_group = pgid;
+	for (size_t i = 0; i < sizeof ending_signals / sizeof *ending_signals; i++) {
+		if (pgid > 0) {
+			sigaction(ending_signals[i], NULL, &old[i]);
+			if (old[i].sa_handler == SIG_DFL)
+				sigaction(ending_signals[i], &sa, NULL);
+		} else if (old[i].sa_handler == SIG_DFL) {
+			sigaction(ending_signals[i], &old[i], NULL);
+		}
+	}
+}
+
 /* Reads the helper's output until its end and its exit, for at most timeout seconds; past
  * them, kills its process group (itself and what it started) and reaps it. */
 static enum helper_end helper_wait(pid_t pid, int fd, struct buf *o, long timeout, int *status)
@@ -216,7 +247,10 @@ int auth_helper_get(const char *name, const char *server, struct creds *c, char 
 	struct buf o = {0};
 	int st = 0;
 	long timeout = time_limits()->timeout;
+	struct sigaction old_handlers[sizeof ending_signals / sizeof *ending_signals];
+	guard_helper(pid, old_handlers);
 	enum helper_end end = helper_wait(pid, out[0], &o, timeout, &st);
+	guard_helper(0, old_handlers);
 	int rerr = errno;
 	close(out[0]);
 	int ret = -1;

@@ -172,6 +172,24 @@ teardown_file() {
 		# nothing of the helper is left running
 		if pgrep -f -- "$mark" >&2; then false; fi
 	done
+	# a signal that ends the program ends its helper too (not in the program's process group)
+	printf '{"credHelpers":{"%s":"hang"}}' "$TOK_HOST" >"$DOCKER_CONFIG/config.json"
+	oci-fetch --cacert "$TEST_CA" --digest "$TOK_HOST/private/bb:v1" >/dev/null 2>&1 3>&- &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		pgrep -f -- "$mark-hang" >/dev/null && break
+		sleep 0.05
+	done
+	pgrep -f -- "$mark-hang" >/dev/null
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 143 ]
+	for ((i = 0; i < 40; i++)); do
+		pgrep -f -- "$mark-hang" >/dev/null || break
+		sleep 0.05
+	done
+	if pgrep -f -- "$mark-hang" >&2; then false; fi
 }
 
 @test "Podman's auth file and REGISTRY_AUTH_FILE are read too" {

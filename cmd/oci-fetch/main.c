@@ -1,19 +1,13 @@
 /* oci-fetch: print an image's manifest, config, a blob or its index, from a registry or an OCI
- * image layout, the platform resolved and every digest verified. */
+ * image layout, the platform resolved and every digest verified. Here: the options; the jobs
+ * are fetch.c. */
 #include "digest.h"
-#include "oci.h"
-#include "platform.h"
-#include "ref.h"
-#include "store.h"
+#include "fetch.h"
 #include "util.h"
 
-#include <err.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char usage[] =
         "usage: oci-fetch [--platform OS/ARCH[/VARIANT]] [--index | --config | --blob DIGEST | "
@@ -21,129 +15,6 @@ static const char usage[] =
         "                 [-o FILE] [--config-out FILE] [--digest-out FILE] [--manifest-out FILE]\n"
         "                 [--insecure] [--cacert FILE] [-v] REF\n"
         "       oci-fetch --name REF...\n";
-
-enum mode { MODE_MANIFEST, MODE_INDEX, MODE_CONFIG, MODE_BLOB, MODE_DIGEST };
-
-/* An output: stdout, or a file written atomically. */
-struct out {
-	const char *path;
-	struct atomic_file f;
-	int fd;
-};
-
-static void out_open(struct out *o, const char *path)
-{
-	o->path = path;
-	if (path == NULL || strcmp(path, "-") == 0) {
-		o->fd = STDOUT_FILENO;
-		o->path = NULL;
-		return;
-	}
-	if (atomic_open(&o->f, path, 0644) < 0)
-		err(EXIT_FAIL, "%s", path);
-	o->fd = o->f.fd;
-}
-
-static int out_sink(const char *p, size_t n, void *ctx)
-{
-	struct out *o = ctx;
-	if (write_all(o->fd, p, n) < 0) {
-		warn("%s", o->path ? o->path : "stdout");
-		return -1;
-	}
-	return 0;
-}
-
-static void out_commit(struct out *o)
-{
-	if (o->path && atomic_commit(&o->f) < 0)
-		err(EXIT_FAIL, "%s", o->path);
-}
-
-static void write_file(const char *path, const void *p, size_t n)
-{
-	static struct out o;
-	out_open(&o, path);
-	if (out_sink(p, n, &o) < 0)
-		exit(EXIT_FAIL);
-	out_commit(&o);
-}
-
-static int buf_sink(const char *p, size_t n, void *ctx)
-{
-	struct buf *b = ctx;
-	if (b->len + n > DOCUMENT_MAX_BYTES) {
-		warnx("config blob larger than %u bytes", DOCUMENT_MAX_BYTES);
-		return -1;
-	}
-	buf_append(b, p, n);
-	return 0;
-}
-
-/* The manifest of the wanted platform in an index, or an error listing what exists. */
-static const char *pick_platform(const struct doc *idx, const struct platform *want,
-                                 const char *name)
-{
-	char err[256];
-	json_t *j = json_parse(idx->data.data, idx->data.len, err, sizeof err);
-	json_t *ms = json_object_get(j, "manifests"), *e;
-	size_t i;
-	const char *found = NULL;
-	struct buf have = {0};
-	json_array_foreach(ms, i, e)
-	{
-		struct platform p;
-		if (!descriptor_check(e, err, sizeof err) ||
-		    !platform_from_json(json_object_get(e, "platform"), &p))
-			continue;
-		if (strcmp(p.os, "unknown") == 0) /* attestations */
-			continue;
-		if (platform_match(want, &p)) {
-			found = xstrdup(descriptor_digest(e));
-			break;
-		}
-		char s[96];
-		platform_format(&p, s, sizeof s);
-		buf_appendf(&have, "%s%s", have.len ? ", " : "", s);
-	}
-	if (found == NULL) {
-		char w[96];
-		platform_format(want, w, sizeof w);
-		warnx("%s: no manifest for platform %s in the index; it has: %s", name, w,
-		      have.len ? have.data : "no platforms");
-	}
-	buf_free(&have);
-	json_decref(j);
-	return found;
-}
-
-/* --name: each reference in its full normalised form, offline; for scripts that must name an
- * image exactly as the programs will (docker.io/library/alpine:latest for alpine). All are
- * checked before any is printed, so a failure leaves stdout empty. */
-static int print_names(int n, char **refs)
-{
-	if (n == 0)
-		usage_error(usage, "--name: no reference");
-	struct buf out = {0};
-	for (int i = 0; i < n; i++) {
-		struct ref r;
-		char e[256];
-		if (ref_parse(refs[i], &r, e, sizeof e) < 0) {
-			warnx("%s: invalid reference: %s", refs[i], e);
-			buf_free(&out);
-			return EXIT_USAGE;
-		}
-		char *s = ref_string(&r);
-		buf_appendf(&out, "%s\n", s);
-		free(s);
-		ref_free(&r);
-	}
-	int rc = write_all(STDOUT_FILENO, out.data, out.len);
-	buf_free(&out);
-	if (rc < 0)
-		err(EXIT_FAIL, "stdout");
-	return EXIT_OK;
-}
 
 int main(int argc, char **argv)
 {
@@ -177,52 +48,50 @@ int main(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
-	enum mode mode = MODE_MANIFEST;
-	int modes = 0;
-	const char *platform = NULL, *blob = NULL, *output = NULL, *config_out = NULL,
-	           *digest_out = NULL, *manifest_out = NULL, *cacert = NULL;
-	bool insecure = false, names = false;
-	int verbose = 0, c;
+	struct fetch_job job = {.mode = FETCH_MANIFEST};
+	int modes = 0, c;
+	const char *platform = NULL;
+	bool names = false;
 	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PLATFORM:
 			platform = optarg;
 			break;
 		case OPT_INDEX:
-			mode = MODE_INDEX, modes++;
+			job.mode = FETCH_INDEX, modes++;
 			break;
 		case OPT_CONFIG:
-			mode = MODE_CONFIG, modes++;
+			job.mode = FETCH_CONFIG, modes++;
 			break;
 		case OPT_BLOB:
-			mode = MODE_BLOB, modes++, blob = optarg;
+			job.mode = FETCH_BLOB, modes++, job.blob = optarg;
 			break;
 		case OPT_DIGEST:
-			mode = MODE_DIGEST, modes++;
+			job.mode = FETCH_DIGEST, modes++;
 			break;
 		case 'o':
-			output = optarg;
+			job.output = optarg;
 			break;
 		case OPT_CONFIG_OUT:
-			config_out = optarg;
+			job.config_out = optarg;
 			break;
 		case OPT_DIGEST_OUT:
-			digest_out = optarg;
+			job.digest_out = optarg;
 			break;
 		case OPT_MANIFEST_OUT:
-			manifest_out = optarg;
+			job.manifest_out = optarg;
 			break;
 		case OPT_INSECURE:
-			insecure = true;
+			job.insecure = true;
 			break;
 		case OPT_CACERT:
-			cacert = optarg;
+			job.http.cacert = optarg;
 			break;
 		case OPT_NAME:
 			names = true;
 			break;
 		case 'v':
-			verbose++;
+			job.http.verbose++;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -232,116 +101,24 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (names)
-		return print_names(argc - optind, argv + optind);
+	if (names) {
+		if (argc == optind)
+			usage_error(usage, "--name: no reference");
+		return fetch_names(argc - optind, argv + optind);
+	}
 	if (argc - optind != 1)
 		usage_error(usage, "%s", argc - optind ? "one reference, please" : "no reference");
+	job.ref = argv[optind];
 	if (modes > 1)
 		usage_error(usage, "--index, --config, --blob and --digest exclude each other");
-	if (blob && !digest_is_sha256(blob))
-		usage_error(usage, "--blob %s: not a sha256 digest (sha256:<64 hex>)", blob);
-	struct platform want;
+	if (job.blob && !digest_is_sha256(job.blob))
+		usage_error(usage, "--blob %s: not a sha256 digest (sha256:<64 hex>)", job.blob);
+	job.platform_given = platform != NULL;
 	if (platform == NULL)
-		platform_host(&want);
-	else if (!platform_parse(platform, &want))
+		platform_host(&job.want);
+	else if (!platform_parse(platform, &job.want))
 		usage_error(usage, "--platform %s: not OS/ARCH[/VARIANT]", platform);
-	if (mode == MODE_BLOB && (config_out || digest_out || manifest_out))
+	if (job.mode == FETCH_BLOB && (job.config_out || job.digest_out || job.manifest_out))
 		usage_error(usage, "--blob writes only the blob");
-
-	/* Static: what a failing run leaves allocated stays reachable (no leak reports). */
-	static struct store st;
-	static struct session s;
-	static struct doc top, man;
-	static struct buf config;
-	const char *name = argv[optind];
-	char e[256];
-	if (store_parse(&st, name, e, sizeof e) < 0)
-		usage_error(usage, "%s: invalid reference: %s", name, e);
-	struct http_opts ho = {.cacert = cacert, .verbose = verbose};
-	session_init(&s, &ho, insecure);
-	if (store_attach(&s, &st, false) < 0)
-		return EXIT_FAIL;
-
-	if (mode == MODE_BLOB) {
-		static struct out o;
-		out_open(&o, output);
-		if (store_get_blob(&st, blob, out_sink, &o) < 0)
-			return EXIT_FAIL; /* the temporary file goes at exit */
-		out_commit(&o);
-		session_end(&s);
-		store_close(&st);
-		return EXIT_OK;
-	}
-
-	if (store_get_manifest(&st, NULL, &top) < 0)
-		return EXIT_FAIL;
-	struct doc *res = &top;
-	if (mode != MODE_INDEX && media_type_is_index(top.media_type)) {
-		const char *dg = pick_platform(&top, &want, name);
-		if (dg == NULL)
-			return EXIT_FAIL;
-		int r = store_get_manifest(&st, dg, &man);
-		free((char *)dg);
-		if (r < 0)
-			return EXIT_FAIL;
-		res = &man;
-	}
-	if (mode != MODE_INDEX && !media_type_is_manifest(res->media_type))
-		errx(EXIT_FAIL, "%s: not an image manifest (mediaType %s)", name, res->media_type);
-
-	if (mode == MODE_CONFIG || config_out) {
-		char jerr[256];
-		json_t *j = json_parse(res->data.data, res->data.len, jerr, sizeof jerr);
-		json_t *cd = json_object_get(j, "config");
-		int r = -1;
-		if (!descriptor_check(cd, jerr, sizeof jerr))
-			warnx("%s: the manifest's config: %s", name, jerr);
-		else
-			r = store_get_blob(&st, descriptor_digest(cd), buf_sink, &config);
-		json_decref(j);
-		if (r < 0)
-			return EXIT_FAIL;
-		/* a single-platform image: its config says which platform it is */
-		struct platform have;
-		json_t *cj = platform && res == &top ? json_loadb(config.data, config.len, 0, NULL)
-		                                     : NULL;
-		if (cj && platform_from_json(cj, &have) && !platform_match(&want, &have)) {
-			char w[96], h[96];
-			platform_format(&want, w, sizeof w);
-			platform_format(&have, h, sizeof h);
-			warnx("%s: the image is for %s, not %s", name, h, w);
-			json_decref(cj);
-			return EXIT_FAIL;
-		}
-		json_decref(cj);
-	}
-	char line[DIGEST_STR_LEN + 1];
-	snprintf(line, sizeof line, "%s\n", res->digest);
-	switch (mode) {
-	case MODE_MANIFEST:
-	case MODE_INDEX:
-		write_file(output, res->data.data, res->data.len);
-		break;
-	case MODE_CONFIG:
-		write_file(output, config.data, config.len);
-		break;
-	case MODE_DIGEST:
-		write_file(output, line, strlen(line));
-		break;
-	case MODE_BLOB:
-		break;
-	}
-	if (manifest_out)
-		write_file(manifest_out, res->data.data, res->data.len);
-	if (config_out)
-		write_file(config_out, config.data, config.len);
-	if (digest_out)
-		write_file(digest_out, line, strlen(line));
-	if (res != &top)
-		doc_free(&man);
-	doc_free(&top);
-	buf_free(&config);
-	session_end(&s);
-	store_close(&st);
-	return EXIT_OK;
+	return fetch_run(&job, usage);
 }

@@ -352,7 +352,8 @@ layer_job() {
 }
 
 # replay_layer: oci-put lost the layer's stream past the bytes it holds (exit 75; oci-digest,
-# which saw the whole stream, wrote its digest to $tmp/layer.digest). The layer is made again
+# which saw the whole stream, wrote its digest to $tmp/layer.$i.digest; i, part_opts and
+# part_name are layer_job's). The layer is made again
 # from DIR, byte for byte the same (docs/DESIGN.md, Determinism), and sent again with --expect:
 # oci-put HEADs it first (it may be there now), and exits 65 if the bytes are not the expected
 # ones: DIR changed meanwhile. At most two replays. Sets st, as the pipeline of layer_job does
@@ -360,10 +361,10 @@ layer_job() {
 replay_layer() {
 	local expect tries
 	for ((tries = 1; tries <= 2; tries++)); do
-		[ "${st[*]}" = "0 0 75" ] && read -r expect <"$tmp/layer.digest" || return 0
-		note "the upload of the layer of $dir broke off past what oci-put holds: making it again ($expect)"
+		[ "${st[*]}" = "0 0 75" ] && read -r expect <"$tmp/layer.$i.digest" || return 0
+		note "the upload of the layer of ${part_name#ocinoco build } broke off past what oci-put holds: making it again ($expect)"
 		st=(0 0 0)
-		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
+		oci-tar "${part_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
 			oci-put "${net_opts[@]}" blob --expect "$expect" "$sink" - >/dev/null ||
 			st=("${PIPESTATUS[@]}")
 		if [ "${st[*]}" = "0 0 65" ]; then

@@ -134,7 +134,7 @@ sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
 	pid=$!
 	for _ in $(seq 400); do
 		compgen -G '.img.tar.ocinoco-*' >/dev/null && compgen -G 'tmp/ocinoco.*' >/dev/null &&
-			pgrep -f -- "oci-tar --exclude-from excludes -- $FIX/app" >/dev/null && break
+			pgrep -f -- "oci-tar .*--exclude-from excludes -- $FIX/app" >/dev/null && break
 		sleep 0.05
 	done
 	pgrep -f -- "oci-tar .*--exclude-from excludes -- $FIX/app" >/dev/null

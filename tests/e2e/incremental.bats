@@ -109,7 +109,7 @@ layer_digests() { # REF: its layers' digests, one a line
 	[ "$sent1" -gt 150000 ] # the first build sends node_modules' bytes (the check can fail)
 	echo 'console.log("v2")' >"$T/app/src/index.js"
 	m1=$(mark)
-	strace -f -e trace=open,openat -o "$T/trace" ocinoco build "$T/app" --from "$PX_HOST/base/bb:latest" \
+	env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -e trace=open,openat -o "$T/trace" ocinoco build "$T/app" --from "$PX_HOST/base/bb:latest" \
 		"${OPTS[@]}" --layer node_modules --tag "$PX_HOST/inc/app:v2" --push 2>"$T/err" >"$T/out"
 	grep -q 'node_modules: reused from the cache' "$T/err"
 	grep -q "of $T/app: made" "$T/err"
@@ -131,7 +131,7 @@ layer_digests() { # REF: its layers' digests, one a line
 	local d1=$DIGEST m
 	sleep 0.3 # out of the racy window of the first build's entries
 	m=$(mark)
-	run_status 0 strace -f -e trace=execve -o "$T/exec" ocinoco build "$T/app" --from "$PX_HOST/base/bb:latest" \
+	run_status 0 env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -e trace=execve -o "$T/exec" ocinoco build "$T/app" --from "$PX_HOST/base/bb:latest" \
 		"${OPTS[@]}" --layer node_modules --tag "$PX_HOST/noop/app:v1" --push
 	[ "${output##*@}" = "$d1" ] || [[ $output == *"@$d1"* ]]
 	[ "$(upload_bytes "$m")" -eq 0 ]
@@ -144,7 +144,7 @@ layer_digests() { # REF: its layers' digests, one a line
 	local d1=$DIGEST m
 	cp -r "$T/app" "$T/copy" && rm -rf "$T/app" && mv "$T/copy" "$T/app"
 	m=$(mark)
-	run_status 0 strace -f -e trace=execve -o "$T/exec" ocinoco build "$T/app" --from "$PX_HOST/base/bb:latest" \
+	run_status 0 env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -e trace=execve -o "$T/exec" ocinoco build "$T/app" --from "$PX_HOST/base/bb:latest" \
 		"${OPTS[@]}" --layer node_modules --tag "$PX_HOST/fresh/app:v2" --push \
 		--cache "$T/empty-cache" --cache-from "$PX_HOST/fresh/app:v1"
 	[[ $output == *"@$d1"* ]]

@@ -31,7 +31,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-protot
 LDFLAGS += $(SANFLAGS) -Wl,--as-needed
 LDLIBS  += $(PKG_LIBS) -lpthread
 
-PROGRAMS = oci-tar oci-digest oci-fetch oci-put oci-graft
+PROGRAMS = oci-tar oci-digest oci-fetch oci-put oci-graft oci-index
 LIB_SRC  = $(sort $(wildcard lib/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(O)/%.o)
 LIB_A    = $(O)/libocinoco.a

@@ -1,8 +1,10 @@
 /* oci-fetch: print an image's manifest, config, a blob or its index, from a registry or an OCI
  * image layout, the platform resolved and every digest verified. */
 #include "digest.h"
+#include "index.h"
 #include "oci.h"
 #include "platform.h"
+#include "platforms.h"
 #include "ref.h"
 #include "store.h"
 #include "util.h"
@@ -20,9 +22,20 @@ static const char usage[] =
         "--digest]\n"
         "                 [-o FILE] [--config-out FILE] [--digest-out FILE] [--manifest-out FILE]\n"
         "                 [--insecure] [--cacert FILE] [-v] REF\n"
+        "       oci-fetch --platform all|OS/ARCH[/VARIANT][,...] --each DIR [--insecure] "
+        "[--cacert FILE] [-v] REF\n"
+        "       oci-fetch --platforms [-o FILE] [--insecure] [--cacert FILE] [-v] REF\n"
         "       oci-fetch --name REF...\n";
 
-enum mode { MODE_MANIFEST, MODE_INDEX, MODE_CONFIG, MODE_BLOB, MODE_DIGEST };
+enum mode {
+	MODE_MANIFEST,
+	MODE_INDEX,
+	MODE_CONFIG,
+	MODE_BLOB,
+	MODE_DIGEST,
+	MODE_PLATFORMS,
+	MODE_EACH
+};
 
 /* An output: stdout, or a file written atomically. */
 struct out {
@@ -69,54 +82,6 @@ static void write_file(const char *path, const void *p, size_t n)
 	out_commit(&o);
 }
 
-static int buf_sink(const char *p, size_t n, void *ctx)
-{
-	struct buf *b = ctx;
-	if (b->len + n > DOCUMENT_MAX_BYTES) {
-		warnx("config blob larger than %u bytes", DOCUMENT_MAX_BYTES);
-		return -1;
-	}
-	buf_append(b, p, n);
-	return 0;
-}
-
-/* The manifest of the wanted platform in an index, or an error listing what exists. */
-static const char *pick_platform(const struct doc *idx, const struct platform *want,
-                                 const char *name)
-{
-	char err[256];
-	json_t *j = json_parse(idx->data.data, idx->data.len, err, sizeof err);
-	json_t *ms = json_object_get(j, "manifests"), *e;
-	size_t i;
-	const char *found = NULL;
-	struct buf have = {0};
-	json_array_foreach(ms, i, e)
-	{
-		struct platform p;
-		if (!descriptor_check(e, err, sizeof err) ||
-		    !platform_from_json(json_object_get(e, "platform"), &p))
-			continue;
-		if (strcmp(p.os, "unknown") == 0) /* attestations */
-			continue;
-		if (platform_match(want, &p)) {
-			found = xstrdup(descriptor_digest(e));
-			break;
-		}
-		char s[96];
-		platform_format(&p, s, sizeof s);
-		buf_appendf(&have, "%s%s", have.len ? ", " : "", s);
-	}
-	if (found == NULL) {
-		char w[96];
-		platform_format(want, w, sizeof w);
-		warnx("%s: no manifest for platform %s in the index; it has: %s", name, w,
-		      have.len ? have.data : "no platforms");
-	}
-	buf_free(&have);
-	json_decref(j);
-	return found;
-}
-
 /* --name: each reference in its full normalised form, offline; for scripts that must name an
  * image exactly as the programs will (docker.io/library/alpine:latest for alpine). All are
  * checked before any is printed, so a failure leaves stdout empty. */
@@ -158,7 +123,9 @@ int main(int argc, char **argv)
 		OPT_MANIFEST_OUT,
 		OPT_INSECURE,
 		OPT_CACERT,
-		OPT_NAME
+		OPT_NAME,
+		OPT_PLATFORMS,
+		OPT_EACH
 	};
 	static const struct option longopts[] = {
 	        {"platform", required_argument, NULL, OPT_PLATFORM},
@@ -173,6 +140,8 @@ int main(int argc, char **argv)
 	        {"insecure", no_argument, NULL, OPT_INSECURE},
 	        {"cacert", required_argument, NULL, OPT_CACERT},
 	        {"name", no_argument, NULL, OPT_NAME},
+	        {"platforms", no_argument, NULL, OPT_PLATFORMS},
+	        {"each", required_argument, NULL, OPT_EACH},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
@@ -180,7 +149,7 @@ int main(int argc, char **argv)
 	enum mode mode = MODE_MANIFEST;
 	int modes = 0;
 	const char *platform = NULL, *blob = NULL, *output = NULL, *config_out = NULL,
-	           *digest_out = NULL, *manifest_out = NULL, *cacert = NULL;
+	           *digest_out = NULL, *manifest_out = NULL, *cacert = NULL, *each = NULL;
 	bool insecure = false, names = false;
 	int verbose = 0, c;
 	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
@@ -221,6 +190,12 @@ int main(int argc, char **argv)
 		case OPT_NAME:
 			names = true;
 			break;
+		case OPT_PLATFORMS:
+			mode = MODE_PLATFORMS, modes++;
+			break;
+		case OPT_EACH:
+			mode = MODE_EACH, modes++, each = optarg;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -237,11 +212,26 @@ int main(int argc, char **argv)
 	if (argc - optind != 1)
 		usage_error(usage, "%s", argc - optind ? "one reference, please" : "no reference");
 	if (modes > 1)
-		usage_error(usage, "--index, --config, --blob and --digest exclude each other");
+		usage_error(usage,
+		            "--index, --config, --blob, --digest, --platforms and --each exclude "
+		            "each other");
 	if (blob && !digest_is_sha256(blob))
 		usage_error(usage, "--blob %s: not a sha256 digest (sha256:<64 hex>)", blob);
+	char why[256];
+	if (mode == MODE_EACH && platform == NULL)
+		usage_error(usage, "--each DIR: which platforms? (--platform all or a list)");
+	if (mode == MODE_EACH && !index_selection_check(platform, why, sizeof why))
+		usage_error(usage, "--platform %s: %s", platform, why);
+	if (mode == MODE_PLATFORMS && platform)
+		usage_error(usage, "--platforms lists every platform: it takes no --platform");
+	if ((mode == MODE_EACH || mode == MODE_PLATFORMS) &&
+	    (config_out || digest_out || manifest_out || (each && output)))
+		usage_error(usage, "--%s writes only %s", each ? "each" : "platforms",
+		            each ? "into its DIR" : "the list");
 	struct platform want;
-	if (platform == NULL)
+	if (mode == MODE_EACH || mode == MODE_PLATFORMS)
+		platform_host(&want);
+	else if (platform == NULL)
 		platform_host(&want);
 	else if (!platform_parse(platform, &want))
 		usage_error(usage, "--platform %s: not OS/ARCH[/VARIANT]", platform);
@@ -275,13 +265,21 @@ int main(int argc, char **argv)
 
 	if (store_get_manifest(&st, NULL, &top) < 0)
 		return EXIT_FAIL;
+	if (mode == MODE_PLATFORMS || mode == MODE_EACH) {
+		int r = mode == MODE_EACH ? fetch_each_platform(&st, &top, platform, each, name)
+		                          : fetch_print_platforms(&st, &top, output, name);
+		doc_free(&top);
+		session_end(&s);
+		store_close(&st);
+		return r < 0 ? EXIT_FAIL : EXIT_OK;
+	}
 	struct doc *res = &top;
 	if (mode != MODE_INDEX && media_type_is_index(top.media_type)) {
-		const char *dg = pick_platform(&top, &want, name);
+		char *dg = fetch_pick_platform(&top, &want, name);
 		if (dg == NULL)
 			return EXIT_FAIL;
 		int r = store_get_manifest(&st, dg, &man);
-		free((char *)dg);
+		free(dg);
 		if (r < 0)
 			return EXIT_FAIL;
 		res = &man;
@@ -290,16 +288,7 @@ int main(int argc, char **argv)
 		errx(EXIT_FAIL, "%s: not an image manifest (mediaType %s)", name, res->media_type);
 
 	if (mode == MODE_CONFIG || config_out) {
-		char jerr[256];
-		json_t *j = json_parse(res->data.data, res->data.len, jerr, sizeof jerr);
-		json_t *cd = json_object_get(j, "config");
-		int r = -1;
-		if (!descriptor_check(cd, jerr, sizeof jerr))
-			warnx("%s: the manifest's config: %s", name, jerr);
-		else
-			r = store_get_blob(&st, descriptor_digest(cd), buf_sink, &config);
-		json_decref(j);
-		if (r < 0)
+		if (fetch_config(&st, res, &config, name) < 0)
 			return EXIT_FAIL;
 		/* a single-platform image: its config says which platform it is */
 		struct platform have;
@@ -329,6 +318,8 @@ int main(int argc, char **argv)
 		write_file(output, line, strlen(line));
 		break;
 	case MODE_BLOB:
+	case MODE_PLATFORMS:
+	case MODE_EACH:
 		break;
 	}
 	if (manifest_out)

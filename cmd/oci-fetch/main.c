@@ -288,7 +288,7 @@ int main(int argc, char **argv)
 		errx(EXIT_FAIL, "%s: not an image manifest (mediaType %s)", name, res->media_type);
 
 	if (mode == MODE_CONFIG || config_out) {
-		if (fetch_config(&st, res, &config, name) < 0)
+		if (fetch_config_blob(&st, res, &config, name) < 0)
 			return EXIT_FAIL;
 		/* a single-platform image: its config says which platform it is */
 		struct platform have;

@@ -20,7 +20,8 @@ static int config_sink(const char *p, size_t n, void *ctx)
 	return 0;
 }
 
-int fetch_config(struct store *st, const struct doc *manifest, struct buf *config, const char *name)
+int fetch_config_blob(struct store *st, const struct doc *manifest, struct buf *config,
+                      const char *name)
 {
 	char why[256];
 	json_t *j = json_parse(manifest->data.data, manifest->data.len, why, sizeof why);
@@ -69,7 +70,7 @@ char *fetch_pick_platform(const struct doc *index, const struct platform *want, 
 static bool image_platform(struct store *st, const struct doc *m, struct platform *p,
                            struct buf *config, const char *name)
 {
-	if (fetch_config(st, m, config, name) < 0)
+	if (fetch_config_blob(st, m, config, name) < 0)
 		return false;
 	json_t *cj = json_loadb(config->data, config->len, 0, NULL);
 	bool ok = platform_from_json(cj, p);
@@ -145,7 +146,7 @@ static int fetch_one(struct store *st, const char *digest, const struct doc *hav
 	if (!media_type_is_manifest(d->media_type)) {
 		warnx("%s: %s is not an image manifest (mediaType %s)", name, digest,
 		      d->media_type ? d->media_type : "missing");
-	} else if (fetch_config(st, d, &config, name) == 0) {
+	} else if (fetch_config_blob(st, d, &config, name) == 0) {
 		char *mp = xasprintf("%s/%zu.json", dir, n);
 		char *cp = xasprintf("%s/%zu.config.json", dir, n);
 		r = write_whole(mp, d->data.data, d->data.len) < 0 ||

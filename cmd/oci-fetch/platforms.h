@@ -9,8 +9,8 @@
 
 /* The config blob of an image manifest, verified, at most DOCUMENT_MAX_BYTES, appended to
  * config; -1 after a message. */
-int fetch_config(struct store *st, const struct doc *manifest, struct buf *config,
-                 const char *name);
+int fetch_config_blob(struct store *st, const struct doc *manifest, struct buf *config,
+                      const char *name);
 
 /* The digest of the manifest for want in an index (caller frees), or NULL after a message
  * naming the platforms the index has. */

@@ -17,14 +17,14 @@
 
 static const char usage[] =
         "usage: oci-put blob [--mount-from REPO] [--from REF] DEST (FILE | - | DIGEST)...\n"
-        "       oci-put manifest [--from REF] [--blob FILE]... [--tag REF]... DEST[:TAG] "
+        "       oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]... DEST[:TAG] "
         "(FILE | -)\n"
         "       common options: [--insecure] [--cacert FILE] [-v]\n";
 
 struct opts {
 	const char *mount_from, *from, *cacert;
-	const char **blobs, **tags;
-	size_t nblobs, ntags;
+	const char **blobs, **tags, **froms; /* froms: every --from (manifest takes several) */
+	size_t nblobs, ntags, nfroms;
 	bool insecure;
 	int verbose;
 };
@@ -168,7 +168,7 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 {
 	if (argc != 2)
 		usage_error(usage, "manifest: DEST[:TAG] and one FILE or -");
-	static struct store dst, from, *tags;
+	static struct store dst, *from, *tags;
 	static struct session s;
 	static struct doc d;
 	static struct blob_src *bsrc, **local;
@@ -177,8 +177,9 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 		usage_error(usage,
 		            "%s: DEST takes a tag, not a digest (the digest is the manifest's)",
 		            argv[0]);
-	if (o->from)
-		open_store(&from, o->from);
+	from = xcalloc(o->nfroms + 1, sizeof *from);
+	for (size_t i = 0; i < o->nfroms; i++)
+		open_store(&from[i], o->froms[i]);
 	tags = xcalloc(o->ntags + 1, sizeof *tags);
 	for (size_t i = 0; i < o->ntags; i++) {
 		open_store(&tags[i], o->tags[i]);
@@ -211,13 +212,17 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 	}
 
 	start_session(&s, o, false);
-	if (store_attach(&s, &dst, true) < 0 || (o->from && store_attach(&s, &from, false) < 0))
+	if (store_attach(&s, &dst, true) < 0)
 		return EXIT_FAIL;
+	for (size_t i = 0; i < o->nfroms; i++)
+		if (store_attach(&s, &from[i], false) < 0)
+			return EXIT_FAIL;
 	for (size_t i = 0; i < o->ntags; i++)
 		if (store_attach(&s, &tags[i], true) < 0)
 			return EXIT_FAIL;
 
-	struct store *sources[2];
+	static struct store **sources;
+	sources = xcalloc(o->nfroms + 2, sizeof *sources);
 	/* A build's manifest: its new layer is in DEST already and its config is new, so HEAD
 	 * first, and open the config's upload session while the HEADs go. */
 	struct put_ctx c = {.s = &s,
@@ -226,8 +231,8 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 	                    .sources = sources,
 	                    .head_first = true,
 	                    .speculate = true};
-	if (o->from)
-		sources[c.nsources++] = &from;
+	for (size_t i = 0; i < o->nfroms; i++)
+		sources[c.nsources++] = &from[i];
 	/* Every target's blobs first, the manifests last and in a row: a target that fails (its
 	 * credentials, its registry) leaves no tag pushed anywhere. */
 	if (put_document_refs(&c, &dst, &d) < 0)
@@ -235,8 +240,8 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 	/* the other tags: their blobs come from DEST (mounted in the same registry) */
 	c.nsources = 0;
 	sources[c.nsources++] = &dst;
-	if (o->from)
-		sources[c.nsources++] = &from;
+	for (size_t i = 0; i < o->nfroms; i++)
+		sources[c.nsources++] = &from[i];
 	for (size_t i = 0; i < o->ntags; i++) {
 		/* another tag of DEST's repository: its blobs are there already */
 		bool same =
@@ -270,8 +275,10 @@ static int cmd_manifest(int argc, char **argv, const struct opts *o)
 	free(local);
 	doc_free(&d);
 	store_close(&dst);
-	if (o->from)
-		store_close(&from);
+	for (size_t i = 0; i < o->nfroms; i++)
+		store_close(&from[i]);
+	free(from);
+	free(sources);
 	return EXIT_OK;
 }
 
@@ -292,6 +299,7 @@ int main(int argc, char **argv)
 	static struct opts o; /* static: reachable at any exit (no leak reports) */
 	o.blobs = xcalloc((size_t)argc, sizeof *o.blobs);
 	o.tags = xcalloc((size_t)argc, sizeof *o.tags);
+	o.froms = xcalloc((size_t)argc, sizeof *o.froms);
 	/* The command is the first word that is neither an option nor an option's argument;
 	 * options may come before or after it. */
 	const char *cmd = NULL;
@@ -318,6 +326,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FROM:
 			o.from = optarg;
+			o.froms[o.nfroms++] = optarg;
 			break;
 		case OPT_BLOB:
 			o.blobs[o.nblobs++] = optarg;
@@ -349,11 +358,14 @@ int main(int argc, char **argv)
 		usage_error(usage, "%s: not a command (blob, manifest)", cmd);
 	if (blob && (o.nblobs || o.ntags))
 		usage_error(usage, "--blob and --tag are for manifest");
+	if (blob && o.nfroms > 1)
+		usage_error(usage, "blob takes one --from");
 	if (!blob && o.mount_from)
 		usage_error(usage, "--mount-from is for blob (manifest mounts from --from)");
 	int r = blob ? cmd_blob(argc - optind, argv + optind, &o)
 	             : cmd_manifest(argc - optind, argv + optind, &o);
 	free(o.blobs);
 	free(o.tags);
+	free(o.froms);
 	return r;
 }

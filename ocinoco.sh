@@ -20,6 +20,7 @@ fi
 usage() {
 	cat <<USAGE
 usage: ocinoco build DIR --from BASE --tag TAG [--push | --output DEST] [options]
+       ocinoco index --tag TAG [--tag TAG]... IMAGE... [options]
        ocinoco pack DIR OUT [options]
        ocinoco --help | COMMAND --help
 USAGE
@@ -161,7 +162,7 @@ build_usage() {
 	cat <<USAGE
 usage: ocinoco build DIR --from BASE|scratch --tag TAG [--tag TAG]...
                      [--push | --output oci:DIR | --output FILE.tar]
-                     [--platform OS/ARCH[/VARIANT]] [--compression zstd|gzip|none]
+                     [--platform all|OS/ARCH[/VARIANT][,...]]... [--compression zstd|gzip|none]
                      [--root-dir PATH] [--uid N] [--gid N] [--mtime EPOCH|keep]
                      [--exclude PATTERN]... [--exclude-from FILE]...
                      [--entrypoint CMD] [--cmd CMD] [--env K=V]... [--workdir DIR]
@@ -230,7 +231,7 @@ note() {
 # A stage failed: its own message is on stderr already; say what it means for the build.
 # Exit 2 when the stage saw a usage error (an option value it refused), else 1.
 build_failed() { # STATUS MESSAGE
-	echo "$prog: build: $2: nothing $nothing" >&2
+	echo "$prog: ${subcommand:-build}: $2: nothing $nothing" >&2
 	[ "$1" -eq 2 ] && exit 2
 	exit 1
 }
@@ -300,6 +301,48 @@ partial_next_to() {
 	partials+=("$why")
 }
 
+# base_entries: the platforms oci-fetch --each selected ($tmp/base/platforms: "N DIGEST
+# PLATFORM" lines) in base_lines; one of them is a plain image, as if it were the only one asked
+# for (multi=0, its files where a single-platform fetch puts them).
+base_entries() {
+	mapfile -t base_lines <"$tmp/base/platforms"
+	[ ${#base_lines[@]} -eq 1 ] || return 0
+	local n digest p
+	read -r n digest p <<<"${base_lines[0]}"
+	mv -- "$tmp/base/$n.json" "$tmp/base.json"
+	mv -- "$tmp/base/$n.config.json" "$tmp/base-config.json"
+	printf '%s\n' "$digest" >"$tmp/base.digest"
+	multi=0
+}
+
+# graft_platforms: one oci-graft per selected platform ($tmp/config-N.json, $tmp/manifest-N.json)
+# and oci-index of them ($tmp/manifest.json, its digest in $tmp/manifest.digest); the files
+# oci-put must make present in platform_blobs.
+graft_platforms() {
+	local line n digest p
+	local -a children=() names=() index_opts=()
+	platform_blobs=()
+	for line in "${base_lines[@]}"; do
+		read -r n digest p <<<"$line"
+		oci-graft --manifest "$tmp/base/$n.json" --config "$tmp/base/$n.config.json" \
+			${base_name:+--base-name "$base_name"} --layer "$tmp/layer.json" \
+			--created-by "ocinoco build $dir" "${graft_opts[@]}" \
+			--config-out "$tmp/config-$n.json" -o "$tmp/manifest-$n.json" ||
+			build_failed $? "oci-graft failed for $p"
+		children+=(--child "$digest=$tmp/manifest-$n.json")
+		platform_blobs+=(--blob "$tmp/config-$n.json" --blob "$tmp/manifest-$n.json")
+		names+=("$p")
+	done
+	local i
+	for ((i = 0; i < ${#graft_opts[@]}; i += 2)); do
+		[ "${graft_opts[i]}" != --annotation ] || index_opts+=(--annotation "${graft_opts[i + 1]}")
+	done
+	oci-index --base "$tmp/base/index.json" ${base_name:+--base-name "$base_name"} \
+		"${children[@]}" "${index_opts[@]}" -o "$tmp/manifest.json" \
+		--digest-out "$tmp/manifest.digest" || build_failed $? "oci-index failed"
+	note "base $from: ${names[*]}"
+}
+
 # build: the new layer streamed to where the image goes while the base's manifest and config
 # are fetched (one oci-fetch run), then oci-graft, then one oci-put manifest (base layers
 # mounted or copied, config, manifest last). Nothing is pushed or written unless every stage
@@ -307,7 +350,8 @@ partial_next_to() {
 cmd_build() {
 	usage_fn=build_usage
 	local -a args=()
-	local from='' platform='' push=0 output='' digest_file=''
+	local from='' platform='' push=0 output='' digest_file='' multi=0
+	local -a platforms=()
 	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() tag_names=() quiet=0
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -342,7 +386,7 @@ cmd_build() {
 			;;
 		--platform)
 			need_value build "$@"
-			platform=$2
+			platforms+=("$2")
 			shift 2
 			;;
 		--push)
@@ -413,9 +457,23 @@ cmd_build() {
 		[[ ${tag_names[t]} != oci:* && ${tag_names[t]} != *@* ]] ||
 			usage_die "build: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
 	done
+	# Several platforms (a list, or all the base has) make an index; the list is checked by
+	# the program that takes it, before any work.
+	if [ ${#platforms[@]} -gt 0 ]; then
+		platform=$(IFS=,; printf '%s' "${platforms[*]}")
+	fi
+	case $platform in
+	all | *,*)
+		multi=1
+		[ "$from" != scratch ] || usage_die "build: --platform $platform: --from scratch has no platforms to choose from (give one --platform)"
+		oci-fetch --name --platform "$platform" || exit 2
+		;;
+	esac
 	# The platform and the config changes are checked before any work is done: a typo is a
 	# usage error, not a build that fails after its upload.
-	oci-graft --scratch --platform "${platform:-linux/amd64}" --config-out /dev/null \
+	local check_platform=${platform:-linux/amd64}
+	[ "$multi" = 0 ] || check_platform=linux/amd64
+	oci-graft --scratch --platform "$check_platform" --config-out /dev/null \
 		"${graft_opts[@]}" >/dev/null || exit 2
 	[ -e "$dir" ] || die "build: $dir: No such file or directory"
 	[ -d "$dir" ] || die "build: $dir: Not a directory"
@@ -446,7 +504,10 @@ cmd_build() {
 
 	# 1. The base's manifest, config and digest, in one oci-fetch run, while the layer is made
 	# and streamed to where the image goes.
-	if [ "$from" != scratch ]; then
+	if [ "$multi" = 1 ]; then
+		mkdir "$tmp/base"
+		start_job oci-fetch "${net_opts[@]}" --platform "$platform" --each "$tmp/base" "$from"
+	elif [ "$from" != scratch ]; then
 		local -a fetch_opts=("${net_opts[@]}")
 		[ -z "$platform" ] || fetch_opts+=(--platform "$platform")
 		start_job oci-fetch "${fetch_opts[@]}" -o "$tmp/base.json" \
@@ -474,9 +535,14 @@ cmd_build() {
 		note "layer $layer_digest of $dir"
 	fi
 
-	# 2. The new config and manifest.
-	local -a base_opts
-	if [ "$from" = scratch ]; then
+	# 2. The new config and manifest; with several platforms, one of each per platform and the
+	# index of them (one platform selected: a plain image, as without a list).
+	local -a base_opts put_blobs=(--blob "$tmp/config.json")
+	[ "$multi" = 0 ] || base_entries
+	if [ "$multi" = 1 ]; then
+		graft_platforms
+		put_blobs=("${platform_blobs[@]}")
+	elif [ "$from" = scratch ]; then
 		base_opts=(--scratch)
 		[ -z "$platform" ] || base_opts+=(--platform "$platform")
 	else
@@ -486,15 +552,16 @@ cmd_build() {
 		read -r base_digest <"$tmp/base.digest"
 		note "base ${from%@*}@$base_digest"
 	fi
-	oci-graft "${base_opts[@]}" --layer "$tmp/layer.json" --created-by "ocinoco build $dir" \
-		"${graft_opts[@]}" --config-out "$tmp/config.json" -o "$tmp/manifest.json" ||
+	[ "$multi" = 1 ] ||
+		oci-graft "${base_opts[@]}" --layer "$tmp/layer.json" --created-by "ocinoco build $dir" \
+			"${graft_opts[@]}" --config-out "$tmp/config.json" -o "$tmp/manifest.json" ||
 		build_failed $? "oci-graft failed"
 
 	# 3. The manifest, once every blob it names is in place: the base layers mounted or
 	# copied from BASE, the config uploaded; then the same for the other tags.
 	local -a put_opts=("${net_opts[@]}")
 	[ "$from" = scratch ] || put_opts+=(--from "$from")
-	put_opts+=(--blob "$tmp/config.json")
+	put_opts+=("${put_blobs[@]}")
 	local digest dest=
 	case $mode in
 	push)
@@ -527,6 +594,8 @@ cmd_build() {
 		local line
 		read -r line <"$tmp/pushed"
 		digest=${line##*@}
+	elif [ "$multi" = 1 ]; then
+		read -r digest <"$tmp/manifest.digest"
 	else
 		digest=sha256:$(sha256sum <"$tmp/manifest.json")
 		digest=${digest%% *}
@@ -579,12 +648,149 @@ cmd_build() {
 	esac
 }
 
+index_usage() {
+	cat <<USAGE
+usage: ocinoco index --tag TAG [--tag TAG]... [--annotation K=V]... IMAGE...
+                     [-q] [--digest-file FILE] [-v] [--insecure] [--cacert FILE]
+USAGE
+}
+
+# index: images (and the images of indexes) combined into one index pushed under the tags.
+# Each IMAGE's manifests and configs in one oci-fetch run (all at once); oci-index makes the
+# index (the platforms from the configs); one oci-put manifest makes every child present in
+# each tag's repository (HEAD, mount within a registry, streamed copy across) before the index.
+cmd_index() {
+	usage_fn=index_usage
+	local -a images=() index_opts=() net_opts=() tags=() put_opts=() froms=() blobs=()
+	local digest_file='' quiet=0
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-h | --help)
+			index_usage
+			return 0
+			;;
+		--tag)
+			need_value index "$@"
+			tags+=("$2")
+			shift 2
+			;;
+		--annotation)
+			need_value index "$@"
+			index_opts+=("$1" "$2")
+			shift 2
+			;;
+		--digest-file)
+			need_value index "$@"
+			digest_file=$2
+			shift 2
+			;;
+		--cacert)
+			need_value index "$@"
+			net_opts+=("$1" "$2")
+			shift 2
+			;;
+		--insecure | -v | --verbose)
+			net_opts+=("$1")
+			shift
+			;;
+		-q | --quiet)
+			quiet=1
+			shift
+			;;
+		--)
+			shift
+			images+=("$@")
+			break
+			;;
+		-?*) usage_die "index: unknown option: $1" ;;
+		*)
+			images+=("$1")
+			shift
+			;;
+		esac
+	done
+	[ ${#tags[@]} -gt 0 ] || usage_die "index: missing --tag TAG"
+	[ ${#images[@]} -gt 0 ] || usage_die "index: missing IMAGE (the images to combine)"
+	local t names
+	local -a refs=("${tags[@]}") tag_names
+	for t in "${images[@]}"; do
+		[[ $t == oci:* ]] || refs+=("$t")
+	done
+	names=$(oci-fetch --name "${refs[@]}") ||
+		usage_die "index: --tag or IMAGE: not an image reference (REGISTRY/REPOSITORY[:TAG])"
+	mapfile -t tag_names <<<"$names"
+	for t in "${!tags[@]}"; do
+		[[ ${tag_names[t]} != *@* ]] ||
+			usage_die "index: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
+	done
+	local digest_partial=
+	if [ -n "$digest_file" ]; then
+		[ ! -d "$digest_file" ] || die "index: $digest_file: Is a directory"
+		partial_next_to "$digest_file"
+		digest_partial=$partial_path
+	fi
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco.XXXXXX")
+	local started=$EPOCHREALTIME
+	nothing=pushed subcommand=index
+
+	# 1. Every image's manifests and configs, all images at once.
+	local i done_pid rc
+	local -A image_of=()
+	for i in "${!images[@]}"; do
+		mkdir "$tmp/$i"
+		start_job oci-fetch "${net_opts[@]}" --platform all --each "$tmp/$i" "${images[i]}"
+		image_of[$job_pid]=${images[i]}
+	done
+	while [ ${#running[@]} -gt 0 ]; do
+		rc=0
+		wait -n -p done_pid "${running[@]}" || rc=$?
+		forget_job "$done_pid"
+		[ "$rc" -eq 0 ] || build_failed "$rc" "cannot read ${image_of[$done_pid]}"
+	done
+
+	# 2. The index: an index's platform images, each image with its config's platform.
+	local n rest
+	for i in "${!images[@]}"; do
+		froms+=(--from "${images[i]}")
+		if [ -e "$tmp/$i/index.json" ]; then
+			index_opts+=(--add "$tmp/$i/index.json")
+		else
+			index_opts+=(--add "$tmp/$i/1.json" --config "$tmp/$i/1.config.json")
+		fi
+		while read -r n rest; do
+			blobs+=(--blob "$tmp/$i/$n.json" --blob "$tmp/$i/$n.config.json")
+		done <"$tmp/$i/platforms"
+	done
+	oci-index "${index_opts[@]}" -o "$tmp/index.json" --digest-out "$tmp/index.digest" ||
+		build_failed $? "oci-index failed"
+
+	# 3. The children (by digest) and the index, under every tag.
+	for t in "${tags[@]:1}"; do
+		put_opts+=(--tag "$t")
+	done
+	start_job oci-put "${net_opts[@]}" "${froms[@]}" "${blobs[@]}" "${put_opts[@]}" \
+		manifest "${tags[0]}" "$tmp/index.json" >"$tmp/pushed"
+	wait_job "$job_pid"
+	[ "$job_rc" -eq 0 ] || build_failed "$job_rc" "oci-put manifest failed"
+	local digest
+	read -r digest <"$tmp/index.digest"
+	if [ -n "$digest_file" ]; then
+		printf '%s\n' "$digest" >"$digest_partial"
+		commit_partial "$digest_partial" "$digest_file"
+	fi
+	for t in "${tags[@]}"; do
+		printf '%s@%s\n' "$t" "$digest"
+	done
+	[ "$quiet" = 1 ] || echo "$prog: index: pushed in $(elapsed "$started") s" >&2
+}
+
 main() {
 	[ $# -gt 0 ] || usage_die "missing command"
 	case $1 in
 	-h | --help) usage ;;
 	pack) shift; cmd_pack "$@" ;;
 	build) shift; cmd_build "$@" ;;
+	index) shift; cmd_index "$@" ;;
 	*) usage_die "unknown command: $1" ;;
 	esac
 }

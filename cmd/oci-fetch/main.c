@@ -22,10 +22,10 @@ static const char usage[] =
         "--digest]\n"
         "                 [-o FILE] [--config-out FILE] [--digest-out FILE] [--manifest-out FILE]\n"
         "                 [--insecure] [--cacert FILE] [-v] REF\n"
-        "       oci-fetch --platform all|OS/ARCH[/VARIANT][,...] --each DIR [--insecure] "
-        "[--cacert FILE] [-v] REF\n"
+        "       oci-fetch --platform all|OS/ARCH[/VARIANT][,...] --each DIR\n"
+        "                 [--insecure] [--cacert FILE] [-v] REF\n"
         "       oci-fetch --platforms [-o FILE] [--insecure] [--cacert FILE] [-v] REF\n"
-        "       oci-fetch --name REF...\n";
+        "       oci-fetch --name [--platform all|OS/ARCH[/VARIANT][,...]] [REF...]\n";
 
 enum mode {
 	MODE_MANIFEST,
@@ -207,6 +207,11 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	char why[256];
+	if (names && platform && !index_selection_check(platform, why, sizeof why))
+		usage_error(usage, "--platform %s: %s", platform, why);
+	if (names && platform && argc == optind)
+		return EXIT_OK; /* only the platforms checked */
 	if (names)
 		return print_names(argc - optind, argv + optind);
 	if (argc - optind != 1)
@@ -217,7 +222,6 @@ int main(int argc, char **argv)
 		            "each other");
 	if (blob && !digest_is_sha256(blob))
 		usage_error(usage, "--blob %s: not a sha256 digest (sha256:<64 hex>)", blob);
-	char why[256];
 	if (mode == MODE_EACH && platform == NULL)
 		usage_error(usage, "--each DIR: which platforms? (--platform all or a list)");
 	if (mode == MODE_EACH && !index_selection_check(platform, why, sizeof why))

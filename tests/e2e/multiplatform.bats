@@ -15,6 +15,7 @@ DOCKER_L=application/vnd.docker.distribution.manifest.list.v2+json
 setup_file() {
 	export SOURCE_DATE_EPOCH=1700000000
 	registry_start REG plain
+	registry_start SEC tls-token
 	export FIX=$BATS_FILE_TMPDIR/fix
 	mkdir -p "$FIX"
 	make_app "$FIX/app"
@@ -22,6 +23,14 @@ setup_file() {
 	make_docker_list_layout "$FIX/dl"
 	push_layout "$FIX/bx" "$REG_HOST/base/bx:1"
 	push_layout "$FIX/dl" "$REG_HOST/base/dl:1"
+	export DOCKER_CONFIG=$FIX/docker
+	docker_config_for SEC "$DOCKER_CONFIG"
+	# the build most tests look at: every platform of the buildx base, two tags
+	APP_OPTS=(--root-dir /app --cmd '["/app/hello.sh"]' --env GREETING=world --workdir /app)
+	ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform all "${APP_OPTS[@]}" \
+		--annotation org.opencontainers.image.source=https://example.com/app \
+		--tag "$REG_HOST/app/multi:1" --tag "$REG_HOST/app/multi:latest" --push \
+		--digest-file "$FIX/main.digest" >"$FIX/main.out" 2>"$FIX/main.err"
 }
 
 teardown_file() {
@@ -30,9 +39,20 @@ teardown_file() {
 
 setup() {
 	T=$BATS_TEST_TMPDIR
+	export TMPDIR=$T/tmp
+	mkdir -p "$TMPDIR"
+	APP_OPTS=(--root-dir /app --cmd '["/app/hello.sh"]' --env GREETING=world --workdir /app)
 }
 
-sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
+raw() { skopeo_p inspect --raw --tls-verify=false "docker://$1"; }
+# config REF: the config of an image manifest
+config_of() { skopeo_p inspect --config --raw --tls-verify=false "docker://$1"; }
+
+
+# sha [FILE]: the digest of FILE's bytes (or stdin's)
+sha() {
+	if [ $# -gt 0 ]; then sha256sum <"$1"; else sha256sum; fi | awk '{ print "sha256:" $1 }'
+}
 
 # manifest_puts NAME REPO: the references of the manifest PUTs to REPO, in the log's order.
 manifest_puts() {
@@ -113,4 +133,184 @@ by_hand() {
 	run_status 1 oci-fetch --platform linux/arm64,linux/s390x --each "$T/each" "$REG_HOST/base/bx:1"
 	[[ $output == *"no manifest for platform linux/s390x in the index; it has: linux/amd64, linux/arm64/v8"* ]]
 	[ ! -e "$T/each/platforms" ]
+}
+
+@test "build --platform all: an index of the base's two platforms in its order, one layer for both, no attestation" {
+	local index digest
+	digest=$(cat "$FIX/main.digest")
+	[ "$(cat "$FIX/main.out")" = "$(printf '%s\n' "$REG_HOST/app/multi:1@$digest" "$REG_HOST/app/multi:latest@$digest")" ]
+	index=$(raw "$REG_HOST/app/multi:1")
+	[ "$(printf '%s' "$index" | sha)" = "$digest" ]
+	[ "$(jq -r .mediaType <<<"$index")" = "$OCI_I" ]
+	[ "$(jq -c '[.manifests[].platform]' <<<"$index")" = \
+		'[{"architecture":"amd64","os":"linux"},{"architecture":"arm64","os":"linux","variant":"v8"}]' ]
+	local base_index amd arm
+	base_index=$(raw "$REG_HOST/base/bx:1")
+	amd=$(jq -r '.manifests[0].digest' <<<"$index") arm=$(jq -r '.manifests[1].digest' <<<"$index")
+	# each child: the base's layers of its own platform, then the one new layer
+	local bamd barm
+	bamd=$(jq -r '.manifests[0].digest' <<<"$base_index") barm=$(jq -r '.manifests[1].digest' <<<"$base_index")
+	[ "$(raw "$REG_HOST/app/multi@$amd" | jq -c '.layers[:-1] | map(.digest)')" = \
+		"$(raw "$REG_HOST/base/bx@$bamd" | jq -c '.layers | map(.digest)')" ]
+	[ "$(raw "$REG_HOST/app/multi@$arm" | jq -c '.layers[:-1] | map(.digest)')" = \
+		"$(raw "$REG_HOST/base/bx@$barm" | jq -c '.layers | map(.digest)')" ]
+	[ "$(raw "$REG_HOST/app/multi@$amd" | jq -r '.layers[-1].digest')" = \
+		"$(raw "$REG_HOST/app/multi@$arm" | jq -r '.layers[-1].digest')" ]
+	[ "$(raw "$REG_HOST/app/multi@$amd" | jq -r '.layers[-1].mediaType')" = application/vnd.oci.image.layer.v1.tar+zstd ]
+	# each config: its platform, its base's history and diff_ids plus the new layer's
+	[ "$(config_of "$REG_HOST/app/multi@$arm" | jq -c '[.os, .architecture, .variant, (.rootfs.diff_ids | length), .config.Cmd[0]]')" = \
+		'["linux","arm64","v8",2,"/app/hello.sh"]' ]
+	[ "$(config_of "$REG_HOST/app/multi@$amd" | jq -c '[.os, .architecture, .variant, (.rootfs.diff_ids | length)]')" = \
+		'["linux","amd64",null,2]' ]
+	# the layer went up once
+	[ "$(registry_requests REG PUT '^/v2/app/multi/blobs/uploads/.*digest=' 201)" = 3 ] # layer + 2 configs
+	# every digest of every platform verified by skopeo on the way out
+	run_status 0 skopeo_p copy -q --all --src-tls-verify=false "docker://$REG_HOST/app/multi:1" "oci:$T/copy:1"
+}
+
+@test "build --platform all: each child names its own base platform manifest, the index the base index" {
+	local index base_index
+	index=$(raw "$REG_HOST/app/multi:1")
+	base_index=$(raw "$REG_HOST/base/bx:1")
+	[ "$(jq -r '.annotations["org.opencontainers.image.base.name"]' <<<"$index")" = "$REG_HOST/base/bx:1" ]
+	[ "$(jq -r '.annotations["org.opencontainers.image.base.digest"]' <<<"$index")" = "$(printf '%s' "$base_index" | sha)" ]
+	[ "$(jq -r '.annotations["org.opencontainers.image.source"]' <<<"$index")" = https://example.com/app ]
+	local i child
+	for i in 0 1; do
+		child=$(raw "$REG_HOST/app/multi@$(jq -r ".manifests[$i].digest" <<<"$index")")
+		[ "$(jq -r '.annotations["org.opencontainers.image.base.digest"]' <<<"$child")" = \
+			"$(jq -r ".manifests[$i].digest" <<<"$base_index")" ]
+		[ "$(jq -r '.annotations["org.opencontainers.image.base.name"]' <<<"$child")" = "$REG_HOST/base/bx:1" ]
+	done
+}
+
+@test "build --platform all: children PUT by digest before the index; tags/list has only the index's tags" {
+	local index
+	index=$(raw "$REG_HOST/app/multi:1")
+	[ "$(manifest_puts REG app/multi | head -n2 | sort)" = "$(jq -r '.manifests[].digest' <<<"$index" | sort)" ]
+	[ "$(manifest_puts REG app/multi | tail -n2)" = "$(printf '1\nlatest')" ]
+	[ "$(reg_tags REG app/multi | sort)" = "$(printf '1\nlatest')" ]
+}
+
+@test "build: a permanent fault on the index PUT leaves no tag" {
+	fault_proxy_start FP "$REG_HOST" 'PUT /manifests/(?!sha256:) status=500 times=always'
+	run_status 1 ocinoco build "$FIX/app" --from "$FP_HOST/base/bx:1" --platform all \
+		--tag "$FP_HOST/app/bfault:1" --push
+	[[ $output == *"PUT manifest: HTTP 500"* ]]
+	[[ $output == *"nothing pushed"* ]]
+	[ -z "$(reg_tags REG app/bfault)" ]
+	fault_proxy_stop FP
+}
+
+@test "build: a listed platform the base lacks is exit 1 naming the base's platforms; nothing pushed" {
+	run_status 1 ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform linux/amd64,linux/s390x \
+		--tag "$REG_HOST/app/missing:1" --push
+	[[ $output == *"no manifest for platform linux/s390x in the index; it has: linux/amd64, linux/arm64/v8"* ]]
+	[ -z "$(reg_tags REG app/missing)" ]
+	[ "$(registry_requests REG PUT '^/v2/app/missing/manifests/')" = 0 ]
+	# a malformed platform is a usage error before any request
+	local before
+	before=$(registry_requests REG '[A-Z]+' '^/v2/app/missing/')
+	run_status 2 ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform linux/amd64,linux \
+		--tag "$REG_HOST/app/missing:1" --push
+	[ "$(registry_requests REG '[A-Z]+' '^/v2/app/missing/')" = "$before" ]
+}
+
+@test "build: one platform selected is a plain image, the same as that index child" {
+	run_status 0 ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform linux/arm64 \
+		"${APP_OPTS[@]}" --annotation org.opencontainers.image.source=https://example.com/app \
+		--tag "$REG_HOST/app/one:1" --push -q
+	[ "$(raw "$REG_HOST/app/one:1" | jq -r .mediaType)" = application/vnd.oci.image.manifest.v1+json ]
+	[ "${output#*@}" = "$(raw "$REG_HOST/app/multi:1" | jq -r '.manifests[1].digest')" ]
+	# a list of one (twice the same) too
+	run_status 0 ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform linux/arm64 \
+		--platform linux/aarch64 "${APP_OPTS[@]}" \
+		--annotation org.opencontainers.image.source=https://example.com/app --tag "$REG_HOST/app/one:2" -q
+	[ "${lines[0]}" = "$(raw "$REG_HOST/app/multi:1" | jq -r '.manifests[1].digest')" ]
+}
+
+@test "build: the same inputs give the same index digest; the dry run prints it; --output oci:DIR holds every child" {
+	run_status 0 ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform all "${APP_OPTS[@]}" \
+		--annotation org.opencontainers.image.source=https://example.com/app \
+		--tag "$REG_HOST/app/multi:1" -q
+	[ "$output" = "$(cat "$FIX/main.digest")" ]
+	run_status 0 ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform all "${APP_OPTS[@]}" \
+		--annotation org.opencontainers.image.source=https://example.com/app \
+		--tag "$REG_HOST/app/multi:1" --output "oci:$T/lay" -q
+	[ "$output" = "$(cat "$FIX/main.digest")" ]
+	run_status 0 skopeo_p copy -q --all "oci:$T/lay:1" "oci:$T/copy:1"
+	[ "$(skopeo_p inspect --raw "oci:$T/lay:1" | sha)" = "$(cat "$FIX/main.digest")" ]
+}
+
+@test "build: a Docker manifest list base stays Docker with gzip, becomes an OCI index of OCI manifests with zstd" {
+	run_status 0 ocinoco build "$FIX/app" --from "$REG_HOST/base/dl:1" --platform all --compression gzip \
+		--tag "$REG_HOST/app/dl-gz:1" --push -q
+	[ "$(raw "$REG_HOST/app/dl-gz:1" | jq -r .mediaType)" = "$DOCKER_L" ]
+	[ "$(raw "$REG_HOST/app/dl-gz:1" | jq -r '[.manifests[].mediaType] | unique[]')" = \
+		application/vnd.docker.distribution.manifest.v2+json ]
+	[ "$(raw "$REG_HOST/app/dl-gz:1" | jq -c '[.manifests[].platform]')" = \
+		'[{"architecture":"amd64","os":"linux"},{"architecture":"arm64","os":"linux","variant":"v8"}]' ]
+	run_status 0 skopeo_p copy -q --all --src-tls-verify=false "docker://$REG_HOST/app/dl-gz:1" "oci:$T/gz:1"
+	run_status 0 ocinoco build "$FIX/app" --from "$REG_HOST/base/dl:1" --platform all \
+		--tag "$REG_HOST/app/dl-zst:1" --push -q
+	[ "$(raw "$REG_HOST/app/dl-zst:1" | jq -r .mediaType)" = "$OCI_I" ]
+	[ "$(raw "$REG_HOST/app/dl-zst:1" | jq -r '[.manifests[].mediaType] | unique[]')" = \
+		application/vnd.oci.image.manifest.v1+json ]
+	run_status 0 skopeo_p copy -q --all --src-tls-verify=false "docker://$REG_HOST/app/dl-zst:1" "oci:$T/zst:1"
+}
+
+@test "ocinoco index: two images from two directories, into another repository and another registry; both run" {
+	mkdir -p "$T/amd" "$T/arm"
+	make_app "$T/amd"
+	make_app "$T/arm"
+	echo arm >"$T/arm/data/message.txt"
+	ocinoco build "$T/amd" --from "$REG_HOST/base/bx:1" --platform linux/amd64 "${APP_OPTS[@]}" \
+		--tag "$REG_HOST/ci/app:amd64" --push -q --digest-file "$T/amd.digest"
+	ocinoco build "$T/arm" --from "$REG_HOST/base/bx:1" --platform linux/arm64 "${APP_OPTS[@]}" \
+		--tag "$REG_HOST/ci/app:arm64" --push -q --digest-file "$T/arm.digest"
+	run_status 0 ocinoco index --tag "$REG_HOST/other/app:1" --tag "$SEC_HOST/app/combined:1" \
+		--cacert "$TEST_CA" --annotation org.example=ci --digest-file "$T/index.digest" \
+		"$REG_HOST/ci/app@$(cat "$T/amd.digest")" "$REG_HOST/ci/app:arm64"
+	local digest
+	digest=$(cat "$T/index.digest")
+	[ "${lines[0]}" = "$REG_HOST/other/app:1@$digest" ]
+	[ "${lines[1]}" = "$SEC_HOST/app/combined:1@$digest" ]
+	local index
+	index=$(raw "$REG_HOST/other/app:1")
+	[ "$(printf '%s' "$index" | sha)" = "$digest" ]
+	[ "$(jq -c '[.manifests[] | [.digest, .platform]]' <<<"$index")" = \
+		"[[\"$(cat "$T/amd.digest")\",{\"architecture\":\"amd64\",\"os\":\"linux\"}],[\"$(cat "$T/arm.digest")\",{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}]]" ]
+	[ "$(jq -r .annotations.org.example <<<"$index")" = null ]
+	[ "$(jq -r '.annotations["org.example"]' <<<"$index")" = ci ]
+	[ "$(manifest_puts REG other/app | tail -n1)" = 1 ]
+	[ "$(reg_tags REG other/app)" = 1 ]
+	# the other registry: everything copied there; skopeo verifies every digest
+	local -a flags
+	mapfile -t flags < <(registry_skopeo_flags SEC src)
+	run_status 0 skopeo_p copy -q --all "${flags[@]}" "docker://$SEC_HOST/app/combined:1" "oci:$T/sec:1"
+	[ "$(skopeo_p inspect --raw "oci:$T/sec:1" | sha)" = "$digest" ]
+	# both run: the amd64 one with chroot, the arm64 one's files are its own
+	skopeo_p copy -q --src-tls-verify=false "docker://$REG_HOST/other/app@$(cat "$T/amd.digest")" "oci:$T/run:amd"
+	layout_rootfs "$T/run" amd "$T/rootfs"
+	skopeo_p inspect --config --raw "oci:$T/run:amd" >"$T/config.json"
+	run_status 0 run_config "$T/config.json" "$T/rootfs"
+	[ "$output" = "$APP_OUTPUT" ]
+	skopeo_p copy -q --src-tls-verify=false "docker://$REG_HOST/other/app@$(cat "$T/arm.digest")" "oci:$T/run:arm"
+	mkdir "$T/armfs"
+	for d in $(oci-fetch "oci:$T/run:arm" | jq -r '.layers[].digest'); do
+		tar -xf "$(layout_blob "$T/run" "$d")" -C "$T/armfs"
+	done
+	[ "$(cat "$T/armfs/app/data/message.txt")" = arm ]
+	[ "$(cat "$T/armfs/etc/ocinoco-fake-arch")" = linux/arm64/v8 ]
+}
+
+@test "ocinoco index: an index's images are taken in; two images of one platform are an error" {
+	run_status 0 ocinoco index --tag "$REG_HOST/re/app:1" "$REG_HOST/app/multi:1" -q
+	[ "$(raw "$REG_HOST/re/app:1" | jq -c '[.manifests[].digest]')" = \
+		"$(raw "$REG_HOST/app/multi:1" | jq -c '[.manifests[].digest]')" ]
+	run_status 1 ocinoco index --tag "$REG_HOST/re/dup:1" "$REG_HOST/app/multi:1" "$REG_HOST/app/one:1"
+	[[ $output == *"are both for linux/arm64/v8: an index holds one image per platform"* ]]
+	[ -z "$(reg_tags REG re/dup)" ]
+	run_status 2 ocinoco index "$REG_HOST/app/multi:1"
+	run_status 2 ocinoco index --tag "$REG_HOST/re/x:1"
 }

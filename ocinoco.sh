@@ -609,10 +609,12 @@ cmd_build() {
 			($m | del(.annotations)) + {annotations: {"io.containerd.image.name": .,
 				"org.opencontainers.image.ref.name": (. | sub(".*:"; ""))}}]' \
 			"${tag_names[@]}" <"$layout/index.json" >"$tmp/index.json"
-		jq -c --args '[{Config: ("blobs/sha256/" + (.config.digest | ltrimstr("sha256:"))),
-			RepoTags: $ARGS.positional,
-			Layers: [.layers[].digest | "blobs/sha256/" + ltrimstr("sha256:")]}]' \
-			"${tag_names[@]}" <"$tmp/manifest.json" >"$layout/manifest.json"
+		# (an index has no docker manifest.json: docker loads it with the containerd store)
+		[ "$multi" = 1 ] ||
+			jq -c --args '[{Config: ("blobs/sha256/" + (.config.digest | ltrimstr("sha256:"))),
+				RepoTags: $ARGS.positional,
+				Layers: [.layers[].digest | "blobs/sha256/" + ltrimstr("sha256:")]}]' \
+				"${tag_names[@]}" <"$tmp/manifest.json" >"$layout/manifest.json"
 		mv -f -- "$tmp/index.json" "$layout/index.json"
 		chmod -R u=rwX,go=rX -- "$layout"
 		partial_next_to "$output"

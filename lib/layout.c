@@ -299,15 +299,22 @@ int layout_put_blob(struct layout *l, struct blob_src *src, const char *what)
 	return 0;
 }
 
-int layout_put_manifest(struct layout *l, const char *tag, const struct doc *d, const char *what)
+int layout_put_document(struct layout *l, const struct doc *d, const char *what)
 {
 	char *p = blob_path(l, d->digest);
+	int ret = 0;
 	if (access(p, F_OK) < 0 && write_new(p, d->data.data, d->data.len) < 0) {
 		warnx("%s: %s: %s", what, p, strerror(errno));
-		free(p);
-		return -1;
+		ret = -1;
 	}
 	free(p);
+	return ret;
+}
+
+int layout_put_manifest(struct layout *l, const char *tag, const struct doc *d, const char *what)
+{
+	if (layout_put_document(l, d, what) < 0)
+		return -1;
 	/* index.json: read, change, replace, under a lock so that concurrent runs do not lose
 	 * each other's tags */
 	int dfd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -27,7 +27,11 @@ int layout_get_blob(struct layout *l, const char *digest, blob_sink sink, void *
                     const char *what);
 /* Stores a blob (skipped if present); src->digest is set afterwards. */
 int layout_put_blob(struct layout *l, struct blob_src *src, const char *what);
-/* Stores the document as a blob and, with a tag, points the tag at it in index.json. */
+/* Stores the document as a blob only (a manifest an index lists: reached through the index,
+ * not listed in index.json). */
+int layout_put_document(struct layout *l, const struct doc *d, const char *what);
+/* Stores the document as a blob and, with a tag, points the tag at it in index.json (without,
+ * lists it untagged). */
 int layout_put_manifest(struct layout *l, const char *tag, const struct doc *d, const char *what);
 
 #endif

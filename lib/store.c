@@ -209,6 +209,13 @@ void store_mount(struct store *dst, const struct store *from, const char *const 
 	registry_mount(dst->reg, dst->ref.path, digests, from->ref.path, n, mounted);
 }
 
+int store_put_child_manifest(struct store *st, const struct doc *d)
+{
+	if (store_is_layout(st))
+		return layout_put_document(&st->lay, d, st->name);
+	return store_put_manifest(st, NULL, d);
+}
+
 int store_put_manifest(struct store *st, const char *reference, const struct doc *d)
 {
 	if (store_is_layout(st))

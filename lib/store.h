@@ -69,5 +69,7 @@ void store_mount(struct store *dst, const struct store *from, const char *const 
 int store_copy_blob(struct session *s, struct store *dst, struct store *from, const char *digest);
 /* reference: a tag, or NULL to store it by digest only. */
 int store_put_manifest(struct store *st, const char *reference, const struct doc *d);
+/* A manifest an index lists, by digest (a layout: its blob, not an index.json entry). */
+int store_put_child_manifest(struct store *st, const struct doc *d);
 
 #endif

@@ -267,7 +267,9 @@ static int put_children(struct put_ctx *c, struct store *dst, const char *const 
 			      c->nsources ? "" : " (give it with --blob FILE or --from REF)");
 			ret = -1;
 		} else {
-			ret = put_document(c, dst, &d, NULL);
+			ret = put_document_refs(c, dst, &d);
+			if (ret == 0)
+				ret = store_put_child_manifest(dst, &d);
 		}
 		doc_free(&d);
 	}
@@ -288,13 +290,5 @@ int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
 	                                             : put_blobs(c, dst, refs, n);
 	free(refs);
 	json_decref(j);
-	return ret;
-}
-
-int put_document(struct put_ctx *c, struct store *dst, const struct doc *d, const char *tag)
-{
-	int ret = put_document_refs(c, dst, d);
-	if (ret == 0)
-		ret = store_put_manifest(dst, tag, d);
 	return ret;
 }

@@ -25,8 +25,6 @@ struct put_ctx {
 int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, size_t n);
 /* The document's blobs (or, for an index, its manifests, recursively) present in dst. */
 int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d);
-/* put_document_refs, then the document PUT under tag (NULL: by digest). */
-int put_document(struct put_ctx *c, struct store *dst, const struct doc *d, const char *tag);
 /* A stream that ends within this many bytes has its digest known in time to skip its upload
  * (HEAD); a longer one is sent as it comes (it would wait for its end otherwise). */
 #define PUT_STREAM_SMALL (4u << 20)

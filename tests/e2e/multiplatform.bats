@@ -240,6 +240,17 @@ by_hand() {
 	[ "$output" = "$(cat "$FIX/main.digest")" ]
 	run_status 0 skopeo_p copy -q --all "oci:$T/lay:1" "oci:$T/copy:1"
 	[ "$(skopeo_p inspect --raw "oci:$T/lay:1" | sha)" = "$(cat "$FIX/main.digest")" ]
+	# the children are blobs the index reaches, not entries of index.json
+	[ "$(jq -c '[.manifests[] | [.digest, .annotations["org.opencontainers.image.ref.name"]]]' "$T/lay/index.json")" = \
+		"[[\"$(cat "$FIX/main.digest")\",\"1\"]]" ]
+	# an archive: the index named by the tag, every child inside
+	run_status 0 ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform all "${APP_OPTS[@]}" \
+		--annotation org.opencontainers.image.source=https://example.com/app \
+		--tag "$REG_HOST/app/multi:1" --output "$T/app.tar" -q
+	[ "$output" = "$(cat "$FIX/main.digest")" ]
+	run_status 0 skopeo_p copy -q --all "oci-archive:$T/app.tar" "oci:$T/fromtar:1"
+	[ "$(skopeo_p inspect --raw "oci:$T/fromtar:1" | sha)" = "$(cat "$FIX/main.digest")" ]
+	[ "$(tar -xOf "$T/app.tar" index.json | jq -r '.manifests[0].annotations["io.containerd.image.name"]')" = "$REG_HOST/app/multi:1" ]
 }
 
 @test "build: a Docker manifest list base stays Docker with gzip, becomes an OCI index of OCI manifests with zstd" {

@@ -192,6 +192,26 @@ by_hand() {
 	[ "$(reg_tags REG app/multi | sort)" = "$(printf '1\nlatest')" ]
 }
 
+@test "buildah pulls the index, picks each platform's child, and runs the amd64 one" {
+	local bh=(buildah --root "$T/bh/root" --runroot "$T/bh/run" --storage-driver vfs)
+	local index ctr
+	index=$(raw "$REG_HOST/app/multi:1")
+	echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$T/policy.json"
+	"${bh[@]}" pull -q --tls-verify=false --signature-policy "$T/policy.json" --arch arm64 \
+		--variant v8 "docker://$REG_HOST/app/multi:1" >/dev/null
+	run_status 0 "${bh[@]}" inspect --type image --format '{{.FromImageDigest}} {{.OCIv1.Architecture}}' \
+		"$REG_HOST/app/multi:1"
+	[ "$output" = "$(jq -r '.manifests[1].digest' <<<"$index") arm64" ]
+	"${bh[@]}" rmi -f "$REG_HOST/app/multi:1" >/dev/null
+	ctr=$("${bh[@]}" from -q --tls-verify=false --signature-policy "$T/policy.json" --arch amd64 \
+		"docker://$REG_HOST/app/multi:1")
+	run_status 0 "${bh[@]}" inspect --format '{{.FromImageDigest}}' "$ctr"
+	[ "$output" = "$(jq -r '.manifests[0].digest' <<<"$index")" ]
+	run_status 0 "${bh[@]}" run --isolation chroot "$ctr" -- /app/hello.sh
+	[ "$output" = "$APP_OUTPUT" ]
+	"${bh[@]}" rm "$ctr" >/dev/null
+}
+
 @test "build: a permanent fault on the index PUT leaves no tag" {
 	fault_proxy_start FP "$REG_HOST" 'PUT /manifests/(?!sha256:) status=500 times=always'
 	run_status 1 ocinoco build "$FIX/app" --from "$FP_HOST/base/bx:1" --platform all \

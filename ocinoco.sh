@@ -440,14 +440,25 @@ cmd_build() {
 	oci:*:*) usage_die "build: --output $output: oci:DIR takes no tag (--tag names the image)" ;;
 	-) usage_die "build: --output -: give a FILE (the archive is written next to it first)" ;;
 	esac
+	# Several platforms (a list, or all the base has) make an index.
+	local -a selection=()
+	if [ ${#platforms[@]} -gt 0 ]; then
+		platform=$(IFS=,; printf '%s' "${platforms[*]}")
+	fi
+	case $platform in
+	all | *,*)
+		multi=1 selection=(--platform "$platform")
+		[ "$from" != scratch ] || usage_die "build: --platform $platform: --from scratch has no platforms to choose from (give one --platform)"
+		;;
+	esac
 	# Every tag, and the base, in the full form docker and containerd name images by (alpine ->
-	# docker.io/library/alpine:latest), as the programs parse them (one run for all): a typo
-	# is a usage error before any work is done.
+	# docker.io/library/alpine:latest), as the programs parse them (one run for all, which
+	# also checks a list of platforms): a typo is a usage error before any work is done.
 	local t names base_name=
 	local -a refs=("${tags[@]}")
 	[ "$from" = scratch ] || [[ $from == oci:* ]] || refs+=("$from")
-	names=$(oci-fetch --name "${refs[@]}") ||
-		usage_die "build: --tag or --from: not an image reference (REGISTRY/REPOSITORY[:TAG])"
+	names=$(oci-fetch --name "${selection[@]}" "${refs[@]}") ||
+		usage_die "build: --tag or --from: not an image reference (REGISTRY/REPOSITORY[:TAG])${selection:+, or --platform: not OS/ARCH[/VARIANT] or all}"
 	mapfile -t tag_names <<<"$names"
 	if [ ${#refs[@]} -gt ${#tags[@]} ]; then
 		base_name=${tag_names[-1]}
@@ -457,18 +468,6 @@ cmd_build() {
 		[[ ${tag_names[t]} != oci:* && ${tag_names[t]} != *@* ]] ||
 			usage_die "build: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
 	done
-	# Several platforms (a list, or all the base has) make an index; the list is checked by
-	# the program that takes it, before any work.
-	if [ ${#platforms[@]} -gt 0 ]; then
-		platform=$(IFS=,; printf '%s' "${platforms[*]}")
-	fi
-	case $platform in
-	all | *,*)
-		multi=1
-		[ "$from" != scratch ] || usage_die "build: --platform $platform: --from scratch has no platforms to choose from (give one --platform)"
-		oci-fetch --name --platform "$platform" || exit 2
-		;;
-	esac
 	# The platform and the config changes are checked before any work is done: a typo is a
 	# usage error, not a build that fails after its upload.
 	local check_platform=${platform:-linux/amd64}

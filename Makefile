@@ -21,7 +21,7 @@ O       ?= build
 SANFLAGS =
 endif
 
-PKGS     = libzstd zlib libcrypto libcurl jansson libbsd
+PKGS     = libzstd zlib libdeflate libcrypto libcurl jansson libbsd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -38,6 +38,8 @@ LIB_A    = $(O)/libocinoco.a
 # cmd/<program>/main.c holds main(); the other files of a program are modules the unit tests link too.
 CMD_MODULE_SRC = $(filter-out %/main.c,$(wildcard cmd/*/*.c))
 CMD_MODULE_OBJ = $(CMD_MODULE_SRC:%.c=$(O)/%.o)
+# The unit tests include a program's module headers by name ("graft.h"), from every cmd/ folder.
+CMD_DIRS = $(sort $(dir $(wildcard cmd/*/*.c)))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 MANPAGES = $(wildcard man/*.1)
@@ -47,6 +49,8 @@ all: $(PROGRAMS:%=$(O)/bin/%) $(O)/bin/ocinoco $(UNIT_BIN)
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/tests/unit/%.o: CFLAGS += $(CMD_DIRS:%/=-I%)
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -73,13 +77,15 @@ install: all
 	install -m 755 ocinoco.sh $(DESTDIR)$(PREFIX)/bin/ocinoco
 	install -m 644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
 
-# Debian packages: to build, to test (peers and the registry), to benchmark.
+# Debian packages: to build, to test (peers and the registry), to benchmark. Running needs
+# only the libraries of DEPS_BUILD, bash and coreutils (jq is for the tests and users' scripts).
 DEPS_BUILD = gcc clang make pkg-config libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev \
-             libjansson-dev libbsd-dev
+             libjansson-dev libbsd-dev libdeflate-dev
 DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt python3-cryptography \
              apache2-utils curl skopeo umoci time \
-             buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps
-DEPS_BENCH = time
+             buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps \
+             fuse-overlayfs strace
+DEPS_BENCH = time pigz
 
 deps:
 	@tests/deps $(DEPS_BUILD) $(DEPS_TEST)

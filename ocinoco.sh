@@ -63,6 +63,19 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
+# pipeline_status STATUS...: returns a pipeline's status from its stages' (PIPESTATUS): 2 when a
+# stage saw a usage error (the stages after it then only saw no input), else the last failing
+# stage's, whose failure broke the pipe of those before it; 0 when none failed.
+pipeline_status() {
+	local i st
+	for st in "$@"; do
+		[ "$st" -ne 2 ] || return 2
+	done
+	for ((i = $#; i > 0; i--)); do
+		[ "${!i}" -eq 0 ] || return "${!i}"
+	done
+}
+
 pack_usage() {
 	cat <<USAGE
 usage: ocinoco pack DIR OUT [--root-dir PATH] [--uid N] [--gid N] [--mtime EPOCH|keep]
@@ -77,31 +90,16 @@ cmd_pack() {
 	local -a tar_opts=() digest_opts=() args=()
 	while [ $# -gt 0 ]; do
 		case $1 in
-		-h | --help)
-			pack_usage
-			return 0
-			;;
+		-h | --help) pack_usage && return 0 ;;
 		--root-dir | --uid | --gid | --mtime | --exclude | --exclude-from)
-			need_value pack "$@"
-			tar_opts+=("$1" "$2")
-			shift 2
-			;;
-		--compression | -l | -T)
-			need_value pack "$@"
-			case $1 in --compression) digest_opts+=(-c "$2") ;; *) digest_opts+=("$1" "$2") ;; esac
-			shift 2
-			;;
-		--)
-			shift
-			args+=("$@")
-			break
-			;;
+			need_value pack "$@" && tar_opts+=("$1" "$2") && shift ;;
+		--compression) need_value pack "$@" && digest_opts+=(-c "$2") && shift ;;
+		-l | -T) need_value pack "$@" && digest_opts+=("$1" "$2") && shift ;;
+		--) shift && args+=("$@") && break ;;
 		-?*) usage_die "pack: unknown option: $1" ;;
-		*)
-			args+=("$1")
-			shift
-			;;
+		*) args+=("$1") ;;
 		esac
+		shift
 	done
 	[ ${#args[@]} -ge 1 ] || usage_die "pack: missing DIR"
 	[ ${#args[@]} -ge 2 ] || usage_die "pack: missing OUT (a file, or - for stdout)"
@@ -131,16 +129,11 @@ cmd_pack() {
 		fi
 	fi
 
-	local -a status
-	if oci-tar "${tar_opts[@]}" -- "$dir" |
-		oci-digest "${digest_opts[@]}" -o "$layer" -d "$tmp/descriptor"; then
-		status=(0 0)
-	else
-		status=("${PIPESTATUS[@]}")
-	fi
-	# oci-digest's failure is the cause when both failed (oci-tar then lost its reader).
-	local rc=${status[1]}
-	[ "$rc" -ne 0 ] || rc=${status[0]}
+	local -a status=(0 0)
+	local rc=0
+	oci-tar "${tar_opts[@]}" -- "$dir" |
+		oci-digest "${digest_opts[@]}" -o "$layer" -d "$tmp/descriptor" || status=("${PIPESTATUS[@]}")
+	pipeline_status "${status[@]}" || rc=$?
 	case $rc in
 	0) ;;
 	2) exit 2 ;;
@@ -185,11 +178,12 @@ start_job() { # CMD...: starts CMD in the background; its pid in job_pid
 	running+=("$job_pid")
 }
 
-# wait_job PID: waits for the job (status in job_rc); it is no longer one to stop.
-wait_job() {
+# run_job CMD...: runs CMD as a job and waits for it (status in job_rc).
+run_job() {
+	start_job "$@"
 	job_rc=0
-	wait "$1" || job_rc=$?
-	forget_job "$1"
+	wait "$job_pid" || job_rc=$?
+	forget_job "$job_pid"
 }
 
 forget_job() {
@@ -237,34 +231,23 @@ build_failed() { # STATUS MESSAGE
 }
 
 # The new layer: oci-tar | oci-digest [| oci-put blob SINK -]. Runs as a job: writes the
-# stages' exit statuses to $tmp/layer.status and exits with the status of the stage that
-# failed (the last failing one: a stage that fails breaks the pipe of those before it).
+# stages' exit statuses to $tmp/layer.status and exits with the pipeline's status.
 layer_job() {
 	# SIGTERM reaches the whole group: this shell exits once its pipeline has (a trap waits
 	# for the foreground pipeline), so no program of it is left behind for stop_jobs.
 	trap 'exit 143' TERM
 	local -a st
+	local digest_cmd=(oci-digest "${digest_opts[@]}" -d "$tmp/layer.json" --digest-out "$tmp/layer.digest")
 	if [ -n "$sink" ]; then
-		if oci-tar "${tar_opts[@]}" -- "$dir" |
-			oci-digest "${digest_opts[@]}" -d "$tmp/layer.json" |
-			oci-put "${net_opts[@]}" blob "$sink" - >"$tmp/layer.digest"; then
-			st=(0 0 0)
-		else
-			st=("${PIPESTATUS[@]}")
-		fi
+		st=(0 0 0)
+		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
+			oci-put "${net_opts[@]}" blob "$sink" - >/dev/null || st=("${PIPESTATUS[@]}")
 	else
-		if oci-tar "${tar_opts[@]}" -- "$dir" |
-			oci-digest "${digest_opts[@]}" -d "$tmp/layer.json" >/dev/null; then
-			st=(0 0)
-		else
-			st=("${PIPESTATUS[@]}")
-		fi
+		st=(0 0)
+		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" >/dev/null || st=("${PIPESTATUS[@]}")
 	fi
 	echo "${st[*]}" >"$tmp/layer.status"
-	local i
-	for ((i = ${#st[@]} - 1; i >= 0; i--)); do
-		[ "${st[i]}" -eq 0 ] || exit "${st[i]}"
-	done
+	pipeline_status "${st[@]}"
 }
 
 layer_statuses() {
@@ -277,11 +260,13 @@ layer_statuses() {
 	printf '%s\n' "$why"
 }
 
-# commit_partial PARTIAL PATH: renames a finished partial output onto PATH, with the mode a
-# new file gets (mktemp makes it 0600).
+# commit_partial PARTIAL PATH: renames a finished partial output (file or directory) onto
+# PATH, with the mode a new one gets (mktemp makes it 0600 or 0700).
 commit_partial() {
-	chmod "$(printf '%o' $((0666 & ~$(umask))))" -- "$1"
-	mv -f -- "$1" "$2"
+	local mode=0666
+	[ ! -d "$1" ] || mode=0777
+	chmod "$(printf '%o' $((mode & ~$(umask))))" -- "$1"
+	mv -fT -- "$1" "$2"
 }
 
 # partial_next_to PATH: a new temporary file (-d: directory) next to PATH, removed on exit
@@ -301,134 +286,46 @@ partial_next_to() {
 	partials+=("$why")
 }
 
-# base_entries: the platforms oci-fetch --each selected ($tmp/base/platforms: "N DIGEST
-# PLATFORM" lines) in base_lines; one of them is a plain image, as if it were the only one asked
-# for (multi=0, its files where a single-platform fetch puts them).
-base_entries() {
-	mapfile -t base_lines <"$tmp/base/platforms"
-	[ ${#base_lines[@]} -eq 1 ] || return 0
-	local n digest p
-	read -r n digest p <<<"${base_lines[0]}"
-	mv -- "$tmp/base/$n.json" "$tmp/base.json"
-	mv -- "$tmp/base/$n.config.json" "$tmp/base-config.json"
-	printf '%s\n' "$digest" >"$tmp/base.digest"
-	multi=0
-}
-
-# graft_platforms: one oci-graft per selected platform ($tmp/config-N.json, $tmp/manifest-N.json)
-# and oci-index of them ($tmp/manifest.json, its digest in $tmp/manifest.digest); the files
-# oci-put must make present in platform_blobs.
-graft_platforms() {
-	local line n digest p
-	local -a children=() names=() index_opts=()
-	platform_blobs=()
-	for line in "${base_lines[@]}"; do
-		read -r n digest p <<<"$line"
-		oci-graft --manifest "$tmp/base/$n.json" --config "$tmp/base/$n.config.json" \
-			${base_name:+--base-name "$base_name"} --layer "$tmp/layer.json" \
-			--created-by "ocinoco build $dir" "${graft_opts[@]}" \
-			--config-out "$tmp/config-$n.json" -o "$tmp/manifest-$n.json" ||
-			build_failed $? "oci-graft failed for $p"
-		children+=(--child "$digest=$tmp/manifest-$n.json")
-		platform_blobs+=(--blob "$tmp/config-$n.json" --blob "$tmp/manifest-$n.json")
-		names+=("$p")
-	done
-	local i
-	for ((i = 0; i < ${#graft_opts[@]}; i += 2)); do
-		[ "${graft_opts[i]}" != --annotation ] || index_opts+=(--annotation "${graft_opts[i + 1]}")
-	done
-	oci-index --base "$tmp/base/index.json" ${base_name:+--base-name "$base_name"} \
-		"${children[@]}" "${index_opts[@]}" -o "$tmp/manifest.json" \
-		--digest-out "$tmp/manifest.digest" || build_failed $? "oci-index failed"
-	note "base $from: ${names[*]}"
-}
-
-# build: the new layer streamed to where the image goes while the base's manifest and config
-# are fetched (one oci-fetch run), then oci-graft, then one oci-put manifest (base layers
-# mounted or copied, config, manifest last). Nothing is pushed or written unless every stage
-# succeeded.
-cmd_build() {
-	usage_fn=build_usage
-	local -a args=()
-	local from='' platform='' push=0 output='' digest_file='' multi=0
-	local -a platforms=()
-	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() tag_names=() quiet=0
+# The command line, routed: each option to the program that takes it. (An option's value is
+# shifted in its arm, the option by the loop.)
+build_options() {
+	args=() from='' platform='' push=0 output='' digest_file='' quiet=0
+	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() platforms=()
 	while [ $# -gt 0 ]; do
 		case $1 in
-		-h | --help)
-			build_usage
-			return 0
-			;;
+		-h | --help) build_usage && exit 0 ;;
 		--root-dir | --uid | --gid | --mtime | --exclude | --exclude-from)
-			need_value build "$@"
-			tar_opts+=("$1" "$2")
-			shift 2
-			;;
-		--compression)
-			need_value build "$@"
-			digest_opts+=(-c "$2")
-			shift 2
-			;;
+			need_value build "$@" && tar_opts+=("$1" "$2") && shift ;;
+		--compression) need_value build "$@" && digest_opts+=(-c "$2") && shift ;;
 		--entrypoint | --cmd | --env | --workdir | --user | --label | --expose | --annotation | --created)
-			need_value build "$@"
-			graft_opts+=("$1" "$2")
-			shift 2
-			;;
-		--from)
-			need_value build "$@"
-			from=$2
-			shift 2
-			;;
-		--tag)
-			need_value build "$@"
-			tags+=("$2")
-			shift 2
-			;;
-		--platform)
-			need_value build "$@"
-			platforms+=("$2")
-			shift 2
-			;;
-		--push)
-			push=1
-			shift
-			;;
+			need_value build "$@" && graft_opts+=("$1" "$2") && shift ;;
+		--from) need_value build "$@" && from=$2 && shift ;;
+		--tag) need_value build "$@" && tags+=("$2") && shift ;;
+		--platform) need_value build "$@" && platforms+=("$2") && shift ;;
+		--push) push=1 ;;
 		--output)
 			need_value build "$@"
 			[ -z "$output" ] || usage_die "build: --output given twice"
-			output=$2
-			shift 2
+			output=$2 && shift
 			;;
-		--digest-file)
-			need_value build "$@"
-			digest_file=$2
-			shift 2
-			;;
-		--cacert)
-			need_value build "$@"
-			net_opts+=("$1" "$2")
-			shift 2
-			;;
-		--insecure | -v | --verbose)
-			net_opts+=("$1")
-			shift
-			;;
-		-q | --quiet)
-			quiet=1
-			shift
-			;;
-		--)
-			shift
-			args+=("$@")
-			break
-			;;
+		--digest-file) need_value build "$@" && digest_file=$2 && shift ;;
+		--cacert) need_value build "$@" && net_opts+=("$1" "$2") && shift ;;
+		--insecure | -v | --verbose) net_opts+=("$1") ;;
+		-q | --quiet) quiet=1 ;;
+		--) shift && args+=("$@") && break ;;
 		-?*) usage_die "build: unknown option: $1" ;;
-		*)
-			args+=("$1")
-			shift
-			;;
+		*) args+=("$1") ;;
 		esac
+		shift
 	done
+}
+
+# Every check that needs no work, before any is done: a typo is a usage error, not a build
+# that fails after its upload. The references by the programs' parser (oci-fetch --name, which
+# gives BASE's full name for --base-name, and checks a list of platforms), the changes and one
+# platform by oci-graft's. Several platforms (a list, or all the base has: multi=1) make an
+# index.
+build_check() {
 	[ ${#args[@]} -ge 1 ] || usage_die "build: missing DIR"
 	[ ${#args[@]} -eq 1 ] || usage_die "build: unexpected argument: ${args[1]}"
 	dir=${args[0]}
@@ -440,8 +337,9 @@ cmd_build() {
 	oci:*:*) usage_die "build: --output $output: oci:DIR takes no tag (--tag names the image)" ;;
 	-) usage_die "build: --output -: give a FILE (the archive is written next to it first)" ;;
 	esac
-	# Several platforms (a list, or all the base has) make an index.
-	local -a selection=()
+	local t names
+	local -a refs=("${tags[@]}") tag_names selection=()
+	multi=0
 	if [ ${#platforms[@]} -gt 0 ]; then
 		platform=$(IFS=,; printf '%s' "${platforms[*]}")
 	fi
@@ -451,15 +349,11 @@ cmd_build() {
 		[ "$from" != scratch ] || usage_die "build: --platform $platform: --from scratch has no platforms to choose from (give one --platform)"
 		;;
 	esac
-	# Every tag, and the base, in the full form docker and containerd name images by (alpine ->
-	# docker.io/library/alpine:latest), as the programs parse them (one run for all, which
-	# also checks a list of platforms): a typo is a usage error before any work is done.
-	local t names base_name=
-	local -a refs=("${tags[@]}")
 	[ "$from" = scratch ] || [[ $from == oci:* ]] || refs+=("$from")
 	names=$(oci-fetch --name "${selection[@]}" "${refs[@]}") ||
 		usage_die "build: --tag or --from: not an image reference (REGISTRY/REPOSITORY[:TAG])${selection:+, or --platform: not OS/ARCH[/VARIANT] or all}"
 	mapfile -t tag_names <<<"$names"
+	base_name=
 	if [ ${#refs[@]} -gt ${#tags[@]} ]; then
 		base_name=${tag_names[-1]}
 		unset 'tag_names[-1]'
@@ -468,41 +362,48 @@ cmd_build() {
 		[[ ${tag_names[t]} != oci:* && ${tag_names[t]} != *@* ]] ||
 			usage_die "build: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
 	done
-	# The platform and the config changes are checked before any work is done: a typo is a
-	# usage error, not a build that fails after its upload.
-	local check_platform=${platform:-linux/amd64}
-	[ "$multi" = 0 ] || check_platform=linux/amd64
-	oci-graft --scratch --platform "$check_platform" --config-out /dev/null \
-		"${graft_opts[@]}" >/dev/null || exit 2
+	local -a check=(oci-graft --check "${graft_opts[@]}")
+	[ -z "$platform" ] || [ "$multi" = 1 ] || check+=(--platform "$platform")
+	"${check[@]}" || exit 2
 	[ -e "$dir" ] || die "build: $dir: No such file or directory"
 	[ -d "$dir" ] || die "build: $dir: Not a directory"
+}
 
-	local started=$EPOCHREALTIME mode layout=
+# Where the image goes: mode (push, layout, archive or dry), the layer's sink, the layout
+# being written and what "nothing ..." says on failure. A new layout or an archive is made
+# next to its place under a temporary name, renamed into place at the end.
+build_destination() {
+	layout='' layout_partial=''
 	if [ "$push" = 1 ]; then
 		mode=push nothing=pushed sink=${tags[0]}
 	elif [ -z "$output" ]; then
 		mode=dry nothing=written sink=
 	elif [[ $output == oci:* ]]; then
-		layout=${output#oci:}
-		mode=layout nothing="tagged in $layout" sink=oci:$layout
+		mode=layout nothing="tagged in ${output#oci:}" layout=${output#oci:}
+		if [ ! -e "$layout" ]; then
+			[[ $layout != */* ]] || [ -d "${layout%/*}" ] || mkdir -p -- "${layout%/*}"
+			partial_next_to -d "$layout"
+			layout_partial=$partial_path layout=$partial_path
+		fi
+		sink=oci:$layout
 	else
 		[ ! -d "$output" ] || die "build: $output: Is a directory"
 		mode=archive nothing="written to $output"
-		# The image is made as an OCI layout in a directory next to FILE, then put in a tar
-		# there and renamed onto FILE.
 		partial_next_to -d "$output"
 		layout=$partial_path sink=oci:$partial_path
 	fi
-	local digest_partial=
+	digest_partial=
 	if [ -n "$digest_file" ]; then
 		[ ! -d "$digest_file" ] || die "build: $digest_file: Is a directory"
 		partial_next_to "$digest_file"
 		digest_partial=$partial_path
 	fi
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco.XXXXXX")
+}
 
-	# 1. The base's manifest, config and digest, in one oci-fetch run, while the layer is made
-	# and streamed to where the image goes.
+# 1. The base's manifest, config and digest (several platforms: each one's manifest and config
+# into base/), in one oci-fetch run, while the layer is made and streamed to where the image
+# goes; the first to fail stops the other.
+build_inputs() {
 	if [ "$multi" = 1 ]; then
 		mkdir "$tmp/base"
 		start_job oci-fetch "${net_opts[@]}" --platform "$platform" --each "$tmp/base" "$from"
@@ -524,24 +425,65 @@ cmd_build() {
 			build_failed "$rc" "cannot read the base image $from"
 		build_failed "$rc" "the layer of $dir failed ($(layer_statuses))"
 	done
-	if [ "$quiet" = 0 ]; then
-		local layer_digest
-		if [ -n "$sink" ]; then
-			read -r layer_digest <"$tmp/layer.digest"
-		else
-			layer_digest=$(jq -r .digest "$tmp/layer.json")
-		fi
-		note "layer $layer_digest of $dir"
-	fi
+	local digest
+	read -r digest <"$tmp/layer.digest"
+	note "layer $digest of $dir"
+}
 
-	# 2. The new config and manifest; with several platforms, one of each per platform and the
-	# index of them (one platform selected: a plain image, as without a list).
-	local -a base_opts put_blobs=(--blob "$tmp/config.json")
+# base_entries: the platforms oci-fetch --each selected ($tmp/base/platforms: "N DIGEST
+# PLATFORM" lines) in base_lines; one of them is a plain image, as if it were the only one asked
+# for (multi=0, its files where a single-platform fetch puts them).
+base_entries() {
+	mapfile -t base_lines <"$tmp/base/platforms"
+	[ ${#base_lines[@]} -eq 1 ] || return 0
+	local n digest p
+	read -r n digest p <<<"${base_lines[0]}"
+	mv -- "$tmp/base/$n.json" "$tmp/base.json"
+	mv -- "$tmp/base/$n.config.json" "$tmp/base-config.json"
+	printf '%s\n' "$digest" >"$tmp/base.digest"
+	multi=0
+}
+
+# graft_platforms: one oci-graft per selected platform ($tmp/config-N.json, $tmp/manifest-N.json)
+# and oci-index of them ($tmp/manifest.json, its digest in digest); the files oci-put must make
+# present in put_blobs. --annotation goes on each child and on the index.
+graft_platforms() {
+	local line n digest_n p i
+	local -a children=() names=() index_opts=()
+	put_blobs=()
+	for line in "${base_lines[@]}"; do
+		read -r n digest_n p <<<"$line"
+		oci-graft --manifest "$tmp/base/$n.json" --config "$tmp/base/$n.config.json" \
+			${base_name:+--base-name "$base_name"} --layer "$tmp/layer.json" \
+			--created-by "ocinoco build $dir" "${graft_opts[@]}" \
+			--config-out "$tmp/config-$n.json" -o "$tmp/manifest-$n.json" ||
+			build_failed $? "oci-graft failed for $p"
+		children+=(--child "$digest_n=$tmp/manifest-$n.json")
+		put_blobs+=(--blob "$tmp/config-$n.json" --blob "$tmp/manifest-$n.json")
+		names+=("$p")
+	done
+	for ((i = 0; i < ${#graft_opts[@]}; i += 2)); do
+		[ "${graft_opts[i]}" != --annotation ] || index_opts+=(--annotation "${graft_opts[i + 1]}")
+	done
+	oci-index --base "$tmp/base/index.json" ${base_name:+--base-name "$base_name"} \
+		"${children[@]}" "${index_opts[@]}" -o "$tmp/manifest.json" \
+		--digest-out "$tmp/manifest.digest" || build_failed $? "oci-index failed"
+	read -r digest <"$tmp/manifest.digest"
+	note "base $from: ${names[*]}"
+}
+
+# 2. The new config and manifest (and the manifest's digest); with several platforms, one of
+# each per platform and the index of them (one platform selected: a plain image, as without a
+# list).
+build_graft() {
+	local -a base_opts
+	put_blobs=(--blob "$tmp/config.json")
 	[ "$multi" = 0 ] || base_entries
 	if [ "$multi" = 1 ]; then
 		graft_platforms
-		put_blobs=("${platform_blobs[@]}")
-	elif [ "$from" = scratch ]; then
+		return
+	fi
+	if [ "$from" = scratch ]; then
 		base_opts=(--scratch)
 		[ -z "$platform" ] || base_opts+=(--platform "$platform")
 	else
@@ -551,82 +493,61 @@ cmd_build() {
 		read -r base_digest <"$tmp/base.digest"
 		note "base ${from%@*}@$base_digest"
 	fi
-	[ "$multi" = 1 ] ||
-		oci-graft "${base_opts[@]}" --layer "$tmp/layer.json" --created-by "ocinoco build $dir" \
-			"${graft_opts[@]}" --config-out "$tmp/config.json" -o "$tmp/manifest.json" ||
-		build_failed $? "oci-graft failed"
+	oci-graft "${base_opts[@]}" --layer "$tmp/layer.json" --created-by "ocinoco build $dir" \
+		"${graft_opts[@]}" --config-out "$tmp/config.json" -o "$tmp/manifest.json" \
+		--digest-out "$tmp/manifest.digest" || build_failed $? "oci-graft failed"
+	read -r digest <"$tmp/manifest.digest"
+}
 
-	# 3. The manifest, once every blob it names is in place: the base layers mounted or
-	# copied from BASE, the config uploaded; then the same for the other tags.
+# 3. The manifest, once every blob it names is in place (the base layers mounted or copied
+# from BASE, the config uploaded): pushed to every tag, or put in the layout named by the tags
+# (docker save's naming for an archive).
+build_put() {
 	local -a put_opts=("${net_opts[@]}")
 	[ "$from" = scratch ] || put_opts+=(--from "$from")
 	put_opts+=("${put_blobs[@]}")
-	local digest dest=
+	local t dest
 	case $mode in
+	dry) return 0 ;;
 	push)
 		dest=${tags[0]}
 		for t in "${tags[@]:1}"; do
 			put_opts+=(--tag "$t")
 		done
 		;;
-	layout)
-		# Named by their tags, as skopeo's oci:DIR:TAG names them (once each).
-		local -A seen=()
-		local name
-		for t in "${tag_names[@]}"; do
-			name=${t##*:}
-			[ -z "${seen[$name]:-}" ] || continue
-			seen[$name]=1
-			if [ -z "$dest" ]; then
-				dest=oci:$layout:$name
-			else
-				put_opts+=(--tag "oci:$layout:$name")
-			fi
+	layout | archive)
+		dest=oci:$layout
+		for t in "${tags[@]}"; do
+			put_opts+=(--name "$t")
 		done
+		[ "$mode" = layout ] || put_opts+=(--docker-save)
 		;;
-	archive) dest=oci:$layout ;;
 	esac
-	if [ -n "$dest" ]; then
-		start_job oci-put "${put_opts[@]}" manifest "$dest" "$tmp/manifest.json" >"$tmp/pushed"
-		wait_job "$job_pid"
-		[ "$job_rc" -eq 0 ] || build_failed "$job_rc" "oci-put manifest failed"
-		local line
-		read -r line <"$tmp/pushed"
-		digest=${line##*@}
-	elif [ "$multi" = 1 ]; then
-		read -r digest <"$tmp/manifest.digest"
-	else
-		digest=sha256:$(sha256sum <"$tmp/manifest.json")
-		digest=${digest%% *}
-	fi
+	run_job oci-put "${put_opts[@]}" manifest "$dest" "$tmp/manifest.json" >/dev/null
+	[ "$job_rc" -eq 0 ] || build_failed "$job_rc" "oci-put manifest failed"
+}
 
-	# 4. An archive: index.json names the image by each tag as docker save does (tag, and the
-	# full name for docker and containerd), manifest.json for docker load without the
-	# containerd store; then the layout as one tar, renamed onto FILE.
+# 4. The outputs into place: a new layout renamed; an archive, the layout as one tar renamed
+# onto FILE; the digest file.
+build_commit() {
+	if [ -n "$layout_partial" ]; then
+		commit_partial "$layout_partial" "${output#oci:}"
+	fi
 	if [ "$mode" = archive ]; then
-		jq -c --args '.manifests[0] as $m | .manifests = [$ARGS.positional[] |
-			($m | del(.annotations)) + {annotations: {"io.containerd.image.name": .,
-				"org.opencontainers.image.ref.name": (. | sub(".*:"; ""))}}]' \
-			"${tag_names[@]}" <"$layout/index.json" >"$tmp/index.json"
-		# (an index has no docker manifest.json: docker loads it with the containerd store)
-		[ "$multi" = 1 ] ||
-			jq -c --args '[{Config: ("blobs/sha256/" + (.config.digest | ltrimstr("sha256:"))),
-				RepoTags: $ARGS.positional,
-				Layers: [.layers[].digest | "blobs/sha256/" + ltrimstr("sha256:")]}]' \
-				"${tag_names[@]}" <"$tmp/manifest.json" >"$layout/manifest.json"
-		mv -f -- "$tmp/index.json" "$layout/index.json"
 		chmod -R u=rwX,go=rX -- "$layout"
 		partial_next_to "$output"
-		start_job oci-tar -- "$layout" >"$partial_path"
-		wait_job "$job_pid"
+		run_job oci-tar -- "$layout" >"$partial_path"
 		[ "$job_rc" -eq 0 ] || build_failed "$job_rc" "writing $output failed"
 		commit_partial "$partial_path" "$output"
 	fi
-
 	if [ -n "$digest_file" ]; then
 		printf '%s\n' "$digest" >"$digest_partial"
 		commit_partial "$digest_partial" "$digest_file"
 	fi
+}
+
+build_report() {
+	local t
 	case $mode in
 	push)
 		for t in "${tags[@]}"; do
@@ -634,11 +555,7 @@ cmd_build() {
 		done
 		note "pushed in $(elapsed "$started") s"
 		;;
-	layout)
-		printf '%s\n' "$digest"
-		note "written to $output in $(elapsed "$started") s"
-		;;
-	archive)
+	layout | archive)
 		printf '%s\n' "$digest"
 		note "written to $output in $(elapsed "$started") s"
 		;;
@@ -647,6 +564,24 @@ cmd_build() {
 		note "dry run (no --push or --output): nothing pushed or written; $(elapsed "$started") s"
 		;;
 	esac
+}
+
+# build: the new layer streamed to where the image goes while the base's manifest and config
+# are fetched (one oci-fetch run), then oci-graft, then one oci-put manifest (base layers
+# mounted or copied, config, manifest last). Nothing is pushed or written unless every stage
+# succeeded.
+cmd_build() {
+	usage_fn=build_usage
+	build_options "$@"
+	build_check
+	started=$EPOCHREALTIME
+	build_destination
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco.XXXXXX")
+	build_inputs
+	build_graft
+	build_put
+	build_commit
+	build_report
 }
 
 index_usage() {
@@ -769,9 +704,8 @@ cmd_index() {
 	for t in "${tags[@]:1}"; do
 		put_opts+=(--tag "$t")
 	done
-	start_job oci-put "${net_opts[@]}" "${froms[@]}" "${blobs[@]}" "${put_opts[@]}" \
-		manifest "${tags[0]}" "$tmp/index.json" >"$tmp/pushed"
-	wait_job "$job_pid"
+	run_job oci-put "${net_opts[@]}" "${froms[@]}" "${blobs[@]}" "${put_opts[@]}" \
+		manifest "${tags[0]}" "$tmp/index.json" >/dev/null
 	[ "$job_rc" -eq 0 ] || build_failed "$job_rc" "oci-put manifest failed"
 	local digest
 	read -r digest <"$tmp/index.digest"

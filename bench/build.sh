@@ -17,7 +17,8 @@
 # tree); for another TREE the 4x tree is TREE.x4, made once. Temporary files go under
 # BENCH_WORK (default bench/work) and are removed on exit, also on ^C.
 # Issue 4's targets: ocinoco build <= 0.3x the wall time of umoci+skopeo and <= 0.05x of
-# buildah (medians); peak memory flat in the tree size.
+# buildah (medians); peak memory flat in the tree size. Issue 11's: the same build with
+# --compression gzip <= 1.4x the zstd build's wall time.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -65,6 +66,11 @@ make_busybox_layout "$tmp/busybox"
 cat >"$tmp/cmd/ocinoco.sh" <<SH
 set -euo pipefail
 "$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\$3:latest" --push --root-dir /app
+SH
+cat >"$tmp/cmd/ocinoco-gzip.sh" <<SH
+set -euo pipefail
+"$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\$3:latest" --push --root-dir /app \
+	--compression gzip
 SH
 cat >"$tmp/cmd/umoci.sh" <<SH
 set -euo pipefail
@@ -120,8 +126,9 @@ jq -c --arg cd "$cdigest" --argjson cs "$(stat -c %s "$w/new-config.json")" --ar
 	curl -sf -X PUT -H "Content-Type: $mt" --data-binary @- -o /dev/null "$reg/v2/$repo/manifests/latest"
 SH
 
-names=(ocinoco umoci)
-labels=("ocinoco build --push" "skopeo copy + umoci insert + skopeo copy")
+names=(ocinoco ocinoco-gzip umoci)
+labels=("ocinoco build --push" "ocinoco build --push --compression gzip"
+	"skopeo copy + umoci insert + skopeo copy")
 if [ "$buildah_runs" -gt 0 ]; then
 	names+=(buildah)
 	labels+=("buildah from + copy + commit + push (vfs)")
@@ -200,6 +207,13 @@ verdict() { # PEER TARGET LABEL
 verdict umoci 0.3 umoci+skopeo
 [ "$buildah_runs" = 0 ] || verdict buildah 0.05 buildah
 [ "$stream" = 0 ] || verdict stream "" "tar|zstd|curl"
+read -r gz gz_min < <(stat_of ocinoco-gzip)
+ratio=$(awk -v a="$gz" -v b="$ours" 'BEGIN { printf "%.3f", a / b }')
+ratio_min=$(awk -v a="$gz_min" -v b="$ours_min" 'BEGIN { printf "%.3f", a / b }')
+ok=yes
+awk -v r="$ratio" 'BEGIN { exit !(r <= 1.4) }' || ok=NO
+printf '=> ocinoco build --compression gzip / zstd: %sx (medians), %sx (minimums); target <= 1.4x: %s\n' \
+	"$ratio" "$ratio_min" "$ok"
 
 # Where ocinoco build's time goes, and its memory (bench/instrument.bash).
 inst_setup "$bin" "$tmp/inst"

@@ -10,6 +10,7 @@
 # bench/work/ (BENCH_WORK=DIR for another place). The 4x tree is bench/work/tree4 for the
 # default tree, else TREE.x4 next to it, made once and reused.
 # Issue 2's target: ocinoco pack <= 0.6x the GNU pipeline's wall time; flat peak memory.
+# Issue 11's: ocinoco pack --compression gzip <= 0.40x the same pipeline with pigz -6 -p2.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,7 +29,7 @@ done
 # shellcheck source=/dev/null # bench/common.bash
 . "$here/common.bash"
 bin=$(cd "$bin" && pwd)
-bench_require "$bin" ocinoco oci-tar oci-digest -- tar zstd sha256sum openssl /usr/bin/time
+bench_require "$bin" ocinoco oci-tar oci-digest -- tar zstd pigz sha256sum openssl /usr/bin/time
 
 work=${BENCH_WORK:-$here/work} # where the trees are (made) and the outputs go
 mkdir -p "$work"
@@ -88,10 +89,16 @@ sed 's/sha256sum/openssl dgst -sha256/g' "$out/gnu-sha256sum.sh" >"$out/gnu-open
 cat >"$out/ocinoco.sh" <<SH
 "$bin/ocinoco" pack "\$1" "\$2" >"\$2.json" 2>/dev/null
 SH
+# gzip: the same pipeline with pigz on the two cores it is usually given.
+sed 's/zstd -q -3 -T0/pigz -6 -p2/' "$out/gnu-sha256sum.sh" >"$out/gnu-pigz.sh"
+cat >"$out/ocinoco-gzip.sh" <<SH
+"$bin/ocinoco" pack --compression gzip "\$1" "\$2" >"\$2.json" 2>/dev/null
+SH
 
-names=(ocinoco gnu-openssl gnu-sha256sum)
+names=(ocinoco gnu-openssl gnu-sha256sum ocinoco-gzip gnu-pigz)
 labels=("ocinoco pack" "GNU tar | tee >(openssl dgst -sha256) | zstd -3 -T0 | tee >(openssl ...)"
-	"GNU tar | tee >(sha256sum) | zstd -3 -T0 | tee >(sha256sum)")
+	"GNU tar | tee >(sha256sum) | zstd -3 -T0 | tee >(sha256sum)"
+	"ocinoco pack --compression gzip" "GNU tar | tee >(sha256sum) | pigz -6 -p2 | tee >(sha256sum)")
 
 echo "tree: $tree ($(du -s --apparent-size --block-size=1M "$tree" | cut -f1) MB," \
 	"$(find "$tree" | wc -l) entries); $(nproc) cores; $runs runs each, interleaved"
@@ -137,6 +144,16 @@ if [ "$verdict" = yes ]; then
 else
 	echo "=> ocinoco pack does NOT meet issue 2's target (<= 0.6x the GNU pipeline)"
 fi
+read -r gz gz_min < <(stat_of ocinoco-gzip)
+read -r pz pz_min < <(stat_of gnu-pigz)
+ratio=$(awk -v a="$gz" -v b="$pz" 'BEGIN { printf "%.2f", a / b }')
+ratio_min=$(awk -v a="$gz_min" -v b="$pz_min" 'BEGIN { printf "%.2f", a / b }')
+ok=yes
+awk -v r="$ratio" 'BEGIN { exit !(r <= 0.40) }' || ok=NO
+printf 'ocinoco pack --compression gzip / gnu-pigz: %sx (medians), %sx (minimums); <= 0.40x: %s\n' \
+	"$ratio" "$ratio_min" "$ok"
+printf 'gzip sizes: ocinoco %s, pigz -6 %s, gzip -6 %s bytes\n' "$(stat -c %s "$out/ocinoco-gzip.out")" \
+	"$(stat -c %s "$out/gnu-pigz.out")" "$(gzip -dc <"$out/gnu-pigz.out" | gzip -6 -n | wc -c)"
 
 # Peak memory of each stage, 1x and 4x: it must not grow with the tree.
 echo

@@ -107,20 +107,19 @@ static json_t *object_member_for(json_t *obj, const char *domain)
 	return NULL;
 }
 
-int auth_helper_get(const char *name, const char *server, struct creds *c, char *err, size_t errlen)
+/* Starts PROG get with its stdin (*to) and stdout (*from) on pipes; -1 with the reason. */
+static pid_t spawn_helper(const char *prog, int *to, int *from, char *err, size_t errlen)
 {
-	char *prog = xasprintf("docker-credential-%s", name);
 	int in[2], out[2];
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		free(prog);
 		return -1;
 	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	char *argv[] = {prog, "get", NULL};
+	char *argv[] = {(char *)prog, "get", NULL};
 	pid_t pid;
 	int r = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -130,57 +129,84 @@ int auth_helper_get(const char *name, const char *server, struct creds *c, char 
 		snprintf(err, errlen, "credential helper %s: %s", prog, strerror(r));
 		close(in[1]);
 		close(out[0]);
+		return -1;
+	}
+	*to = in[1];
+	*from = out[0];
+	return pid;
+}
+
+/* A helper that failed: "credentials not found" is none (0); else -1 with its message. */
+static int helper_failed(const char *prog, int st, const struct buf *o, char *err, size_t errlen)
+{
+	/* docker-credential-helpers' ErrCredentialsNotFound message */
+	if (o->data && strstr(o->data, "credentials not found"))
+		return 0;
+	/* Its message, not its stdout's JSON (that could hold a secret). */
+	const char *m = o->data && o->data[0] != '{' ? o->data : "";
+	snprintf(err, errlen, "credential helper %s failed (exit %d)%s%.*s", prog,
+	         WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), *m ? ": " : "",
+	         (int)strcspn(m, "\n"), m);
+	return -1;
+}
+
+/* A helper's answer {"Username","Secret"} ("<token>": an identity token): 1, else -1. */
+static int helper_creds(const char *prog, const struct buf *o, struct creds *c, char *err,
+                        size_t errlen)
+{
+	char jerr[160];
+	json_t *doc = json_parse(o->data ? o->data : "", o->len, jerr, sizeof jerr);
+	const char *user = json_string_value(json_object_get(doc, "Username"));
+	const char *secret = json_string_value(json_object_get(doc, "Secret"));
+	int ret = -1;
+	if (doc == NULL || user == NULL || secret == NULL) {
+		snprintf(err, errlen,
+		         "credential helper %s: output is not {\"Username\",\"Secret\"}", prog);
+	} else {
+		*c = (struct creds){0};
+		if (strcmp(user, "<token>") == 0) {
+			c->identitytoken = xstrdup(secret);
+		} else {
+			c->username = xstrdup(user);
+			c->password = xstrdup(secret);
+		}
+		c->source = xstrdup(prog);
+		ret = 1;
+	}
+	json_decref(doc);
+	return ret;
+}
+
+int auth_helper_get(const char *name, const char *server, struct creds *c, char *err, size_t errlen)
+{
+	char *prog = xasprintf("docker-credential-%s", name);
+	int to, from;
+	pid_t pid = spawn_helper(prog, &to, &from, err, errlen);
+	if (pid < 0) {
 		free(prog);
 		return -1;
 	}
 	/* A helper that exits without reading stdin must not kill us with SIGPIPE. */
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
 	sigaction(SIGPIPE, &ign, &old);
-	write_all(in[1], server, strlen(server));
+	write_all(to, server, strlen(server));
 	sigaction(SIGPIPE, &old, NULL);
-	close(in[1]);
+	close(to);
 	struct buf o = {0};
-	int rr = buf_read_fd(&o, out[0], 1 << 20);
-	close(out[0]);
+	int rr = buf_read_fd(&o, from, 1 << 20);
+	close(from);
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	int ret = -1;
+	int ret;
 	if (rr < 0) {
 		snprintf(err, errlen, "credential helper %s: reading its output: %s", prog,
 		         strerror(errno));
+		ret = -1;
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		/* docker-credential-helpers' ErrCredentialsNotFound message */
-		if (o.data && strstr(o.data, "credentials not found")) {
-			ret = 0;
-		} else {
-			/* Its message, not its stdout's JSON (that could hold a secret). */
-			const char *m = o.data && o.data[0] != '{' ? o.data : "";
-			snprintf(err, errlen, "credential helper %s failed (exit %d)%s%.*s", prog,
-			         WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-			         *m ? ": " : "", (int)strcspn(m, "\n"), m);
-		}
+		ret = helper_failed(prog, st, &o, err, errlen);
 	} else {
-		char jerr[160];
-		json_t *doc = json_parse(o.data ? o.data : "", o.len, jerr, sizeof jerr);
-		const char *user = json_string_value(json_object_get(doc, "Username"));
-		const char *secret = json_string_value(json_object_get(doc, "Secret"));
-		if (doc == NULL || user == NULL || secret == NULL) {
-			snprintf(err, errlen,
-			         "credential helper %s: output is not {\"Username\",\"Secret\"}",
-			         prog);
-		} else {
-			*c = (struct creds){0};
-			if (strcmp(user, "<token>") == 0) {
-				c->identitytoken = xstrdup(secret);
-			} else {
-				c->username = xstrdup(user);
-				c->password = xstrdup(secret);
-			}
-			c->source = xstrdup(prog);
-			ret = 1;
-		}
-		json_decref(doc);
+		ret = helper_creds(prog, &o, c, err, errlen);
 	}
 	if (o.data)
 		explicit_bzero(o.data, o.len);
@@ -263,6 +289,29 @@ out:
 	return r;
 }
 
+bool auth_text_clean(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* 1 if c is clean, else -1 with the reason (naming the field, never its value) in err. */
+static int creds_check(struct creds *c, const char *domain, char *err, size_t errlen)
+{
+	const char *bad = !auth_text_clean(c->username)        ? "username"
+	                  : !auth_text_clean(c->password)      ? "password"
+	                  : !auth_text_clean(c->identitytoken) ? "identity token"
+	                                                       : NULL;
+	if (bad == NULL)
+		return 1;
+	snprintf(err, errlen, "%s: the %s for %s holds a control character (refused)", c->source,
+	         bad, domain);
+	creds_free(c);
+	return -1;
+}
+
 int auth_lookup(const char *domain, struct creds *c, char *err, size_t errlen)
 {
 	char *files[4] = {0};
@@ -281,7 +330,7 @@ int auth_lookup(const char *domain, struct creds *c, char *err, size_t errlen)
 		r = lookup_file(files[i], domain, c, err, errlen);
 	for (int i = 0; i < n; i++)
 		free(files[i]);
-	return r;
+	return r > 0 ? creds_check(c, domain, err, errlen) : r;
 }
 
 /* RFC 7230 token characters */
@@ -332,10 +381,66 @@ void challenge_free(struct challenge *c)
 	*c = (struct challenge){0};
 }
 
+/* The slot of a parameter this client reads (realm, service, scope, error), or NULL. */
+static char **param_slot(struct challenge *c, const char *name, size_t n)
+{
+	if (n == 5 && strncasecmp(name, "realm", 5) == 0)
+		return &c->realm;
+	if (n == 7 && strncasecmp(name, "service", 7) == 0)
+		return &c->service;
+	if (n == 5 && strncasecmp(name, "scope", 5) == 0)
+		return &c->scope;
+	if (n == 5 && strncasecmp(name, "error", 5) == 0)
+		return &c->error;
+	return NULL;
+}
+
+/* A challenge's parameters: name=value, comma separated, until a name without '=' (the next
+ * scheme); false on a syntax error. */
+static bool parse_params(const char **pp, struct challenge *cur)
+{
+	const char *p = *pp;
+	for (;;) {
+		const char *ns = p;
+		while (tchar(*p))
+			p++;
+		size_t nn = (size_t)(p - ns);
+		const char *q = skip_ws(p);
+		if (nn == 0 || *q != '=') {
+			p = ns;
+			break;
+		}
+		q = skip_ws(q + 1);
+		char *v = param_value(&q);
+		if (v == NULL)
+			return false;
+		char **slot = param_slot(cur, ns, nn);
+		if (slot) {
+			free(*slot);
+			*slot = v;
+		} else {
+			free(v);
+		}
+		p = skip_ws(q);
+		while (*p == ',')
+			p = skip_ws(p + 1);
+	}
+	*pp = p;
+	return true;
+}
+
+static enum auth_scheme scheme_named(const char *s, size_t n)
+{
+	if (n == 6 && strncasecmp(s, "Bearer", 6) == 0)
+		return SCHEME_BEARER;
+	if (n == 5 && strncasecmp(s, "Basic", 5) == 0)
+		return SCHEME_BASIC;
+	return SCHEME_NONE;
+}
+
 bool challenge_parse(const char *header, struct challenge *out)
 {
 	*out = (struct challenge){0};
-	struct challenge cur = {0};
 	const char *p = skip_ws(header);
 	bool any = false;
 	while (*p) {
@@ -345,52 +450,12 @@ bool challenge_parse(const char *header, struct challenge *out)
 			p++;
 		if (p == s)
 			break;
-		size_t n = (size_t)(p - s);
-		enum auth_scheme sc = SCHEME_NONE;
-		if (n == 6 && strncasecmp(s, "Bearer", 6) == 0)
-			sc = SCHEME_BEARER;
-		else if (n == 5 && strncasecmp(s, "Basic", 5) == 0)
-			sc = SCHEME_BASIC;
-		cur = (struct challenge){.scheme = sc};
+		struct challenge cur = {.scheme = scheme_named(s, (size_t)(p - s))};
 		p = skip_ws(p);
-		/* its parameters: name=value, comma separated, until a name without '=' (the next
-		 * scheme) */
-		for (;;) {
-			const char *save = p;
-			const char *ns = p;
-			while (tchar(*p))
-				p++;
-			size_t nn = (size_t)(p - ns);
-			const char *q = skip_ws(p);
-			if (nn == 0 || *q != '=') {
-				p = save;
-				break;
-			}
-			q = skip_ws(q + 1);
-			char *v = param_value(&q);
-			if (v == NULL) {
-				challenge_free(&cur);
-				challenge_free(out);
-				return false;
-			}
-			char **slot = NULL;
-			if (nn == 5 && strncasecmp(ns, "realm", 5) == 0)
-				slot = &cur.realm;
-			else if (nn == 7 && strncasecmp(ns, "service", 7) == 0)
-				slot = &cur.service;
-			else if (nn == 5 && strncasecmp(ns, "scope", 5) == 0)
-				slot = &cur.scope;
-			else if (nn == 5 && strncasecmp(ns, "error", 5) == 0)
-				slot = &cur.error;
-			if (slot) {
-				free(*slot);
-				*slot = v;
-			} else {
-				free(v);
-			}
-			p = skip_ws(q);
-			while (*p == ',')
-				p = skip_ws(p + 1);
+		if (!parse_params(&p, &cur)) {
+			challenge_free(&cur);
+			challenge_free(out);
+			return false;
 		}
 		while (*p == ',')
 			p = skip_ws(p + 1);

@@ -25,6 +25,10 @@ struct creds {
  * that failed). Never puts a secret into err. */
 int auth_lookup(const char *domain, struct creds *c, char *err, size_t errlen);
 void creds_free(struct creds *c);
+/* Whether a credential is free of control characters (C0 and DEL), so that it can never end a
+ * header line and start another: auth_lookup refuses credentials that are not, and the registry
+ * client tokens that are not. */
+bool auth_text_clean(const char *s);
 
 /* Runs "docker-credential-NAME get" with SERVER on stdin; same returns as auth_lookup. */
 int auth_helper_get(const char *name, const char *server, struct creds *c, char *err,

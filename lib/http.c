@@ -174,11 +174,13 @@ void http_xfer_set_url(struct http_xfer *x, const char *url)
 void http_xfer_add_header(struct http_xfer *x, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		err(EXIT_FAIL, "out of memory");
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* A line break would end this header and start another (a value that came from a
+	 * server: checked where it came in, and here once more). */
+	if (strpbrk(s, "\r\n"))
+		errx(EXIT_FAIL, "refusing a request header that holds a line break");
 	struct curl_slist *l = curl_slist_append(x->headers, s);
 	explicit_bzero(s, strlen(s));
 	free(s);
@@ -338,13 +340,10 @@ static void trace_exchange(struct http_client *c, struct http_xfer *x)
 	(void)c;
 }
 
-static void setup(struct http_client *c, struct http_xfer *x)
+/* What every transfer of the run shares: the URL, the connection cache, keep-alive, the
+ * protocols allowed, no redirects (the registry layer decides), timeouts. */
+static void set_transport(CURL *e, struct http_client *c, struct http_xfer *x)
 {
-	CURL *e = curl_easy_init();
-	if (e == NULL)
-		errx(EXIT_FAIL, "libcurl: cannot create a transfer");
-	x->easy = e;
-	http_xfer_clear_response(x);
 	curl_easy_setopt(e, CURLOPT_URL, x->url);
 	curl_easy_setopt(e, CURLOPT_SHARE, c->share);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
@@ -360,10 +359,11 @@ static void setup(struct http_client *c, struct http_xfer *x)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, c->opts.timeout);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+}
+
+/* Trust (http_ca_locations), or none with --insecure. */
+static void set_tls(CURL *e, const struct http_client *c, const struct http_xfer *x)
+{
 	if (c->capath) {
 		curl_easy_setopt(e, CURLOPT_CAPATH, c->capath);
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->cafile); /* NULL: no bundle file */
@@ -374,21 +374,36 @@ static void setup(struct http_client *c, struct http_xfer *x)
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+}
+
+/* The request headers as sent (x->wire, freed after the transfer). */
+static void set_headers(CURL *e, struct http_xfer *x)
+{
 	/* No "Expect: 100-continue": it costs a round trip per upload, and auth is settled
 	 * before any large body is sent. */
 	x->wire = curl_slist_append(NULL, "Expect:");
 	for (struct curl_slist *h = x->headers; h; h = h->next)
 		x->wire = curl_slist_append(x->wire, h->data);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->wire);
+}
 
+/* A body read through on_read (rewound by on_seek). */
+static void set_upload(CURL *e, struct http_xfer *x)
+{
+	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(e, CURLOPT_READDATA, x);
+}
+
+/* The method, and the body it carries: x's, or an empty one for a POST, PUT or PATCH without. */
+static void set_method(CURL *e, struct http_xfer *x)
+{
 	const char *m = x->method;
 	if (strcmp(m, "HEAD") == 0) {
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	} else if (x->has_body) {
 		x->sent = 0;
-		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(e, CURLOPT_READDATA, x);
+		set_upload(e, x);
 		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
 		curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
 		if (x->body_size >= 0)
@@ -400,9 +415,7 @@ static void setup(struct http_client *c, struct http_xfer *x)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
 	} else if (strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0) {
-		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(e, CURLOPT_READDATA, x);
+		set_upload(e, x);
 		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)0);
 		x->body_size = 0;
 		x->body = "";
@@ -413,10 +426,52 @@ static void setup(struct http_client *c, struct http_xfer *x)
 	}
 }
 
+/* A new easy handle for x, its response cleared. */
+static void prepare_transfer(struct http_client *c, struct http_xfer *x)
+{
+	CURL *e = curl_easy_init();
+	if (e == NULL)
+		errx(EXIT_FAIL, "libcurl: cannot create a transfer");
+	x->easy = e;
+	http_xfer_clear_response(x);
+	set_transport(e, c, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	set_tls(e, c, x);
+	set_headers(e, x);
+	set_method(e, x);
+}
+
+/* Its status, the URL reached, the counters; the easy handle gone. */
+static void finish_transfer(struct http_client *c, struct http_xfer *x)
+{
+	char *eff = NULL;
+	long conns = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+	curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &eff);
+	curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &conns);
+	x->reached = xstrdup(eff ? eff : x->url);
+	c->requests++;
+	c->connections += (unsigned long)conns;
+	if (x->result != CURLE_OK && x->errbuf[0] == '\0')
+		snprintf(x->errbuf, sizeof x->errbuf, "%s", curl_easy_strerror(x->result));
+	if (x->result != CURLE_OK)
+		x->status = 0;
+	curl_multi_remove_handle(c->multi, x->easy);
+	curl_easy_cleanup(x->easy);
+	x->easy = NULL;
+	curl_slist_free_all(x->wire);
+	x->wire = NULL;
+	if (c->opts.verbose)
+		trace_exchange(c, x);
+}
+
 void http_run(struct http_client *c, struct http_xfer **xs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		setup(c, xs[i]);
+		prepare_transfer(c, xs[i]);
 		curl_multi_add_handle(c->multi, xs[i]->easy);
 	}
 	int running = 1;
@@ -442,28 +497,8 @@ void http_run(struct http_client *c, struct http_xfer **xs, size_t n)
 			x->result = msg->data.result;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct http_xfer *x = xs[i];
-		char *eff = NULL;
-		long conns = 0;
-		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
-		curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &eff);
-		curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &conns);
-		x->reached = xstrdup(eff ? eff : x->url);
-		c->requests++;
-		c->connections += (unsigned long)conns;
-		if (x->result != CURLE_OK && x->errbuf[0] == '\0')
-			snprintf(x->errbuf, sizeof x->errbuf, "%s", curl_easy_strerror(x->result));
-		if (x->result != CURLE_OK)
-			x->status = 0;
-		curl_multi_remove_handle(c->multi, x->easy);
-		curl_easy_cleanup(x->easy);
-		x->easy = NULL;
-		curl_slist_free_all(x->wire);
-		x->wire = NULL;
-		if (c->opts.verbose)
-			trace_exchange(c, x);
-	}
+	for (size_t i = 0; i < n; i++)
+		finish_transfer(c, xs[i]);
 }
 
 char *url_resolve(const char *base, const char *location)

@@ -53,7 +53,7 @@ static int write_new(const char *path, const char *data, size_t len)
 
 int layout_open(struct layout *l, const char *dir, bool create, const char *what)
 {
-	l->dir = xstrdup(dir);
+	*l = (struct layout){.dir = xstrdup(dir)};
 	char *p = xasprintf("%s/oci-layout", dir);
 	struct stat st;
 	int ret = 0;
@@ -94,7 +94,9 @@ int layout_open(struct layout *l, const char *dir, bool create, const char *what
 void layout_close(struct layout *l)
 {
 	free(l->dir);
-	l->dir = NULL;
+	json_decref(l->pending);
+	json_decref(l->children);
+	*l = (struct layout){0};
 }
 
 static char *blob_path(const struct layout *l, const char *digest)
@@ -299,7 +301,8 @@ int layout_put_blob(struct layout *l, struct blob_src *src, const char *what)
 	return 0;
 }
 
-int layout_put_document(struct layout *l, const struct doc *d, const char *what)
+/* The document as a blob (if it is not there yet). */
+static int store_document(struct layout *l, const struct doc *d, const char *what)
 {
 	char *p = blob_path(l, d->digest);
 	int ret = 0;
@@ -311,12 +314,54 @@ int layout_put_document(struct layout *l, const struct doc *d, const char *what)
 	return ret;
 }
 
-int layout_put_manifest(struct layout *l, const char *tag, const struct doc *d, const char *what)
+/* index.json's entry for the document, named by tag (NULL: unnamed) and, for docker save's
+ * layout, by its full name. */
+static json_t *index_entry(const struct doc *d, const char *tag, const char *full_name)
 {
-	if (layout_put_document(l, d, what) < 0)
-		return -1;
-	/* index.json: read, change, replace, under a lock so that concurrent runs do not lose
-	 * each other's tags */
+	json_t *e = json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type, "digest", d->digest,
+	                      "size", (json_int_t)d->data.len);
+	if (full_name)
+		json_object_set_new(e, "annotations",
+		                    json_pack("{s:s, s:s}", ANNOTATION_CONTAINERD_NAME, full_name,
+		                              ANNOTATION_REF_NAME, tag));
+	else if (tag)
+		json_object_set_new(e, "annotations", json_pack("{s:s}", ANNOTATION_REF_NAME, tag));
+	return e;
+}
+
+/* An entry into the index's manifests: a named one replaces the entries of its name, an
+ * unnamed one goes in unless its digest is there. */
+static void add_entry(json_t *ms, json_t *entry)
+{
+	const char *tag = entry_ref_name(entry), *digest = descriptor_digest(entry);
+	bool present = false;
+	for (size_t i = json_array_size(ms); i-- > 0;) {
+		json_t *e = json_array_get(ms, i);
+		const char *name = entry_ref_name(e), *dg = descriptor_digest(e);
+		if (tag && name && strcmp(name, tag) == 0)
+			json_array_remove(ms, i);
+		else if (!tag && dg && strcmp(dg, digest) == 0)
+			present = true;
+	}
+	if (!present)
+		json_array_append(ms, entry);
+}
+
+/* Compact JSON and a newline, as `jq -c` prints it (docker save's files). */
+static char *json_line(const json_t *doc, size_t *len)
+{
+	char *s = json_serialise(doc, len);
+	s = xreallocarray(s, *len + 2, 1);
+	s[(*len)++] = '\n';
+	s[*len] = '\0';
+	return s;
+}
+
+/* index.json: read, the pending entries added (with replace, the image's entries alone, as
+ * docker save writes them: a trailing newline too), written back; under a lock so that
+ * concurrent runs do not lose each other's tags. */
+static int write_index(struct layout *l, bool replace, const char *what)
+{
 	int dfd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || flock(dfd, LOCK_EX) < 0) {
 		warnx("%s: locking %s: %s", what, l->dir, strerror(errno));
@@ -328,26 +373,18 @@ int layout_put_manifest(struct layout *l, const char *tag, const struct doc *d, 
 	json_t *idx = read_index(l, what);
 	if (idx) {
 		json_t *ms = json_object_get(idx, "manifests"), *e;
-		bool present = false;
-		for (size_t i = json_array_size(ms); i-- > 0;) {
-			e = json_array_get(ms, i);
-			const char *name = entry_ref_name(e);
-			const char *dg = descriptor_digest(e);
-			if (tag && name && strcmp(name, tag) == 0)
-				json_array_remove(ms, i);
-			else if (!tag && dg && strcmp(dg, d->digest) == 0)
-				present = true;
-		}
-		if (!present) {
-			e = json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type, "digest",
-			              d->digest, "size", (json_int_t)d->data.len);
-			if (tag)
-				json_object_set_new(e, "annotations",
-				                    json_pack("{s:s}", ANNOTATION_REF_NAME, tag));
-			json_array_append_new(ms, e);
+		size_t i;
+		if (replace)
+			json_array_clear(ms);
+		json_array_foreach(l->pending, i, e)
+		{
+			if (replace)
+				json_array_append(ms, e);
+			else
+				add_entry(ms, e);
 		}
 		size_t n;
-		char *s = json_serialise(idx, &n);
+		char *s = replace ? json_line(idx, &n) : json_serialise(idx, &n);
 		char *ip = xasprintf("%s/index.json", l->dir);
 		if (write_new(ip, s, n) < 0)
 			warnx("%s: %s: %s", what, ip, strerror(errno));
@@ -358,5 +395,112 @@ int layout_put_manifest(struct layout *l, const char *tag, const struct doc *d, 
 		json_decref(idx);
 	}
 	close(dfd);
+	json_array_clear(l->pending);
+	return ret;
+}
+
+static void add_pending(struct layout *l, json_t *entry)
+{
+	if (l->pending == NULL)
+		l->pending = json_array();
+	json_array_append_new(l->pending, entry);
+}
+
+bool layout_is_expected_child(const struct layout *l, const char *digest)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(l->children, i, c)
+	{
+		if (strcmp(json_string_value(c), digest) == 0)
+			return true;
+	}
+	return false;
+}
+
+void layout_expect_children(struct layout *l, const char *const *digests, size_t n)
+{
+	if (l->children == NULL)
+		l->children = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(l->children, json_string(digests[i]));
+}
+
+int layout_put_manifest(struct layout *l, const char *tag, const struct doc *d, const char *what)
+{
+	if (store_document(l, d, what) < 0)
+		return -1;
+	/* an index's child is reached through the index: a blob, not an index.json entry */
+	if (!tag && layout_is_expected_child(l, d->digest))
+		return 0;
+	add_pending(l, index_entry(d, tag, NULL));
+	return write_index(l, false, what);
+}
+
+/* docker load's manifest.json for an image manifest: its config, its names, its layers, as
+ * paths in the layout. */
+static int write_docker_manifest(struct layout *l, const struct doc *d, json_t *names,
+                                 const char *what)
+{
+	char err[256];
+	json_t *m = json_parse(d->data.data, d->data.len, err, sizeof err);
+	json_t *layers = json_array(), *e;
+	size_t i;
+	json_array_foreach(json_object_get(m, "layers"), i, e)
+	{
+		json_array_append_new(layers,
+		                      json_sprintf("blobs/sha256/%s", descriptor_digest(e) + 7));
+	}
+	json_t *doc = json_pack("[{s:o, s:O, s:o}]", "Config",
+	                        json_sprintf("blobs/sha256/%s",
+	                                     descriptor_digest(json_object_get(m, "config")) + 7),
+	                        "RepoTags", names, "Layers", layers);
+	size_t n;
+	char *s = json_line(doc, &n);
+	char *p = xasprintf("%s/manifest.json", l->dir);
+	int ret = write_new(p, s, n);
+	if (ret < 0)
+		warnx("%s: %s: %s", what, p, strerror(errno));
+	free(p);
+	free(s);
+	json_decref(doc);
+	json_decref(m);
+	return ret;
+}
+
+int layout_put_image(struct layout *l, const struct doc *d, const char *const *names,
+                     const char *const *tags, size_t nnames, enum layout_naming how,
+                     const char *what)
+{
+	if (how == LAYOUT_NAME_DOCKER_SAVE && !media_type_is_manifest(d->media_type) &&
+	    !media_type_is_index(d->media_type)) {
+		warnx("%s: docker save's layout holds an image manifest or index, not %s", what,
+		      d->media_type);
+		return -1;
+	}
+	if (store_document(l, d, what) < 0)
+		return -1;
+	json_t *repo_tags = json_array();
+	for (size_t i = 0; i < nnames; i++) {
+		const char *tag = tags[i];
+		if (how == LAYOUT_NAME_DOCKER_SAVE) {
+			add_pending(l, index_entry(d, tag, names[i]));
+			json_array_append_new(repo_tags, json_string(names[i]));
+			continue;
+		}
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			seen = seen || strcmp(tags[j], tag) == 0;
+		if (!seen)
+			add_pending(l, index_entry(d, tag, NULL));
+	}
+	int ret = 0;
+	/* manifest.json holds one image: an index is loaded through index.json (docker with the
+	 * containerd image store, podman, skopeo) */
+	if (how == LAYOUT_NAME_DOCKER_SAVE && media_type_is_manifest(d->media_type))
+		ret = write_docker_manifest(l, d, repo_tags, what);
+	if (ret == 0)
+		ret = write_index(l, how == LAYOUT_NAME_DOCKER_SAVE, what);
+	json_decref(repo_tags);
 	return ret;
 }

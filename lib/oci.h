@@ -28,6 +28,8 @@
 #define ANNOTATION_BASE_NAME   "org.opencontainers.image.base.name"
 #define ANNOTATION_BASE_DIGEST "org.opencontainers.image.base.digest"
 #define ANNOTATION_REF_NAME    "org.opencontainers.image.ref.name"
+/* The full image name in an OCI layout docker save writes (containerd's image store). */
+#define ANNOTATION_CONTAINERD_NAME "io.containerd.image.name"
 
 /* Manifests and indexes larger than this are refused (the distribution spec's 4 MiB). */
 #define MANIFEST_MAX_BYTES (4u << 20)

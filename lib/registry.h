@@ -1,6 +1,7 @@
-/* The OCI distribution API of one registry: auth (Bearer token flow, Basic), retries, redirects,
- * and the operations the programs need. One struct registry per registry host per run: its
- * connections and its token are reused by every request of the run.
+/* The OCI distribution API of one registry: the operations the programs need (manifests and
+ * blob reads in registry.c, uploads in upload.c), over the request engine below them
+ * (registry_engine.h: auth, retries, redirects). One struct registry per registry host per
+ * run: its connections and its token are reused by every request of the run.
  * Every function that fails prints "prog: WHAT: why" (WHAT names the reference) and returns -1. */
 #ifndef OCINOCO_REGISTRY_H
 #define OCINOCO_REGISTRY_H
@@ -8,6 +9,7 @@
 #include "auth.h"
 #include "blobsrc.h"
 #include "digest.h"
+#include "doc.h"
 #include "http.h"
 #include "util.h"
 
@@ -22,13 +24,20 @@ struct scope {
 	bool push;
 };
 
+enum creds_state {
+	CREDS_UNKNOWN, /* not looked up yet */
+	CREDS_FOUND,
+	CREDS_NONE,    /* none for this registry */
+	CREDS_REFUSED, /* unusable (a broken file or helper, a control character): said */
+};
+
 struct registry {
 	struct http_client *http;
 	char *domain, *host;
 	char *base; /* "https://host" (or "http://host" after the fallback) */
 	bool insecure, scheme_known, may_use_http;
 	/* auth */
-	int creds_state; /* 0 not looked up, 1 have some, -1 none */
+	enum creds_state creds_state;
 	struct creds creds;
 	enum auth_scheme scheme; /* learned from the first 401 */
 	char *realm, *service;
@@ -39,17 +48,6 @@ struct registry {
 	unsigned long tokens;    /* token requests made */
 	char *auth_error;        /* why the last token request failed */
 };
-
-/* A manifest or index as served: exactly its bytes, their digest, its media type. */
-struct doc {
-	struct buf data;
-	char digest[DIGEST_STR_LEN];
-	char *media_type;
-};
-void doc_free(struct doc *d);
-/* Fills digest and media type from data (mediaType member, else the shape, else fallback);
- * -1 with a reason in err if it is not a JSON object. */
-int doc_identify(struct doc *d, const char *fallback_type, char *err, size_t errlen);
 
 struct registry *registry_new(struct http_client *http, const char *domain, const char *host,
                               bool insecure);
@@ -70,9 +68,8 @@ int registry_blobs_exist(struct registry *r, const char *path, const char *const
 /* Cross-repository mounts, concurrently: mounted[i] = 1 on 201, else 0 (upload it then). */
 void registry_mount(struct registry *r, const char *path, const char *const *digests,
                     const char *from, size_t n, int *mounted);
-/* GET a blob, following redirects (no Authorization to another host), resuming with Range after
- * a dropped connection, verifying the digest; bytes go to sink as they come. */
-typedef int (*blob_sink)(const char *p, size_t n, void *ctx); /* 0 ok, -1 stop */
+/* GET a blob, following redirects (no Authorization off the registry's origin), resuming with Range
+ * after a dropped connection, verifying the digest; bytes go to sink as they come. */
 int registry_get_blob(struct registry *r, const char *path, const char *digest, blob_sink sink,
                       void *ctx, const char *what);
 /* Uploads a blob. A source whose digest is known and that is at most BLOBSRC_RING bytes goes
@@ -109,6 +106,7 @@ struct blob_op {
 	struct blob_src *src; /* PUT */
 	struct upload *up;    /* OPEN, PUT, CANCEL */
 	int result;
+	void *ctx; /* the caller's: what the operation is for */
 };
 void registry_blob_batch(struct registry *r, const char *path, struct blob_op *ops, size_t n,
                          const char *what);

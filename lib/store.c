@@ -85,6 +85,12 @@ int store_attach(struct session *s, struct store *st, bool push)
 
 void store_close(struct store *st)
 {
+	for (size_t i = 0; i < st->nnames; i++) {
+		free(st->names[i]);
+		free(st->tags[i]);
+	}
+	free(st->names);
+	free(st->tags);
 	layout_close(&st->lay);
 	ref_free(&st->ref);
 	free(st->name);
@@ -99,6 +105,39 @@ bool store_is_layout(const struct store *st)
 bool store_same_registry(const struct store *a, const struct store *b)
 {
 	return ref_same_registry(&a->ref, &b->ref);
+}
+
+int store_name_image(struct store *st, const char *const *refs, size_t n, enum layout_naming how,
+                     char *err, size_t errlen)
+{
+	if (!store_is_layout(st) || st->ref.tag || st->ref.digest) {
+		snprintf(err, errlen, "%s: names are for a layout DEST without a tag (oci:DIR)",
+		         st->name);
+		return -1;
+	}
+	st->names = xcalloc(n, sizeof *st->names);
+	st->tags = xcalloc(n, sizeof *st->tags);
+	st->naming = how;
+	for (size_t i = 0; i < n; i++) {
+		struct ref r;
+		char why[200];
+		if (ref_parse(refs[i], &r, why, sizeof why) < 0) {
+			snprintf(err, errlen, "%s: invalid reference: %s", refs[i], why);
+			return -1;
+		}
+		bool tagged = r.kind == REF_REGISTRY && r.digest == NULL;
+		if (tagged) {
+			st->names[i] = ref_string(&r);
+			st->tags[i] = xstrdup(r.tag ? r.tag : "latest");
+			st->nnames++;
+		}
+		ref_free(&r);
+		if (!tagged) {
+			snprintf(err, errlen, "%s: not an image reference with a tag", refs[i]);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int store_get_manifest(struct store *st, const char *reference, struct doc *d)
@@ -119,6 +158,7 @@ int store_get_manifest(struct store *st, const char *reference, struct doc *d)
 int store_manifests_exist(struct store *st, const char *const *digests, size_t n, int *exists)
 {
 	if (store_is_layout(st)) {
+		layout_expect_children(&st->lay, digests, n);
 		for (size_t i = 0; i < n; i++)
 			exists[i] = layout_has_blob(&st->lay, digests[i]);
 		return 0;
@@ -209,15 +249,13 @@ void store_mount(struct store *dst, const struct store *from, const char *const 
 	registry_mount(dst->reg, dst->ref.path, digests, from->ref.path, n, mounted);
 }
 
-int store_put_child_manifest(struct store *st, const struct doc *d)
-{
-	if (store_is_layout(st))
-		return layout_put_document(&st->lay, d, st->name);
-	return store_put_manifest(st, NULL, d);
-}
-
 int store_put_manifest(struct store *st, const char *reference, const struct doc *d)
 {
+	if (store_is_layout(st) && reference == NULL && st->nnames > 0 &&
+	    !layout_is_expected_child(&st->lay, d->digest))
+		return layout_put_image(&st->lay, d, (const char *const *)st->names,
+		                        (const char *const *)st->tags, st->nnames, st->naming,
+		                        st->name);
 	if (store_is_layout(st))
 		return layout_put_manifest(&st->lay, reference, d, st->name);
 	return registry_put_manifest(st->reg, st->ref.path, reference ? reference : d->digest, d,

@@ -28,6 +28,10 @@ struct store {
 	struct registry *reg; /* REF_REGISTRY (owned by the session) */
 	struct layout lay;    /* REF_LAYOUT */
 	bool push;
+	/* store_name_image: the image's full names and their tags, how the layout names it */
+	char **names, **tags;
+	size_t nnames;
+	enum layout_naming naming;
 };
 
 void session_init(struct session *s, const struct http_opts *o, bool insecure);
@@ -48,8 +52,18 @@ bool store_is_layout(const struct store *st);
 /* Same registry: a cross-repository mount can work. */
 bool store_same_registry(const struct store *a, const struct store *b);
 
+/* A layout DEST (oci:DIR, no tag) names the image it is given by the references (each
+ * normalised: "alpine" is docker.io/library/alpine:latest), as how says: its untagged
+ * store_put_manifest (not an index's child) is then layout_put_image. -1 with the reason in
+ * err (a usage error): not a layout, a tag in DEST, a reference that is not an image's with a
+ * tag. */
+int store_name_image(struct store *st, const char *const *refs, size_t n, enum layout_naming how,
+                     char *err, size_t errlen);
+
 /* reference: a tag or digest (NULL: the one the store's reference names). */
 int store_get_manifest(struct store *st, const char *reference, struct doc *d);
+/* Asked for an index's children before they are put: a layout writes their index.json entries
+ * with the index's, in one rewrite. */
 int store_manifests_exist(struct store *st, const char *const *digests, size_t n, int *exists);
 int store_blobs_exist(struct store *st, const char *const *digests, size_t n, int *exists);
 int store_get_blob(struct store *st, const char *digest, blob_sink sink, void *ctx);
@@ -69,7 +83,5 @@ void store_mount(struct store *dst, const struct store *from, const char *const 
 int store_copy_blob(struct session *s, struct store *dst, struct store *from, const char *digest);
 /* reference: a tag, or NULL to store it by digest only. */
 int store_put_manifest(struct store *st, const char *reference, const struct doc *d);
-/* A manifest an index lists, by digest (a layout: its blob, not an index.json entry). */
-int store_put_child_manifest(struct store *st, const struct doc *d);
 
 #endif

@@ -2,7 +2,7 @@
  * POST, one PATCH with everything, PUT ?digest=; resumed or restarted after a failure, and
  * chunks of OCI-Chunk-Min-Length for a registry that refuses the single PATCH. */
 #include "registry.h"
-#include "registry_req.h"
+#include "registry_engine.h"
 #include "util.h"
 
 #include <err.h>
@@ -49,26 +49,40 @@ static char *newest_location(const struct rreq *q, const char *old)
 	return n ? n : xstrdup(old);
 }
 
-static int upload_open(struct registry *r, const char *path, char **loc, uint64_t *min_chunk,
-                       const char *what)
+/* The session a POST opened (its Location, resolved, and OCI-Chunk-Min-Length): 0, or -1. */
+static int session_from(const struct rreq *q, struct upload *u)
+{
+	const char *l = http_header(&q->x, "Location");
+	if (!rreq_ok(q) || l == NULL || (u->loc = url_resolve(q->x.reached, l)) == NULL)
+		return -1;
+	const char *m = http_header(&q->x, "OCI-Chunk-Min-Length");
+	uint64_t v;
+	u->min_chunk = m && parse_u64(m, UINT64_MAX, &v) ? v : 0;
+	return 0;
+}
+
+static void session_close(struct upload *u)
+{
+	free(u->loc);
+	*u = (struct upload){0};
+}
+
+/* POST /v2/PATH/blobs/uploads/: a new session in *u. */
+static int upload_open(struct registry *r, const char *path, struct upload *u, const char *what)
 {
 	char *url = xasprintf("/v2/%s/blobs/uploads/", path);
 	struct rreq q, *qp = &q;
 	rreq_init(&q, "POST", url);
 	free(url);
+	*u = (struct upload){0};
 	registry_run(r, &qp, 1);
 	int ret = -1;
-	const char *l = http_header(&q.x, "Location");
-	if (!rreq_ok(&q)) {
+	if (!rreq_ok(&q))
 		registry_fail(r, &q, what, "POST blob upload");
-	} else if (l == NULL || (*loc = url_resolve(q.x.reached, l)) == NULL) {
+	else if (session_from(&q, u) < 0)
 		warnx("%s: POST blob upload: HTTP %ld without a usable Location", what, q.x.status);
-	} else {
-		const char *m = http_header(&q.x, "OCI-Chunk-Min-Length");
-		uint64_t v;
-		*min_chunk = m && parse_u64(m, UINT64_MAX, &v) ? v : 0;
+	else
 		ret = 0;
-	}
 	rreq_free(&q);
 	return ret;
 }
@@ -93,10 +107,15 @@ static enum outcome classify(const struct rreq *q, const struct patch_body *b)
 	return registry_transient_status(q->x.status) ? TRANSIENT : PERMANENT;
 }
 
-/* Sends [off, end) of src in one request: PUT ?digest= (final) or PATCH. */
+/* How a range of the blob goes: a PATCH (with a Content-Range: one chunk of several), or the
+ * PUT ?digest= that completes the upload. */
+enum send_kind { SEND_PATCH, SEND_PATCH_CHUNK, SEND_PUT_DIGEST };
+
+/* Sends [off, end) of src in one request (end UINT64_MAX: to its end, however long). */
 static enum outcome send_range(struct registry *r, char **loc, struct blob_src *src, uint64_t off,
-                               uint64_t end, bool final, bool content_range, char **why)
+                               uint64_t end, enum send_kind kind, char **why)
 {
+	bool final = kind == SEND_PUT_DIGEST;
 	char *url = final ? with_digest(*loc, src->digest) : xstrdup(*loc);
 	struct rreq q, *qp = &q;
 	rreq_init(&q, final ? "PUT" : "PATCH", url);
@@ -113,7 +132,7 @@ static enum outcome send_range(struct registry *r, char **loc, struct blob_src *
 		b.limit = end = src->size;
 	q.x.body_size = known ? (int64_t)(end - off) : -1;
 	http_xfer_add_header(&q.x, "Content-Type: application/octet-stream");
-	if (content_range && end > off)
+	if (kind == SEND_PATCH_CHUNK && end > off)
 		http_xfer_add_header(&q.x, "Content-Range: %" PRIu64 "-%" PRIu64, off, end - 1);
 	registry_run(r, &qp, 1);
 	enum outcome o = classify(&q, &b);
@@ -168,16 +187,96 @@ static void cancel_upload(struct registry *r, const char *loc)
 
 int registry_upload_open(struct registry *r, const char *path, struct upload *u, const char *what)
 {
-	*u = (struct upload){0};
-	return upload_open(r, path, &u->loc, &u->min_chunk, what);
+	return upload_open(r, path, u, what);
 }
 
 void registry_upload_cancel(struct registry *r, struct upload *u)
 {
 	if (u->loc)
 		cancel_upload(r, u->loc);
-	free(u->loc);
-	*u = (struct upload){0};
+	session_close(u);
+}
+
+/* The request of one batch operation in q; false if it is not sent (see registry.h). */
+static bool batch_request(const char *path, struct blob_op *op, struct rreq *q)
+{
+	char *url = NULL, *f;
+	op->result = -1;
+	switch (op->kind) {
+	case BLOB_HEAD:
+		url = xasprintf("/v2/%s/blobs/%s", path, op->digest);
+		rreq_init(q, "HEAD", url);
+		break;
+	case BLOB_MOUNT:
+		f = registry_escape(op->from);
+		url = xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s", path, op->digest, f);
+		free(f);
+		rreq_init(q, "POST", url);
+		break;
+	case BLOB_OPEN:
+		*op->up = (struct upload){0};
+		url = xasprintf("/v2/%s/blobs/uploads/", path);
+		rreq_init(q, "POST", url);
+		break;
+	case BLOB_PUT:
+		if (op->up->loc == NULL || !op->src->seekable || op->src->size > BLOBSRC_RING)
+			return false;
+		url = with_digest(op->up->loc, op->src->digest);
+		rreq_init(q, "PUT", url);
+		q->once = true;
+		q->x.has_body = true;
+		q->x.body_fd = op->src->fd;
+		q->x.body_off = 0;
+		q->x.body_size = (int64_t)op->src->size;
+		http_xfer_add_header(&q->x, "Content-Type: application/octet-stream");
+		break;
+	case BLOB_CANCEL:
+		if (op->up->loc == NULL)
+			return false;
+		rreq_init(q, "DELETE", op->up->loc);
+		q->once = true;
+		break;
+	}
+	free(url);
+	return true;
+}
+
+/* op->result from the answer to its request. */
+static void batch_result(struct registry *r, struct blob_op *op, const struct rreq *q,
+                         const char *what)
+{
+	switch (op->kind) {
+	case BLOB_HEAD:
+		if (rreq_ok(q)) {
+			op->result = 1;
+		} else if (q->x.result == CURLE_OK && q->x.status == 404) {
+			op->result = 0;
+		} else {
+			char *doing = xasprintf("HEAD %s", op->digest);
+			registry_fail(r, q, what, doing);
+			free(doing);
+		}
+		break;
+	case BLOB_MOUNT:
+		op->result = q->x.result == CURLE_OK && q->x.status == 201;
+		break;
+	case BLOB_OPEN:
+		op->result = session_from(q, op->up);
+		break;
+	case BLOB_PUT:
+		op->result = rreq_ok(q) ? 0 : -1;
+		if (op->result < 0 && r->http->opts.verbose) {
+			char *why = registry_error_text(r, q);
+			http_trace("%s: PUT %s: %s; again from the start", what, op->digest, why);
+			free(why);
+		}
+		session_close(op->up);
+		break;
+	case BLOB_CANCEL:
+		op->result = 0;
+		session_close(op->up);
+		break;
+	}
 }
 
 void registry_blob_batch(struct registry *r, const char *path, struct blob_op *ops, size_t n,
@@ -187,104 +286,20 @@ void registry_blob_batch(struct registry *r, const char *path, struct blob_op *o
 		return;
 	struct rreq *qs = xcalloc(n, sizeof *qs);
 	struct rreq **qp = xcalloc(n, sizeof *qp);
+	struct blob_op **sent = xcalloc(n, sizeof *sent);
 	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct blob_op *op = &ops[i];
-		struct rreq *q = &qs[i];
-		char *url = NULL, *f;
-		op->result = -1;
-		switch (op->kind) {
-		case BLOB_HEAD:
-			url = xasprintf("/v2/%s/blobs/%s", path, op->digest);
-			rreq_init(q, "HEAD", url);
-			break;
-		case BLOB_MOUNT:
-			f = registry_escape(op->from);
-			url = xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s", path, op->digest,
-			                f);
-			free(f);
-			rreq_init(q, "POST", url);
-			break;
-		case BLOB_OPEN:
-			*op->up = (struct upload){0};
-			url = xasprintf("/v2/%s/blobs/uploads/", path);
-			rreq_init(q, "POST", url);
-			break;
-		case BLOB_PUT:
-			if (op->up->loc == NULL || !op->src->seekable ||
-			    op->src->size > BLOBSRC_RING)
-				continue;
-			url = with_digest(op->up->loc, op->src->digest);
-			rreq_init(q, "PUT", url);
-			q->once = true;
-			q->x.has_body = true;
-			q->x.body_fd = op->src->fd;
-			q->x.body_off = 0;
-			q->x.body_size = (int64_t)op->src->size;
-			http_xfer_add_header(&q->x, "Content-Type: application/octet-stream");
-			break;
-		case BLOB_CANCEL:
-			if (op->up->loc == NULL)
-				continue;
-			rreq_init(q, "DELETE", op->up->loc);
-			q->once = true;
-			break;
+	for (size_t i = 0; i < n; i++)
+		if (batch_request(path, &ops[i], &qs[m])) {
+			sent[m] = &ops[i];
+			qp[m] = &qs[m];
+			m++;
 		}
-		free(url);
-		qp[m++] = q;
-	}
 	registry_run(r, qp, m);
-	for (size_t i = 0, k = 0; i < n; i++) {
-		struct blob_op *op = &ops[i];
-		struct rreq *q = &qs[i];
-		if (k == m || qp[k] != q)
-			continue; /* not sent */
-		k++;
-		const char *l;
-		switch (op->kind) {
-		case BLOB_HEAD:
-			if (rreq_ok(q)) {
-				op->result = 1;
-			} else if (q->x.result == CURLE_OK && q->x.status == 404) {
-				op->result = 0;
-			} else {
-				char *doing = xasprintf("HEAD %s", op->digest);
-				registry_fail(r, q, what, doing);
-				free(doing);
-			}
-			break;
-		case BLOB_MOUNT:
-			op->result = q->x.result == CURLE_OK && q->x.status == 201;
-			break;
-		case BLOB_OPEN:
-			l = http_header(&q->x, "Location");
-			if (rreq_ok(q) && l && (op->up->loc = url_resolve(q->x.reached, l))) {
-				const char *mc = http_header(&q->x, "OCI-Chunk-Min-Length");
-				uint64_t v;
-				op->up->min_chunk = mc && parse_u64(mc, UINT64_MAX, &v) ? v : 0;
-				op->result = 0;
-			}
-			break;
-		case BLOB_PUT:
-			op->result = rreq_ok(q) ? 0 : -1;
-			if (op->result < 0 && r->http->opts.verbose) {
-				char *why = registry_error_text(r, q);
-				http_trace("%s: PUT %s: %s; again from the start", what, op->digest,
-				           why);
-				free(why);
-			}
-			free(op->up->loc);
-			*op->up = (struct upload){0};
-			break;
-		case BLOB_CANCEL:
-			op->result = 0;
-			free(op->up->loc);
-			*op->up = (struct upload){0};
-			break;
-		}
+	for (size_t k = 0; k < m; k++) {
+		batch_result(r, sent[k], &qs[k], what);
+		rreq_free(&qs[k]);
 	}
-	for (size_t i = 0; i < m; i++)
-		rreq_free(qp[i]);
+	free(sent);
 	free(qs);
 	free(qp);
 }
@@ -294,125 +309,202 @@ int registry_put_blob(struct registry *r, const char *path, struct blob_src *src
 	return registry_upload(r, path, NULL, src, what);
 }
 
-int registry_upload(struct registry *r, const char *path, struct upload *u, struct blob_src *src,
-                    const char *what)
+/* ---- the upload state machine ---- */
+
+/* Where an upload stands: its session (opened, or taken over), how it sends, what failed. */
+enum upload_state {
+	UP_OPEN,      /* open a session (again: a restart from byte 0) */
+	UP_PUT_WHOLE, /* all of a small blob whose digest is known in one PUT ?digest= */
+	UP_SEND,      /* the next PATCH: everything, or one chunk */
+	UP_RESUME,    /* a PATCH failed: where the registry says the upload stands */
+	UP_COMPLETE,  /* all sent: PUT ?digest= */
+	UP_DONE,
+	UP_FAILED, /* said */
+};
+
+struct upload_run {
+	struct registry *r;
+	const char *path, *what;
+	struct blob_src *src;
+	bool whole;      /* UP_PUT_WHOLE rather than PATCHes */
+	struct upload s; /* the session: its newest Location, its OCI-Chunk-Min-Length */
+	uint64_t chunk;  /* 0: one PATCH with everything */
+	uint64_t off;    /* the next byte to send */
+	int restarts, resumes;
+	char *why; /* why the last request failed */
+};
+
+static void forget_why(struct upload_run *u)
 {
-	bool mono = src->digest[0] && src->size <= BLOBSRC_RING && (src->seekable || src->eof);
-	uint64_t chunk = 0; /* 0: one PATCH with everything */
-	int restarts = 0, resumes = 0;
-	char *loc = NULL, *why = NULL;
-	int ret = -1;
-	uint64_t min_chunk = 0;
-	if (u && u->loc) {
-		loc = u->loc;
-		min_chunk = u->min_chunk;
-		*u = (struct upload){0};
-		goto opened;
+	free(u->why);
+	u->why = NULL;
+}
+
+static enum upload_state failed(struct upload_run *u, const char *doing)
+{
+	warnx("%s: %s %s: %s", u->what, doing, u->src->name, u->why);
+	return UP_FAILED;
+}
+
+/* Where sending starts once a session is open. */
+static enum upload_state opened(struct upload_run *u)
+{
+	u->off = 0;
+	return u->whole ? UP_PUT_WHOLE : UP_SEND;
+}
+
+static enum upload_state restart(struct upload_run *u)
+{
+	forget_why(u);
+	u->restarts++;
+	return UP_OPEN;
+}
+
+static enum upload_state open_session(struct upload_run *u)
+{
+	session_close(&u->s);
+	if (u->restarts > 0) {
+		if (u->r->http->opts.verbose)
+			http_trace("%s: restarting the upload from byte 0", u->what);
+		registry_sleep(registry_backoff(u->restarts));
 	}
-restart:
-	free(loc);
-	loc = NULL;
-	if (restarts > 0) {
-		if (r->http->opts.verbose)
-			http_trace("%s: restarting the upload from byte 0", what);
-		registry_sleep(registry_backoff(restarts));
+	if (upload_open(u->r, u->path, &u->s, u->what) < 0)
+		return UP_FAILED;
+	return opened(u);
+}
+
+static enum upload_state put_whole(struct upload_run *u)
+{
+	enum outcome o =
+	        send_range(u->r, &u->s.loc, u->src, 0, u->src->size, SEND_PUT_DIGEST, &u->why);
+	if (o == SENT)
+		return UP_DONE;
+	if (o == TRANSIENT && u->restarts + 1 < REGISTRY_MAX_ATTEMPTS)
+		return restart(u);
+	return failed(u, "uploading");
+}
+
+/* A registry that wants chunks: of OCI-Chunk-Min-Length, capped by the buffer so that each can
+ * be sent again; the session is cancelled and a new one opened. */
+static enum upload_state in_chunks(struct upload_run *u)
+{
+	struct blob_src *src = u->src;
+	u->chunk = u->s.min_chunk > (8u << 20) ? u->s.min_chunk : (8u << 20);
+	if (u->chunk > src->cap && !src->seekable)
+		u->chunk = src->cap;
+	if (u->r->http->opts.verbose)
+		http_trace("%s: %s; uploading in chunks of %" PRIu64 " bytes", u->what, u->why,
+		           u->chunk);
+	cancel_upload(u->r, u->s.loc);
+	return restart(u);
+}
+
+static enum upload_state send_next(struct upload_run *u)
+{
+	struct blob_src *src = u->src;
+	uint64_t end = UINT64_MAX;
+	if (u->chunk) {
+		if (blobsrc_fill(src, u->off + u->chunk) < 0) {
+			warnx("%s: reading %s: %s", u->what, src->name, strerror(errno));
+			return UP_FAILED;
+		}
+		end = src->seekable ? src->size : src->end;
+		if (end > u->off + u->chunk)
+			end = u->off + u->chunk;
+		if (end == u->off && (src->seekable || src->eof))
+			return UP_COMPLETE;
 	}
-	min_chunk = 0;
-	if (upload_open(r, path, &loc, &min_chunk, what) < 0)
-		goto out;
-opened:
-	if (mono) {
-		enum outcome o = send_range(r, &loc, src, 0, src->size, true, false, &why);
-		if (o == SENT) {
-			ret = 0;
-			goto out;
-		}
-		if (o == TRANSIENT && ++restarts < REGISTRY_MAX_ATTEMPTS) {
-			free(why);
-			why = NULL;
-			goto restart;
-		}
-		warnx("%s: uploading %s: %s", what, src->name, why);
-		goto out;
+	enum outcome o = send_range(u->r, &u->s.loc, src, u->off, end,
+	                            u->chunk ? SEND_PATCH_CHUNK : SEND_PATCH, &u->why);
+	if (o == SENT) {
+		u->off = end == UINT64_MAX ? src->size : end;
+		bool all = (src->seekable || src->eof) && u->off >= src->size;
+		return u->chunk == 0 || all ? UP_COMPLETE : UP_SEND;
 	}
-	uint64_t off = 0;
-	for (;;) {
-		uint64_t end = UINT64_MAX;
-		if (chunk) {
-			if (blobsrc_fill(src, off + chunk) < 0) {
-				warnx("%s: reading %s: %s", what, src->name, strerror(errno));
-				goto out;
-			}
-			end = src->seekable ? src->size : src->end;
-			if (end > off + chunk)
-				end = off + chunk;
-			if (end == off && (src->seekable || src->eof))
-				break;
-		}
-		enum outcome o = send_range(r, &loc, src, off, end, false, chunk != 0, &why);
-		if (o == SENT) {
-			off = end == UINT64_MAX ? src->size : end;
-			if (chunk == 0 || ((src->seekable || src->eof) && off >= src->size))
-				break;
-			continue;
-		}
-		if (o == TOO_LARGE && chunk == 0 && blobsrc_holds(src, 0)) {
-			/* A registry that wants chunks: of OCI-Chunk-Min-Length, capped by the
-			 * buffer so that each can be sent again. */
-			chunk = min_chunk > (8u << 20) ? min_chunk : (8u << 20);
-			if (chunk > src->cap && !src->seekable)
-				chunk = src->cap;
-			if (r->http->opts.verbose)
-				http_trace("%s: %s; uploading in chunks of %" PRIu64 " bytes", what,
-				           why, chunk);
-			free(why);
-			why = NULL;
-			cancel_upload(r, loc);
-			restarts++;
-			goto restart;
-		}
-		if (o != TRANSIENT || ++resumes >= REGISTRY_MAX_ATTEMPTS) {
-			warnx("%s: uploading %s: %s", what, src->name, why);
-			goto out;
-		}
-		registry_sleep(registry_backoff(resumes));
-		uint64_t next;
-		if (upload_status(r, &loc, &next) == 0 && blobsrc_holds(src, next) &&
-		    next <= (src->seekable ? src->size : src->end)) {
-			if (r->http->opts.verbose)
-				http_trace("%s: resuming the upload at byte %" PRIu64, what, next);
-			off = next;
-			free(why);
-			why = NULL;
-			continue;
-		}
-		if (blobsrc_holds(src, 0) && ++restarts < REGISTRY_MAX_ATTEMPTS) {
-			free(why);
-			why = NULL;
-			goto restart;
-		}
-		warnx("%s: uploading %s: %s; the registry cannot resume the upload and the first "
-		      "%" PRIu64 " bytes of the stream are no longer held",
-		      what, src->name, why, blobsrc_first_held(src));
-		goto out;
+	if (o == TOO_LARGE && u->chunk == 0 && blobsrc_holds(src, 0))
+		return in_chunks(u);
+	if (o != TRANSIENT || ++u->resumes >= REGISTRY_MAX_ATTEMPTS)
+		return failed(u, "uploading");
+	return UP_RESUME;
+}
+
+/* On where the registry says the upload stands, if those bytes are still held; else from byte
+ * 0 if that is still held. */
+static enum upload_state resume(struct upload_run *u)
+{
+	struct blob_src *src = u->src;
+	registry_sleep(registry_backoff(u->resumes));
+	uint64_t next;
+	if (upload_status(u->r, &u->s.loc, &next) == 0 && blobsrc_holds(src, next) &&
+	    next <= (src->seekable ? src->size : src->end)) {
+		if (u->r->http->opts.verbose)
+			http_trace("%s: resuming the upload at byte %" PRIu64, u->what, next);
+		u->off = next;
+		forget_why(u);
+		return UP_SEND;
 	}
-	/* All sent: the digest is known now. */
+	if (blobsrc_holds(src, 0) && u->restarts + 1 < REGISTRY_MAX_ATTEMPTS)
+		return restart(u);
+	warnx("%s: uploading %s: %s; the registry cannot resume the upload and the first "
+	      "%" PRIu64 " bytes of the stream are no longer held",
+	      u->what, src->name, u->why, blobsrc_first_held(src));
+	return UP_FAILED;
+}
+
+/* All sent: the digest is known now. */
+static enum upload_state complete(struct upload_run *u)
+{
 	for (int tries = 0;; tries++) {
-		enum outcome o = send_range(r, &loc, src, off, off, true, false, &why);
-		if (o == SENT) {
-			ret = 0;
-			break;
-		}
-		if (o != TRANSIENT || tries + 1 >= REGISTRY_MAX_ATTEMPTS) {
-			warnx("%s: completing the upload of %s: %s", what, src->name, why);
-			break;
-		}
-		free(why);
-		why = NULL;
+		enum outcome o = send_range(u->r, &u->s.loc, u->src, u->off, u->off,
+		                            SEND_PUT_DIGEST, &u->why);
+		if (o == SENT)
+			return UP_DONE;
+		if (o != TRANSIENT || tries + 1 >= REGISTRY_MAX_ATTEMPTS)
+			return failed(u, "completing the upload of");
+		forget_why(u);
 		registry_sleep(registry_backoff(tries + 1));
 	}
-out:
-	free(why);
-	free(loc);
-	return ret;
+}
+
+int registry_upload(struct registry *r, const char *path, struct upload *session,
+                    struct blob_src *src, const char *what)
+{
+	struct upload_run u = {
+	        .r = r,
+	        .path = path,
+	        .what = what,
+	        .src = src,
+	        .whole = src->digest[0] && src->size <= BLOBSRC_RING && (src->seekable || src->eof),
+	};
+	enum upload_state st = UP_OPEN;
+	if (session && session->loc) {
+		u.s = *session;
+		*session = (struct upload){0};
+		st = opened(&u);
+	}
+	while (st != UP_DONE && st != UP_FAILED) {
+		switch (st) {
+		case UP_OPEN:
+			st = open_session(&u);
+			break;
+		case UP_PUT_WHOLE:
+			st = put_whole(&u);
+			break;
+		case UP_SEND:
+			st = send_next(&u);
+			break;
+		case UP_RESUME:
+			st = resume(&u);
+			break;
+		case UP_COMPLETE:
+			st = complete(&u);
+			break;
+		case UP_DONE:
+		case UP_FAILED:
+			break;
+		}
+	}
+	free(u.why);
+	session_close(&u.s);
+	return st == UP_DONE ? 0 : -1;
 }

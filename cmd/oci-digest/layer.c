@@ -1,13 +1,15 @@
 #include "layer.h"
+#include "gzip_blocks.h"
+#include "tar_check.h"
 #include "oci.h"
 #include "util.h"
 
+#include <err.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
 /* zstd's own CLI stops at 19 without --ultra: above it, multi-worker jobs of hundreds of MB per
@@ -15,9 +17,6 @@
 #define ZSTD_LEVEL_MAX 19
 #define ZSTD_LEVEL_DEF 3
 #define GZIP_LEVEL_DEF 6
-/* RFC 1952 OS byte "unknown" (what Go's compress/gzip, and so Docker, writes): zlib would write
- * the build platform's code instead. */
-#define GZIP_OS_UNKNOWN 255
 
 bool layer_compression_parse(const char *name, enum layer_compression *out)
 {
@@ -85,8 +84,7 @@ json_t *layer_descriptor(enum layer_compression c, const struct layer_result *r)
 	    json_object_set_new(d, "digest", json_string(r->digest)) ||
 	    json_object_set_new(d, "size", json_integer((json_int_t)r->size)) ||
 	    json_object_set_new(d, "diffID", json_string(r->diff_id))) {
-		fprintf(stderr, "oci-digest: out of memory building the descriptor\n");
-		exit(EXIT_FAIL);
+		errx(EXIT_FAIL, "out of memory building the descriptor");
 	}
 	return d;
 }
@@ -106,28 +104,31 @@ char *layer_descriptor_line(enum layer_compression c, const struct layer_result 
  * The loop follows zstd's programs/fileio.c: one read buffer, one write buffer, sizes from the
  * library's recommendations, the codec consuming straight from the read buffer and producing
  * straight into the write buffer. zstd's workers compress in their own threads; this thread
- * reads, hashes, hands input to zstd and writes what comes out.
+ * reads, hashes, hands input to zstd and writes what comes out. gzip's workers (gzip_blocks.c)
+ * likewise: this thread reads into their block buffers and writes their members in order.
+ * Every read also goes through the tar check (tar_check.c) unless the input may be anything.
  */
 struct layer_io {
 	int in_fd, out_fd;
 	unsigned char *in, *out;
 	size_t in_cap, out_cap;
 	struct sha256 diff_id, digest;
-	bool hash_out; /* false for "none", where both digests are the same */
+	bool hash_out;         /* false for "none", where both digests are the same */
+	struct tar_check *tar; /* NULL for LAYER_INPUT_ANY */
 	uint64_t size;
 	struct layer_error *e;
 };
 
-static int io_emit(struct layer_io *io, size_t n)
+static int io_emit(struct layer_io *io, const unsigned char *p, size_t n)
 {
 	if (n == 0)
 		return 0;
-	if (write_all(io->out_fd, io->out, n) < 0) {
+	if (write_all(io->out_fd, p, n) < 0) {
 		io->e->stage = LAYER_ERR_WRITE, io->e->err = errno;
 		return -1;
 	}
 	if (io->hash_out)
-		sha256_update(&io->digest, io->out, n);
+		sha256_update(&io->digest, p, n);
 	io->size += n;
 	return 0;
 }
@@ -135,16 +136,26 @@ static int io_emit(struct layer_io *io, size_t n)
 static int codec_error(struct layer_io *io, const char *codec, const char *msg)
 {
 	io->e->stage = LAYER_ERR_CODEC;
-	snprintf(io->e->codec, sizeof io->e->codec, "%s: %s", codec, msg);
+	snprintf(io->e->msg, sizeof io->e->msg, "%s: %s", codec, msg);
 	return -1;
 }
 
-static ssize_t io_read(struct layer_io *io)
+static ssize_t input_error(struct layer_io *io)
+{
+	io->e->stage = LAYER_ERR_INPUT;
+	snprintf(io->e->msg, sizeof io->e->msg, "%s", io->tar->msg);
+	return -1;
+}
+
+static ssize_t io_read(struct layer_io *io, unsigned char *buf, size_t cap)
 {
 	for (;;) {
-		ssize_t n = read(io->in_fd, io->in, io->in_cap);
+		ssize_t n = read(io->in_fd, buf, cap);
 		if (n >= 0) {
-			sha256_update(&io->diff_id, io->in, (size_t)n);
+			sha256_update(&io->diff_id, buf, (size_t)n);
+			if (io->tar && !(n > 0 ? tar_check_feed(io->tar, buf, (size_t)n)
+			                       : tar_check_end(io->tar)))
+				return input_error(io);
 			return n;
 		}
 		if (errno != EINTR) {
@@ -171,7 +182,7 @@ static int stream_zstd(struct layer_io *io, const struct layer_options *o)
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = io_read(io);
+		ssize_t n = io_read(io, io->in, io->in_cap);
 		if (n < 0)
 			goto out;
 		ZSTD_EndDirective mode = n == 0 ? ZSTD_e_end : ZSTD_e_continue;
@@ -183,7 +194,7 @@ static int stream_zstd(struct layer_io *io, const struct layer_options *o)
 				codec_error(io, "zstd", ZSTD_getErrorName(left));
 				goto out;
 			}
-			if (io_emit(io, out.pos) < 0)
+			if (io_emit(io, io->out, out.pos) < 0)
 				goto out;
 			if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size)
 				break;
@@ -197,44 +208,51 @@ out:
 	return rc;
 }
 
+/* Blocks of GZIP_BLOCK bytes, read straight into the block's buffer; each member goes out as
+ * soon as it is made and the blocks before it are out. */
 static int stream_gzip(struct layer_io *io, const struct layer_options *o)
 {
-	z_stream z = {0};
-	/* windowBits 15 + 16: a gzip wrapper; its header is ours (no name, mtime 0, fixed OS) so
-	 * the bytes depend on nothing but the input and the level. */
-	if (deflateInit2(&z, o->level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return codec_error(io, "zlib", z.msg ? z.msg : "cannot start deflate");
-	gz_header h = {.os = GZIP_OS_UNKNOWN};
+	struct gzip_blocks *g = gzip_blocks_new(o->level, o->threads);
+	if (g == NULL)
+		return codec_error(io, "gzip", "out of memory");
 	int rc = -1;
-	if (deflateSetHeader(&z, &h) != Z_OK) {
-		codec_error(io, "zlib", "cannot set the gzip header");
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = io_read(io);
-		if (n < 0)
-			goto out;
-		int flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
-		z.next_in = io->in;
-		z.avail_in = (uInt)n;
-		int r;
-		do {
-			z.next_out = io->out;
-			z.avail_out = (uInt)io->out_cap;
-			r = deflate(&z, flush);
-			if (r == Z_STREAM_ERROR) {
-				codec_error(io, "zlib", z.msg ? z.msg : "deflate failed");
+	const unsigned char *member;
+	size_t member_len;
+	uint64_t blocks = 0;
+	for (bool end = false; !end;) {
+		unsigned char *block;
+		while ((block = gzip_blocks_input(g)) == NULL) {
+			member = gzip_blocks_take(g, GZIP_WAIT, &member_len);
+			if (io_emit(io, member, member_len) < 0)
 				goto out;
+		}
+		size_t len = 0;
+		while (len < GZIP_BLOCK) {
+			size_t want = GZIP_BLOCK - len < io->in_cap ? GZIP_BLOCK - len : io->in_cap;
+			ssize_t n = io_read(io, block + len, want);
+			if (n < 0)
+				goto out;
+			if (n == 0) {
+				end = true;
+				break;
 			}
-			if (io_emit(io, io->out_cap - z.avail_out) < 0)
-				goto out;
-		} while (flush == Z_FINISH ? r != Z_STREAM_END : z.avail_out == 0);
-		if (n == 0)
-			break;
+			len += (size_t)n;
+			while ((member = gzip_blocks_take(g, GZIP_NO_WAIT, &member_len)) != NULL)
+				if (io_emit(io, member, member_len) < 0)
+					goto out;
+		}
+		/* An empty stream is one member of nothing: a valid gzip file. */
+		if (len > 0 || blocks == 0) {
+			gzip_blocks_queue(g, len);
+			blocks++;
+		}
 	}
+	while ((member = gzip_blocks_take(g, GZIP_WAIT, &member_len)) != NULL)
+		if (io_emit(io, member, member_len) < 0)
+			goto out;
 	rc = 0;
 out:
-	deflateEnd(&z);
+	gzip_blocks_free(g);
 	return rc;
 }
 
@@ -243,10 +261,10 @@ static int stream_none(struct layer_io *io)
 	/* The input buffer is the output buffer: nothing to transform. */
 	io->out = io->in;
 	for (;;) {
-		ssize_t n = io_read(io);
+		ssize_t n = io_read(io, io->in, io->in_cap);
 		if (n <= 0)
 			return (int)n;
-		if (io_emit(io, (size_t)n) < 0)
+		if (io_emit(io, io->out, (size_t)n) < 0)
 			return -1;
 	}
 }
@@ -266,6 +284,11 @@ int layer_stream(int in_fd, int out_fd, const struct layer_options *o, struct la
 	io.out = out;
 	sha256_init(&io.diff_id);
 	sha256_init(&io.digest);
+	struct tar_check tar;
+	if (o->input == LAYER_INPUT_TAR) {
+		tar_check_init(&tar);
+		io.tar = &tar;
+	}
 
 	int rc;
 	switch (o->compression) {
@@ -284,6 +307,8 @@ int layer_stream(int in_fd, int out_fd, const struct layer_options *o, struct la
 	if (!io.hash_out)
 		memcpy(r->digest, r->diff_id, sizeof r->digest);
 	r->size = io.size;
+	if (io.tar)
+		tar_check_free(io.tar);
 	free(io.in);
 	free(out);
 	return rc;

@@ -11,10 +11,15 @@
 
 enum layer_compression { LAYER_ZSTD, LAYER_GZIP, LAYER_NONE };
 
+/* What the input must be: any bytes, or a whole tar stream, its headers followed as they stream
+ * by up to its end-of-archive (tar_check.h). */
+enum layer_input { LAYER_INPUT_ANY, LAYER_INPUT_TAR };
+
 struct layer_options {
 	enum layer_compression compression;
+	enum layer_input input;
 	int level;   /* within layer_levels(); ignored for LAYER_NONE */
-	int threads; /* zstd workers, >= 1; the output does not depend on it */
+	int threads; /* zstd or gzip workers, >= 1; the output does not depend on it */
 };
 
 struct layer_result {
@@ -23,12 +28,12 @@ struct layer_result {
 	uint64_t size;                /* bytes of the compressed stream */
 };
 
-/* What failed when layer_stream() returns -1: reading, writing (errno in err) or the codec
- * (its message in codec). */
+/* What failed when layer_stream() returns -1: reading, writing (errno in err), the codec or the
+ * input's check (the message in msg). */
 struct layer_error {
-	enum { LAYER_ERR_READ, LAYER_ERR_WRITE, LAYER_ERR_CODEC } stage;
+	enum { LAYER_ERR_READ, LAYER_ERR_WRITE, LAYER_ERR_CODEC, LAYER_ERR_INPUT } stage;
 	int err;
-	char codec[128];
+	char msg[192];
 };
 
 /* "zstd", "gzip", "none"; false for anything else. */
@@ -37,7 +42,8 @@ const char *layer_compression_name(enum layer_compression c);
 const char *layer_media_type(enum layer_compression c);
 /* The levels a compression accepts and its default; min > max when it takes none. */
 void layer_levels(enum layer_compression c, int *min, int *max, int *def);
-/* The most zstd workers the library accepts (0 when it was built without threads). */
+/* The most zstd workers the library accepts (0 when it was built without threads); gzip takes
+ * as many. */
 int layer_max_threads(void);
 
 /* {"mediaType","digest","size","diffID"} in that order. */

@@ -2,7 +2,7 @@
 #include "layer.h"
 #include "util.h"
 
-#include <bsd/err.h>
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,7 +15,7 @@
 
 static const char usage_text[] =
         "usage: oci-digest [-c zstd|gzip|none] [-l LEVEL] [-T THREADS] [-o FILE]\n"
-        "                  [-d DESCRIPTOR_FILE]\n"
+        "                  [-d DESCRIPTOR_FILE] [--digest-out FILE] [--raw]\n"
         "       oci-digest -h | --help\n";
 
 /* Pipes hold 64 KiB by default: one read per 64 KiB and a wake-up of the writer each time.
@@ -28,6 +28,9 @@ static void grow_pipe(int fd)
 	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fcntl(fd, F_GETPIPE_SZ) < PIPE_BYTES)
 		(void)fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES);
 }
+
+/* Long options with no short form. */
+enum { OPT_RAW = 256 };
 
 static int parse_int(const char *opt, const char *s, int min, int max)
 {
@@ -51,11 +54,14 @@ int main(int argc, char **argv)
 	        {"threads", required_argument, NULL, 'T'},
 	        {"output", required_argument, NULL, 'o'},
 	        {"descriptor", required_argument, NULL, 'd'},
+	        {"raw", no_argument, NULL, OPT_RAW},
+	        {"digest-out", required_argument, NULL, 'D'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	struct layer_options opt = {.compression = LAYER_ZSTD};
-	const char *level_arg = NULL, *threads_arg = NULL, *out_path = NULL, *desc_path = NULL;
+	struct layer_options opt = {.compression = LAYER_ZSTD, .input = LAYER_INPUT_TAR};
+	const char *level_arg = NULL, *threads_arg = NULL, *out_path = NULL, *desc_path = NULL,
+	           *digest_path = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "c:l:T:o:d:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -75,6 +81,12 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			desc_path = optarg;
+			break;
+		case OPT_RAW:
+			opt.input = LAYER_INPUT_ANY;
+			break;
+		case 'D':
+			digest_path = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -115,7 +127,7 @@ int main(int argc, char **argv)
 		            "refusing to write a layer to a terminal: redirect stdout or "
 		            "use -o FILE");
 
-	struct atomic_file out = {.fd = -1}, desc = {.fd = -1};
+	struct atomic_file out = {.fd = -1}, desc = {.fd = -1}, dg = {.fd = -1};
 	int out_fd = STDOUT_FILENO;
 	if (out_path) {
 		if (atomic_open(&out, out_path, 0666) < 0)
@@ -132,13 +144,20 @@ int main(int argc, char **argv)
 		atomic_abort(&out);
 		switch (e.stage) {
 		case LAYER_ERR_READ:
-			errc(EXIT_FAIL, e.err, "stdin");
+			errno = e.err;
+			err(EXIT_FAIL, "stdin");
 		case LAYER_ERR_WRITE:
-			errc(EXIT_FAIL, e.err, "%s", out_path ? out_path : "stdout");
+			errno = e.err;
+			err(EXIT_FAIL, "%s", out_path ? out_path : "stdout");
+		case LAYER_ERR_INPUT:
+			/* Whatever went out on stdout is no layer: the exit status says so, and no
+			 * descriptor is written. */
+			errx(EXIT_FAIL, "stdin: not a whole tar stream: %s (--raw takes any data)",
+			     e.msg);
 		case LAYER_ERR_CODEC:
 			break;
 		}
-		errx(EXIT_FAIL, "%s", e.codec);
+		errx(EXIT_FAIL, "%s", e.msg);
 	}
 
 	size_t len;
@@ -150,13 +169,26 @@ int main(int argc, char **argv)
 			int saved = errno;
 			atomic_abort(&out);
 			atomic_abort(&desc);
-			errc(EXIT_FAIL, saved, "%s", desc_path);
+			errno = saved;
+			err(EXIT_FAIL, "%s", desc_path);
 		}
+	}
+	/* --digest-out: the layer's digest on a line, complete before the layer is committed */
+	char dline[DIGEST_STR_LEN + 1];
+	snprintf(dline, sizeof dline, "%s\n", res.digest);
+	if (digest_path && (atomic_open(&dg, digest_path, 0666) < 0 ||
+	                    write_all(dg.fd, dline, strlen(dline)) < 0 || atomic_commit(&dg) < 0)) {
+		int saved = errno;
+		atomic_abort(&out);
+		atomic_abort(&desc);
+		errno = saved;
+		err(EXIT_FAIL, "%s", digest_path);
 	}
 	if (out_path && atomic_commit(&out) < 0) {
 		int saved = errno;
 		atomic_abort(&desc);
-		errc(EXIT_FAIL, saved, "%s", out_path);
+		errno = saved;
+		err(EXIT_FAIL, "%s", out_path);
 	}
 	if (desc_path) {
 		if (atomic_commit(&desc) < 0)

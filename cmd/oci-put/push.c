@@ -68,140 +68,171 @@ static bool can_mount(const struct store *dst, const struct store *src)
 	       strcmp(dst->ref.path, src->ref.path) != 0;
 }
 
+/* How a blob stands in the destination. */
+enum presence {
+	MISSING,
+	WAS_THERE,  /* found (HEAD) */
+	MADE_THERE, /* uploaded, mounted or copied */
+};
+
+/* One blob put_blobs makes present. */
+struct wanted_blob {
+	const char *digest;
+	struct blob_src *file; /* its local file, or NULL */
+	enum presence presence;
+	bool mount_asked; /* a mount from the first source is asked already */
+	struct upload up; /* the upload session opened for file (speculate) */
+};
+
+static struct blob_op blob_op_for(struct wanted_blob *b, enum blob_op_kind kind,
+                                  const struct store *msrc)
+{
+	struct blob_op op = {.kind = kind, .digest = b->digest, .ctx = b};
+	if (kind == BLOB_MOUNT) {
+		op.from = msrc->ref.path;
+		b->mount_asked = true;
+	} else if (kind == BLOB_OPEN || kind == BLOB_PUT || kind == BLOB_CANCEL) {
+		op.up = &b->up;
+		op.src = b->file;
+	}
+	return op;
+}
+
+/* The first source to mount from (another repository of dst's registry), or NULL. */
+static const struct store *mount_source(const struct put_ctx *c, const struct store *dst)
+{
+	for (size_t s = 0; s < c->nsources; s++)
+		if (can_mount(dst, c->sources[s]))
+			return c->sources[s];
+	return NULL;
+}
+
+/* Round 1, what is there: HEAD; or, unless head_first, a mount straight away of what has no
+ * local file (a mount of a blob the repository has succeeds too). Upload sessions for local
+ * files expected to be missing (speculate), opened meanwhile. */
+static size_t first_round(const struct put_ctx *c, const struct store *msrc, struct wanted_blob *bs,
+                          size_t n, struct blob_op *ops)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct wanted_blob *b = &bs[i];
+		bool mount = !b->file && msrc && !c->head_first;
+		ops[m++] = blob_op_for(b, mount ? BLOB_MOUNT : BLOB_HEAD, msrc);
+		if (b->file && c->speculate)
+			ops[m++] = blob_op_for(b, BLOB_OPEN, msrc);
+	}
+	return m;
+}
+
+/* Round 2, at once: mounts of what is missing, the missing files PUT on their sessions (the
+ * others cancelled), a HEAD of what a mount straight away did not bring (it may be there all
+ * the same). Local files are mounted only with mount_local (--mount-from): without it they are
+ * a build's new blobs, which a mount would not find. After a failure, only cancellations. */
+static size_t second_round(const struct put_ctx *c, const struct store *msrc,
+                           struct wanted_blob *bs, size_t n, struct blob_op *ops, bool failed)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct wanted_blob *b = &bs[i];
+		if (b->presence != MISSING || failed) {
+			if (b->up.loc)
+				ops[m++] = blob_op_for(b, BLOB_CANCEL, msrc);
+		} else if (b->file && b->up.loc && !(msrc && c->mount_local)) {
+			ops[m++] = blob_op_for(b, BLOB_PUT, msrc);
+		} else if (msrc && !b->mount_asked && (!b->file || c->mount_local)) {
+			ops[m++] = blob_op_for(b, BLOB_MOUNT, msrc);
+		} else if (!b->file && b->mount_asked) {
+			ops[m++] = blob_op_for(b, BLOB_HEAD, msrc);
+		}
+	}
+	return m;
+}
+
+/* A round run, each blob's presence from its operations' results; -1 if a HEAD failed. */
+static int run_round(struct store *dst, struct blob_op *ops, size_t m)
+{
+	store_blob_batch(dst, ops, m);
+	int ret = 0;
+	for (size_t k = 0; k < m; k++) {
+		struct wanted_blob *b = ops[k].ctx;
+		if (ops[k].kind == BLOB_HEAD && ops[k].result < 0)
+			ret = -1;
+		else if (ops[k].kind == BLOB_HEAD && ops[k].result == 1)
+			b->presence = WAS_THERE;
+		else if ((ops[k].kind == BLOB_MOUNT && ops[k].result == 1) ||
+		         (ops[k].kind == BLOB_PUT && ops[k].result == 0))
+			b->presence = MADE_THERE;
+	}
+	return ret;
+}
+
+/* Copied, streamed, from a source other than dst; with several, the first that has it. */
+static int copy_from_sources(struct put_ctx *c, struct store *dst, struct wanted_blob *b)
+{
+	size_t candidates = 0;
+	for (size_t s = 0; s < c->nsources; s++)
+		candidates += c->sources[s] != dst;
+	for (size_t s = 0; s < c->nsources; s++) {
+		if (c->sources[s] == dst)
+			continue;
+		/* with several sources, ask before copying (a failed copy is an error) */
+		int there = 0;
+		if (candidates > 1 &&
+		    (store_blobs_exist(c->sources[s], &b->digest, 1, &there) < 0 || !there))
+			continue;
+		if (store_copy_blob(c->s, dst, c->sources[s], b->digest) < 0)
+			return -1;
+		b->presence = MADE_THERE;
+		return 0;
+	}
+	warnx("%s: blob %s is missing: not in the repository%s", dst->name, b->digest,
+	      c->nsources ? " nor in any source (--from)"
+	                  : " (give it with --blob FILE or --from REF)");
+	return -1;
+}
+
+/* Round 3, one blob: a file too large for one PUT (on its open session) or whose PUT failed;
+ * a mount from the other sources; a streamed copy. */
+static int put_one(struct put_ctx *c, struct store *dst, const struct store *msrc,
+                   struct wanted_blob *b)
+{
+	if (b->file) {
+		if (store_upload(dst, &b->up, b->file) < 0)
+			return -1;
+		b->presence = MADE_THERE;
+		return 0;
+	}
+	int mounted = 0;
+	for (size_t s = 0; s < c->nsources && !mounted; s++)
+		if (c->sources[s] != msrc && can_mount(dst, c->sources[s]))
+			store_mount(dst, c->sources[s], &b->digest, 1, &mounted);
+	if (mounted) {
+		b->presence = MADE_THERE;
+		return 0;
+	}
+	return copy_from_sources(c, dst, b);
+}
+
 int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, size_t n)
 {
 	if (n == 0)
 		return 0;
-	int *have = xcalloc(n, sizeof *have);
-	bool *mounted_from_first = xcalloc(n, sizeof *mounted_from_first);
-	struct upload *ups = xcalloc(n, sizeof *ups);
-	struct blob_op *ops = xcalloc(2 * n, sizeof *ops);
-	size_t *of = xcalloc(2 * n, sizeof *of); /* the digest each op is for */
-	int ret = 0;
-	const struct store *msrc = NULL; /* the first source to mount from */
-	for (size_t s = 0; s < c->nsources && msrc == NULL; s++)
-		if (can_mount(dst, c->sources[s]))
-			msrc = c->sources[s];
-
-	/* 1. What is there: HEAD; or, unless head_first, a mount straight away of what has no
-	 * local file (a mount of a blob the repository has succeeds too). Upload sessions for
-	 * local files expected to be missing (speculate), opened meanwhile. */
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct blob_src *f = local_file(c, digests[i]);
-		if (!f && msrc && !c->head_first) {
-			ops[m] = (struct blob_op){
-			        .kind = BLOB_MOUNT, .digest = digests[i], .from = msrc->ref.path};
-			mounted_from_first[i] = true;
-		} else {
-			ops[m] = (struct blob_op){.kind = BLOB_HEAD, .digest = digests[i]};
-		}
-		of[m++] = i;
-		if (f && c->speculate) {
-			ops[m] = (struct blob_op){.kind = BLOB_OPEN, .up = &ups[i]};
-			of[m++] = i;
-		}
-	}
-	store_blob_batch(dst, ops, m);
-	for (size_t k = 0; k < m; k++) {
-		if (ops[k].kind == BLOB_HEAD && ops[k].result < 0)
-			ret = -1;
-		else if (ops[k].kind == BLOB_HEAD && ops[k].result == 1)
-			have[of[k]] = 1;
-		else if (ops[k].kind == BLOB_MOUNT && ops[k].result == 1)
-			have[of[k]] = 2;
-	}
-
-	/* 2. At once: mounts of what is missing, the missing files PUT on their sessions (the
-	 * others cancelled), a HEAD of what a mount straight away did not bring (it may be there
-	 * all the same). Local files are mounted only with mount_local (--mount-from): without
-	 * it they are a build's new blobs, which a mount would not find. */
-	m = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct blob_src *f = local_file(c, digests[i]);
-		if (have[i] || ret < 0) {
-			if (ups[i].loc) {
-				ops[m] = (struct blob_op){.kind = BLOB_CANCEL, .up = &ups[i]};
-				of[m++] = i;
-			}
-			continue;
-		}
-		if (f && ups[i].loc && !(msrc && c->mount_local)) {
-			ops[m] = (struct blob_op){
-			        .kind = BLOB_PUT, .digest = digests[i], .src = f, .up = &ups[i]};
-		} else if (msrc && !mounted_from_first[i] && (!f || c->mount_local)) {
-			ops[m] = (struct blob_op){
-			        .kind = BLOB_MOUNT, .digest = digests[i], .from = msrc->ref.path};
-			mounted_from_first[i] = true;
-		} else if (!f && mounted_from_first[i]) {
-			ops[m] = (struct blob_op){.kind = BLOB_HEAD, .digest = digests[i]};
-		} else {
-			continue;
-		}
-		of[m++] = i;
-	}
-	store_blob_batch(dst, ops, m);
-	for (size_t k = 0; k < m; k++) {
-		if (ops[k].kind == BLOB_HEAD && ops[k].result < 0)
-			ret = -1;
-		else if (ops[k].kind == BLOB_HEAD && ops[k].result == 1)
-			have[of[k]] = 1;
-		else if ((ops[k].kind == BLOB_MOUNT && ops[k].result == 1) ||
-		         (ops[k].kind == BLOB_PUT && ops[k].result == 0))
-			have[of[k]] = 2;
-	}
-
-	/* 3. The rest one by one: files too large for one PUT (on their open session) or whose
-	 * PUT failed, mounts from the other sources, streamed copies. */
-	for (size_t i = 0; i < n && ret == 0; i++) {
-		if (have[i])
-			continue;
-		struct blob_src *f = local_file(c, digests[i]);
-		if (f) {
-			if (store_upload(dst, &ups[i], f) < 0)
-				ret = -1;
-			else
-				have[i] = 2;
-			continue;
-		}
-		for (size_t s = 0; s < c->nsources && !have[i]; s++)
-			if (c->sources[s] != msrc && can_mount(dst, c->sources[s]))
-				store_mount(dst, c->sources[s], &digests[i], 1, &have[i]);
-		if (have[i])
-			continue;
-		size_t candidates = 0;
-		for (size_t s = 0; s < c->nsources; s++)
-			candidates += c->sources[s] != dst;
-		for (size_t s = 0; s < c->nsources && !have[i]; s++) {
-			if (c->sources[s] == dst)
-				continue;
-			/* with several sources, ask before copying (a failed copy is an error) */
-			int there = 0;
-			if (candidates > 1 &&
-			    (store_blobs_exist(c->sources[s], &digests[i], 1, &there) < 0 ||
-			     !there))
-				continue;
-			if (store_copy_blob(c->s, dst, c->sources[s], digests[i]) < 0) {
-				ret = -1;
-				break;
-			}
-			have[i] = 2;
-		}
-		if (!have[i] && ret == 0) {
-			warnx("%s: blob %s is missing: not in the repository%s", dst->name,
-			      digests[i],
-			      c->nsources ? " nor in any source (--from)"
-			                  : " (give it with --blob FILE or --from REF)");
-			ret = -1;
-		}
-	}
+	struct wanted_blob *bs = xcalloc(n, sizeof *bs);
 	for (size_t i = 0; i < n; i++)
-		free(ups[i].loc); /* a failure left it open: the registry expires it */
+		bs[i] = (struct wanted_blob){.digest = digests[i],
+		                             .file = local_file(c, digests[i])};
+	struct blob_op *ops = xcalloc(2 * n, sizeof *ops);
+	const struct store *msrc = mount_source(c, dst);
+	int ret = run_round(dst, ops, first_round(c, msrc, bs, n, ops));
+	if (run_round(dst, ops, second_round(c, msrc, bs, n, ops, ret < 0)) < 0)
+		ret = -1;
+	for (size_t i = 0; i < n && ret == 0; i++)
+		if (bs[i].presence == MISSING)
+			ret = put_one(c, dst, msrc, &bs[i]);
+	for (size_t i = 0; i < n; i++)
+		free(bs[i].up.loc); /* a failure left it open: the registry expires it */
 	free(ops);
-	free(of);
-	free(ups);
-	free(mounted_from_first);
-	free(have);
+	free(bs);
 	return ret;
 }
 
@@ -235,10 +266,25 @@ int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src)
 	return store_upload(dst, &u, src);
 }
 
-static int put_children(struct put_ctx *c, struct store *dst, const char *const *digests, size_t n)
+static int put_refs(struct put_ctx *c, struct store *dst, const struct doc *d, int level);
+
+/* The manifests an index lists (at level), present in dst. */
+static int put_children(struct put_ctx *c, struct store *dst, const struct doc *index,
+                        const char *const *digests, size_t n, int level)
 {
 	if (n == 0)
 		return 0;
+	if (level >= PUT_MAX_LEVELS) {
+		warnx("%s: index %s: documents nested more than %d levels deep (refused)",
+		      dst->name, index->digest, PUT_MAX_LEVELS);
+		return -1;
+	}
+	c->documents += n;
+	if (c->documents > PUT_MAX_DOCUMENTS) {
+		warnx("%s: index %s: more than %d documents in all (refused)", dst->name,
+		      index->digest, PUT_MAX_DOCUMENTS);
+		return -1;
+	}
 	int *have = xcalloc(n, sizeof *have);
 	int ret = store_manifests_exist(dst, digests, n, have);
 	for (size_t i = 0; i < n && ret == 0; i++) {
@@ -267,9 +313,9 @@ static int put_children(struct put_ctx *c, struct store *dst, const char *const 
 			      c->nsources ? "" : " (give it with --blob FILE or --from REF)");
 			ret = -1;
 		} else {
-			ret = put_document_refs(c, dst, &d);
+			ret = put_refs(c, dst, &d, level + 1);
 			if (ret == 0)
-				ret = store_put_child_manifest(dst, &d);
+				ret = store_put_manifest(dst, NULL, &d);
 		}
 		doc_free(&d);
 	}
@@ -277,7 +323,8 @@ static int put_children(struct put_ctx *c, struct store *dst, const char *const 
 	return ret;
 }
 
-int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
+/* The document's references (at level: 1 for the one given) present in dst. */
+static int put_refs(struct put_ctx *c, struct store *dst, const struct doc *d, int level)
 {
 	json_t *j;
 	size_t n;
@@ -286,9 +333,15 @@ int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
 		json_decref(j);
 		return -1;
 	}
-	int ret = media_type_is_index(d->media_type) ? put_children(c, dst, refs, n)
+	int ret = media_type_is_index(d->media_type) ? put_children(c, dst, d, refs, n, level)
 	                                             : put_blobs(c, dst, refs, n);
 	free(refs);
 	json_decref(j);
 	return ret;
+}
+
+int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
+{
+	c->documents = 0;
+	return put_refs(c, dst, d, 1);
 }

@@ -18,12 +18,22 @@ struct put_ctx {
 	bool mount_local; /* also try to mount blobs there are local files of (--mount-from) */
 	bool head_first;  /* HEAD blobs before mounting them (a build's new layer is there) */
 	bool speculate;   /* open upload sessions for local files while they are HEADed */
+	size_t documents; /* the documents an index walk has reached (put_document_refs) */
 };
 
-/* Every digest present in dst as a blob; -1 after naming each one that could not be made so.
- * present (optional) gets, per digest, 1 = was there, 2 = uploaded/mounted/copied. */
+/* Bounds of an index walk, which a registry serving an endless chain or an enormous tree cannot
+ * move: documents nest at most this many levels (the one given is level 1; real images: an
+ * index of manifests, 2), and one walk reaches at most this many documents. */
+#define PUT_MAX_LEVELS    4
+#define PUT_MAX_DOCUMENTS 10000
+
+/* Every digest present in dst as a blob, in rounds whose requests go at once (HEADs, mounts,
+ * upload sessions; PUTs of small files, more mounts; then one by one the rest: larger files,
+ * other sources' mounts, copies); -1 after naming each one that could not be made so. */
 int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, size_t n);
-/* The document's blobs (or, for an index, its manifests, recursively) present in dst. */
+/* The document's blobs (or, for an index, its manifests with theirs, each manifest PUT by
+ * digest once its references are there) present in dst; within PUT_MAX_LEVELS and
+ * PUT_MAX_DOCUMENTS, else an error naming the index. */
 int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d);
 /* A stream that ends within this many bytes has its digest known in time to skip its upload
  * (HEAD); a longer one is sent as it comes (it would wait for its end otherwise). */

@@ -157,3 +157,30 @@ sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
 	# both tags in the one layout
 	[ "$(jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"]] | join(" ")' lay/index.json)" = "v1 v2" ]
 }
+
+@test "--output oci:NEWDIR: made next to its place and renamed; a build that fails after its layer leaves nothing" {
+	# a base whose config names a layer its manifest does not have: oci-graft refuses it, after
+	# the layer is in the layout
+	mkdir -p bad/blobs/sha256 parts
+	printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%064d"]}}' 0 >parts/config
+	cfg=$(_img_blob bad parts/config)
+	jq -cjn --arg d "${cfg% *}" --argjson s "${cfg#* }" '{schemaVersion: 2,
+		mediaType: "application/vnd.oci.image.manifest.v1+json",
+		config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $d, size: $s},
+		layers: []}' >parts/manifest
+	_img_layout_files bad application/vnd.oci.image.manifest.v1+json "$(_img_blob bad parts/manifest)"
+	run_status 1 ocinoco build "$FIX/app" --from oci:bad --tag ex.org/app:v1 --output oci:lay
+	[[ $output == *"oci-graft: "*"diff_ids"* ]]
+	[[ $output == *"ocinoco: build: oci-graft failed: nothing tagged in lay"* ]]
+	only_names . tmp bad parts
+	only_names tmp
+	# a good build: the layout appears whole, with a new directory's mode
+	run_status 0 ocinoco build "$FIX/app" --from "oci:$FIX/bb" --tag ex.org/app:v1 --output oci:lay -q
+	only_names . tmp bad parts lay
+	[ "$(stat -c %a lay)" = "$(printf '%o' $((0777 & ~$(umask))))" ]
+	[ "$(skopeo inspect oci:lay:v1 | jq -r .Digest)" = "$output" ]
+	# a failing build into an existing layout adds nothing to its index
+	cp lay/index.json index.before
+	run_status 1 ocinoco build "$FIX/app" --from oci:bad --tag ex.org/app:v2 --output oci:lay
+	cmp index.before lay/index.json
+}

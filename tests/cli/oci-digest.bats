@@ -59,6 +59,18 @@ expected_descriptor() {
 	jq -e '.size > 0 and (keys_unsorted == ["mediaType","digest","size","diffID"])' d1.json
 }
 
+@test "--digest-out FILE: the layer's sha256 on a line, with the layer on stdout or in -o FILE" {
+	cd "$BATS_TEST_TMPDIR"
+	oci-digest --digest-out dg1 <"$INPUT" >l1.tzst 2>/dev/null
+	[ "$(cat dg1)" = "sha256:$(sha l1.tzst)" ]
+	oci-digest -c gzip -o l2.tgz -d d2.json --digest-out dg2 <"$SMALL"
+	[ "$(cat dg2)" = "sha256:$(sha l2.tgz)" ]
+	[ "$(cat dg2)" = "$(jq -r .digest d2.json)" ]
+	[ "$(wc -l <dg2)" = 1 ]
+	run -1 oci-digest --digest-out missing/dg -o l3.tzst <"$INPUT"
+	[ ! -e l3.tzst ]
+}
+
 @test "zstd output is byte-identical for -T1, -T2 and the default, at two levels" {
 	cd "$BATS_TEST_TMPDIR"
 	oci-digest -T1 <"$INPUT" >t1 2>d1
@@ -114,21 +126,23 @@ expected_descriptor() {
 	[ "$(jq -r .digest desc)" = "$(jq -r .diffID desc)" ]
 }
 
-@test "empty input gives a valid empty layer with the empty diffID" {
+@test "empty input gives a valid empty layer with the empty diffID (with --raw)" {
 	cd "$BATS_TEST_TMPDIR"
-	oci-digest </dev/null >e.tzst 2>desc
+	oci-digest --raw </dev/null >e.tzst 2>desc
 	zstd -q -t e.tzst
 	[ "$(zstd -q -dc e.tzst | wc -c)" -eq 0 ]
 	[ "$(jq -r .diffID desc)" = sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 ]
 	[ "$(jq -r .digest desc)" = "sha256:$(sha e.tzst)" ]
-	oci-digest -c gzip </dev/null >e.gz 2>/dev/null
+	oci-digest --raw -c gzip </dev/null >e.gz 2>/dev/null
 	gzip -t e.gz
+	[ "$(gzip -dc e.gz | wc -c)" -eq 0 ]
 }
 
 @test "a 100 MB stream through a pipe: digests match, memory stays below the stream's size" {
+	# eight archives one after the other: one stream of bytes, but not one tar stream
 	cd "$BATS_TEST_TMPDIR"
 	{ for _ in $(seq 8); do cat "$INPUT"; done; } | tee >(sha >in.sha) |
-		/usr/bin/time -f '%M' -o rss oci-digest -l 1 >big.tzst 2>desc
+		/usr/bin/time -f '%M' -o rss oci-digest --raw -l 1 >big.tzst 2>desc
 	[ "$(jq -r .diffID desc)" = "sha256:$(cat in.sha)" ]
 	[ "$(jq -r .digest desc)" = "sha256:$(sha big.tzst)" ]
 	echo "# peak RSS $(cat rss) KiB" >&3
@@ -171,7 +185,7 @@ expected_descriptor() {
 	run_status 0 oci-digest -h
 	[[ ${lines[0]} == "usage: oci-digest [-c zstd|gzip|none] [-l LEVEL] [-T THREADS] [-o FILE]" ]]
 	run_status 0 oci-digest --help
-	[[ $output == *"[-d DESCRIPTOR_FILE]"* ]]
+	[[ $output == *"[-d DESCRIPTOR_FILE] [--raw]"* ]]
 }
 
 @test "an unwritable -o directory: message naming it, exit 1, nothing created" {
@@ -235,4 +249,164 @@ expected_descriptor() {
 	[ "$(jq -r .digest desc)" = "sha256:$(sha got)" ]
 	ls ./*.tmp-* 2>/dev/null && return 1
 	true
+}
+
+# --- gzip: independent members made on every core ---
+
+@test "gzip: -T1, -T2 and the default give the same bytes, made of several members" {
+	cd "$BATS_TEST_TMPDIR"
+	oci-digest -c gzip -T1 <"$INPUT" >t1 2>d1
+	oci-digest -c gzip -T2 <"$INPUT" >t2 2>d2
+	oci-digest -c gzip <"$INPUT" >t0 2>d0
+	oci-digest -c gzip -T7 <"$INPUT" >t7 2>/dev/null
+	cmp t1 t2 && cmp t1 t0 && cmp t1 t7 && cmp d1 d2 && cmp d1 d0
+	expected_descriptor t1 application/vnd.oci.image.layer.v1.tar+gzip | diff - d1
+	# one member per 2 MiB of input: the member header appears at least once per block
+	local members
+	members=$(python3 -c 'import sys, zlib
+d, n = open(sys.argv[1], "rb").read(), 0
+while d:
+    z = zlib.decompressobj(31); z.decompress(d); d = z.unused_data; n += 1
+print(n)' t1)
+	[ "$members" -eq $((($(stat -c %s "$INPUT") + 2097151) / 2097152)) ]
+	oci-digest -c gzip -l 1 -T1 <"$INPUT" >f1 2>/dev/null
+	oci-digest -c gzip -l 1 -T2 <"$INPUT" >f2 2>/dev/null
+	cmp f1 f2
+}
+
+@test "gzip: GNU gzip, python3's gzip and bsdtar read it back to the tar, byte for byte" {
+	cd "$BATS_TEST_TMPDIR"
+	oci-digest -c gzip <"$INPUT" >l.tgz 2>/dev/null
+	gzip -t l.tgz
+	gzip -dc l.tgz | cmp - "$INPUT"
+	python3 -c 'import gzip, sys; sys.stdout.buffer.write(gzip.open(sys.argv[1]).read())' l.tgz |
+		cmp - "$INPUT"
+	bsdtar -xOf l.tgz ./numbers | cmp - "$BATS_FILE_TMPDIR/src/numbers"
+	[ "$(bsdtar -tf l.tgz | sort)" = "$(tar -tf "$INPUT" | sort)" ]
+}
+
+@test "gzip: within 1% of gzip -6, and each level within 1% of gzip at that level or smaller" {
+	cd "$BATS_TEST_TMPDIR"
+	local l ours theirs
+	for l in 1 6 9; do
+		oci-digest -c gzip -l "$l" <"$INPUT" >"o$l" 2>/dev/null
+		ours=$(stat -c %s "o$l")
+		theirs=$(gzip "-$l" -n <"$INPUT" | wc -c)
+		echo "# level $l: ours $ours, gzip $theirs" >&3
+		[ "$ours" -le $((theirs * 101 / 100)) ]
+	done
+	[ "$(stat -c %s o1)" -gt "$(stat -c %s o6)" ]
+	[ "$(stat -c %s o6)" -ge "$(stat -c %s o9)" ]
+}
+
+@test "gzip: memory stays flat in the stream's length" {
+	cd "$BATS_TEST_TMPDIR"
+	{ for _ in $(seq 8); do cat "$INPUT"; done; } |
+		/usr/bin/time -f '%M' -o rss8 oci-digest --raw -c gzip -T2 >big.gz 2>/dev/null
+	/usr/bin/time -f '%M' -o rss1 oci-digest -c gzip -T2 <"$INPUT" >small.gz 2>/dev/null
+	echo "# peak RSS $(cat rss1) KiB for 12 MB, $(cat rss8) KiB for 100 MB" >&3
+	[ "$(cat rss8)" -lt 40000 ]
+	[ "$(cat rss8)" -lt $(($(cat rss1) + 8000)) ]
+	gzip -t big.gz
+}
+
+# --- the input must be a whole tar stream (--raw: any bytes) ---
+
+# A pipeline as a user writes it, in a shell without pipefail.
+no_pipefail() { bash -c "set +o pipefail; $1"; }
+
+@test "oci-tar failing half-way into oci-digest, without pipefail: exit 1, no descriptor, no layer" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p d
+	head -c 3000000 /dev/urandom >d/a-big
+	echo secret >d/b-locked
+	chmod 000 d/b-locked
+	local c
+	for c in zstd gzip none; do
+		# without the capabilities that let root read any file
+		run no_pipefail "setpriv --bounding-set=-dac_override,-dac_read_search \
+			--inh-caps=-dac_override,-dac_read_search -- oci-tar d |
+			oci-digest -c $c -d layer.json >layer.out"
+		[ "$status" -eq 1 ]
+		[[ $output == *"oci-tar: d/b-locked: Permission denied"* ]]
+		[[ $output == *"oci-digest: stdin: not a whole tar stream: "*"(--raw takes any data)"* ]]
+		[ ! -e layer.json ]
+		run no_pipefail "setpriv --bounding-set=-dac_override,-dac_read_search \
+			--inh-caps=-dac_override,-dac_read_search -- oci-tar d |
+			oci-digest -c $c -o layer.file >desc.out"
+		[ "$status" -eq 1 ]
+		[ ! -e layer.file ]
+		[ ! -s desc.out ]
+	done
+	[ "$(ls -A)" = "$(printf 'd\ndesc.out\nlayer.out')" ] # no temporary left behind
+}
+
+@test "random bytes, a truncated tar and data after the end are refused; --raw takes them" {
+	cd "$BATS_TEST_TMPDIR"
+	head -c 100000 /dev/urandom >random
+	head -c 1000000 "$INPUT" >truncated
+	# oci-tar ends its stream with exactly the two zero blocks
+	oci-tar "$BATS_FILE_TMPDIR/src.small" >whole.tar
+	head -c $(($(stat -c %s whole.tar) - 1024)) whole.tar >no-end
+	{ cat "$SMALL"; echo more; } >trailing
+	: >empty
+	run_status 1 oci-digest -d d.json -o l <random
+	[[ $output == "oci-digest: stdin: not a whole tar stream: no tar header at byte 0 (its checksum does not match) (--raw takes any data)" ]]
+	run_status 1 oci-digest -d d.json -o l <truncated
+	[[ $output == *"cut off at byte 1000000, inside the entry whose header is at byte "* ]]
+	run_status 1 oci-digest -d d.json -o l <no-end
+	[[ $output == *"no end-of-archive (two zero blocks) where it stops"* ]]
+	run_status 1 oci-digest -d d.json -o l <trailing
+	[[ $output == *"data after the end-of-archive, at byte $(stat -c %s "$SMALL")"* ]]
+	run_status 1 oci-digest -d d.json -o l <empty
+	run_status 1 oci-digest -c none -d d.json -o l <random
+	[ ! -e d.json ] && [ ! -e l ]
+	local f
+	for f in random truncated no-end trailing empty; do
+		oci-digest --raw -c none -o l <"$f" >d.json
+		cmp "$f" l
+		[ "$(jq -r .diffID d.json)" = "sha256:$(sha "$f")" ]
+	done
+}
+
+@test "the end-of-archive may be followed by zeros only, of any length" {
+	cd "$BATS_TEST_TMPDIR"
+	{ cat "$SMALL"; head -c 777 /dev/zero; } | oci-digest -c none -o l >/dev/null
+	# one zero block alone is no end
+	oci-tar "$BATS_FILE_TMPDIR/src.small" >whole.tar
+	head -c $(($(stat -c %s whole.tar) - 512)) whole.tar >one-zero
+	run_status 1 oci-digest -o l <one-zero
+	[[ $output == *"after one zero block of the two that end an archive"* ]]
+	# a zero block between entries is refused too
+	{ head -c 512 /dev/zero; cat "$SMALL"; } >lone
+	run_status 1 oci-digest -o l <lone
+	[[ $output == *"a lone zero block at byte 0, then more entries"* ]]
+}
+
+@test "GNU tar (gnu, pax, with long names and an old GNU sparse map), bsdtar and oci-tar streams are taken" {
+	cd "$BATS_TEST_TMPDIR"
+	local long
+	long=d/$(printf 'n%.0s' $(seq 150))/$(printf 'm%.0s' $(seq 120))
+	mkdir -p "${long%/*}"
+	echo x >"$long"
+	ln -s "$long" d/link-with-a-long-target-"$(printf 'l%.0s' $(seq 90))"
+	# > 4 holes: the old GNU sparse header needs extension blocks
+	truncate -s 20M d/sparse
+	local i
+	for i in 1 3 5 7 9 11 13 15 17; do
+		printf 'data' | dd of=d/sparse bs=1M seek="$i" conv=notrunc status=none
+	done
+	head -c 100000 /dev/urandom >d/random
+	tar --format=gnu --sparse -cf gnu.tar d
+	[ "$(tar -tvf gnu.tar | grep -c '^-')" -ge 3 ]
+	tar --format=posix --sparse -cf pax.tar d
+	tar --format=ustar -cf ustar.tar d/random d/sparse
+	bsdtar -cf bsd.tar d
+	oci-tar d >oci.tar
+	for f in gnu pax ustar bsd oci; do
+		oci-digest -c none -o l <"$f.tar" >/dev/null
+		# and cut anywhere inside, refused
+		head -c $(($(stat -c %s "$f.tar") / 2 + 100)) "$f.tar" >cut.tar
+		run_status 1 oci-digest -o l <cut.tar
+	done
 }

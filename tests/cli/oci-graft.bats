@@ -245,6 +245,36 @@ c() { jq -c "$@" "$out/config.json"; }
 	[ "$(find "$BATS_TEST_TMPDIR" -name '*.tmp-*' | wc -l)" = 0 ]
 }
 
+@test "--digest-out: the sha256 of the manifest's bytes, written with the other outputs" {
+	t=$BATS_TEST_TMPDIR
+	run_status 0 oci-graft --manifest "$F/oci/manifest.json" --config "$F/oci/config.json" \
+		--layer "$F/gz.json" --config-out "$t/c" -o "$t/m" --digest-out "$t/d"
+	[ "$(cat "$t/d")" = "sha256:$(sha "$t/m")" ]
+	[ "$(wc -l <"$t/d")" = 1 ]
+	# the manifest on stdout: the same digest
+	oci-graft --scratch --platform linux/amd64 --config-out "$t/c" --digest-out "$t/d2" >"$t/m2"
+	[ "$(cat "$t/d2")" = "sha256:$(sha "$t/m2")" ]
+	# an output that cannot be written: none of them is
+	run_status 1 oci-graft --scratch --config-out "$t/c3" --digest-out "$t/missing/d"
+	[ ! -e "$t/c3" ]
+	[ "$(find "$t" -name '*.tmp-*' | wc -l)" = 0 ]
+}
+
+@test "--check: the changes and the platform checked as a graft would, nothing read or written" {
+	cd "$BATS_TEST_TMPDIR"
+	run_status 0 oci-graft --check --platform linux/arm64 --env A=1 --cmd '["/x"]' --expose 80 \
+		--created 2024-01-01T00:00:00Z --annotation a=b
+	[ -z "$output" ]
+	usage_fails '--expose: "eighty" is not PORT' --check --expose eighty
+	usage_fails '--platform linux: not OS/ARCH[/VARIANT]' --check --platform linux
+	usage_fails '--env: unterminated ${' --check --env 'A=${B'
+	usage_fails '--created: "yesterday"' --check --created yesterday
+	usage_fails '--check writes nothing' --check --config-out c
+	usage_fails '--check takes no --manifest' --check --manifest "$F/oci/manifest.json"
+	SOURCE_DATE_EPOCH=yesterday run_status 2 oci-graft --check
+	[ -z "$(ls)" ]
+}
+
 @test "an output that cannot be written fails the run and leaves no file behind" {
 	t=$BATS_TEST_TMPDIR
 	run_status 1 oci-graft --manifest "$F/oci/manifest.json" --config "$F/oci/config.json" \
@@ -450,6 +480,12 @@ fails_with() {
 	{ cat "$F/gz.json"; echo ' {"mediaType": '; } >"$t/trunc.json"
 	fails_with "$t/trunc.json: not JSON (descriptor 2)" "${base[@]}" --layer "$t/trunc.json"
 	fails_with "stdin: not JSON" "${base[@]}" --layer - <<<'nope'
+	# what was read is freed on the way out too (the sanitized build reports a leak as exit 86)
+	echo '{"mediaType":"x"}' >"$t/x.json"
+	fails_with "$t/x.json: descriptor has no digest" "${base[@]}" --layer "$t/x.json"
+	echo '[1]' >"$t/array.json"
+	fails_with "$t/array.json: descriptor is not a JSON object" "${base[@]}" --layer "$F/gz.json" \
+		--layer "$t/array.json"
 }
 
 # --- usage errors: exit 2 with the usage ---
@@ -492,6 +528,9 @@ usage_fails() {
 	usage_fails '--platform goes with --scratch' "${m[@]}" "${o[@]}" --platform linux/amd64
 	usage_fails '--base-name names a base' --scratch --platform linux/amd64 --base-name x "${o[@]}"
 	usage_fails '-o and --config-out are the same file' "${m[@]}" "${o[@]}" -o "$BATS_TEST_TMPDIR/c"
+	usage_fails '--digest-out and -o are the same file' "${m[@]}" "${o[@]}" -o "$BATS_TEST_TMPDIR/m" \
+		--digest-out "$BATS_TEST_TMPDIR/m"
+	usage_fails '--digest-out must be a file' "${m[@]}" "${o[@]}" --digest-out -
 	usage_fails '--config-out must be a file' "${m[@]}" --config-out -
 	usage_fails 'is not valid UTF-8' "${m[@]}" "${o[@]}" --label "a=$(printf '\xff')"
 	[ ! -e "$BATS_TEST_TMPDIR/c" ]
@@ -518,8 +557,8 @@ usage_fails() {
 	[[ ${lines[0]} == "usage: oci-graft --manifest FILE --config FILE --config-out FILE"* ]]
 	man_synopsis=$(MANWIDTH=200 man -l "$TESTS_DIR/../man/oci-graft.1" 2>/dev/null | col -b |
 		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p')
-	for opt in --manifest --config-out --created-by --base-name --scratch --platform --oci \
-		--entrypoint --cmd --env --workdir --user --label --expose --annotation --created; do
+	for opt in --manifest --config-out --digest-out --created-by --base-name --scratch --check \
+		--platform --oci --entrypoint --cmd --env --workdir --user --label --expose --annotation --created; do
 		[[ $output == *"$opt"* ]] && [[ $man_synopsis == *"$opt"* ]] || { echo "$opt"; return 1; }
 	done
 }

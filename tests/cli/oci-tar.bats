@@ -75,6 +75,32 @@ assert_no_eoa() {
 	fi
 }
 
+# A FUSE mount made by a test (fuse_overlay_mount) is unmounted by its path, whatever happened.
+teardown() {
+	if [ -n "${FUSE_MNT-}" ] && mountpoint -q "$FUSE_MNT"; then
+		fusermount3 -u "$FUSE_MNT" 2>/dev/null || fusermount -u "$FUSE_MNT" 2>/dev/null ||
+			umount -l "$FUSE_MNT"
+	fi
+}
+
+# Mounts fuse-overlayfs with lower dir $1 on a new mount point FUSE_MNT (an empty upper dir);
+# skips the test with the reason where FUSE is missing or the mount is refused.
+fuse_overlay_mount() {
+	[ -c /dev/fuse ] || skip "FUSE is missing: no /dev/fuse"
+	command -v fuse-overlayfs >/dev/null || skip "FUSE test: fuse-overlayfs is not installed"
+	local d=$BATS_TEST_TMPDIR/fuse
+	mkdir -p "$d/upper" "$d/work" "$d/mnt"
+	if ! fuse-overlayfs -o "lowerdir=$1,upperdir=$d/upper,workdir=$d/work" "$d/mnt" \
+		2>"$d/mount.err"; then
+		skip "FUSE mount refused: $(head -n 1 "$d/mount.err")"
+	fi
+	FUSE_MNT=$d/mnt
+}
+
+fuse_unmount() {
+	fusermount3 -u "$FUSE_MNT" || fusermount -u "$FUSE_MNT"
+}
+
 # Runs oci-tar without the capabilities that let root read anything.
 as_unprivileged() {
 	setpriv --bounding-set=-dac_override,-dac_read_search \
@@ -456,4 +482,108 @@ listing() {
 @test "DIR given as a symlink to a directory is followed; nothing under it is" {
 	ln -s "$SRC" "$BATS_TEST_TMPDIR/link"
 	oci-tar "$BATS_TEST_TMPDIR/link" 2>/dev/null | cmp - "$TAR"
+}
+
+@test "a fresh FUSE mount gives the bytes of the plain directory: hard links, holes, every run" {
+	# The first path of the linked file is in DIR itself, the others in subdirectories not
+	# looked up yet: a fresh fuse-overlayfs mount says st_nlink 1 for it.
+	local d="$BATS_TEST_TMPDIR/linked"
+	mkdir -p "$d/x" "$d/y"
+	echo shared >"$d/first"
+	ln "$d/first" "$d/x/second"
+	ln "$d/first" "$d/y/third"
+	echo own >"$d/x/single"
+	truncate -s 1M "$d/y/sparse"
+	printf end >>"$d/y/sparse"
+	oci-tar "$d" >"$BATS_TEST_TMPDIR/plain.tar"
+	tar tvf "$BATS_TEST_TMPDIR/plain.tar" | grep -q ' x/second link to first$'
+	tar tvf "$BATS_TEST_TMPDIR/plain.tar" | grep -q ' y/third link to first$'
+	fuse_overlay_mount "$d"
+	[ "$(stat -f -c %T "$FUSE_MNT")" = fuseblk ] || [ "$(stat -f -c %t "$FUSE_MNT")" = 65735546 ]
+	oci-tar "$FUSE_MNT" >"$BATS_TEST_TMPDIR/first.tar"
+	oci-tar "$FUSE_MNT" >"$BATS_TEST_TMPDIR/second.tar"
+	fuse_unmount
+	cmp "$BATS_TEST_TMPDIR/plain.tar" "$BATS_TEST_TMPDIR/first.tar"
+	cmp "$BATS_TEST_TMPDIR/plain.tar" "$BATS_TEST_TMPDIR/second.tar"
+	# and again on another fresh mount, through a pipe
+	fuse_overlay_mount "$d"
+	oci-tar "$FUSE_MNT" | cmp - "$BATS_TEST_TMPDIR/plain.tar"
+}
+
+# tar -tv lines without size and link target, a hard link's 'h' read as '-': type, mode,
+# owner, date, path. A hard link and the regular file a part stores in its place read the same.
+tv_normal() {
+	tar tvf "$1" | sed -E 's/ link to .*$//; s/^h/-/' | awk '{ $3 = ""; print }' | LC_ALL=C sort -u
+}
+
+# Extracts every tar given into a new directory $1.
+extract_all() {
+	local dir=$1 t
+	shift
+	mkdir "$dir"
+	for t in "$@"; do
+		tar -xpf "$t" --numeric-owner -C "$dir"
+	done
+}
+
+@test "--only P and --skip P split the archive: each entry in one part, the union is the whole" {
+	local t=$BATS_TEST_TMPDIR
+	oci-tar --mtime keep --uid 5 --gid 6 --only hard --only 'long/d*' "$SRC" >"$t/only.tar" 2>/dev/null
+	oci-tar --mtime keep --uid 5 --gid 6 --skip hard --skip 'long/d*' "$SRC" >"$t/skip.tar" 2>/dev/null
+	oci-tar --mtime keep --uid 5 --gid 6 "$SRC" >"$t/full.tar" 2>/dev/null
+	run tar tf "$t/only.tar"
+	[ "${lines[0]}" = hard/ ] && [ "${lines[1]}" = hard/a ] && [ "${lines[2]}" = hard/b ]
+	[ "${lines[3]}" = long/ ] # a parent, not matched itself
+	[[ ${lines[4]} == long/d*/ ]]
+	[ "$(grep -vc '^hard/\|^long/d' <<<"$output")" -eq 1 ]
+	# The parent has the header it has in the whole archive.
+	diff <(tar_headers "$t/only.tar" | grep -F ' long/ ') <(tar_headers "$t/full.tar" | grep -F ' long/ ')
+	# Every file in exactly one part; a directory in both only as a parent.
+	run comm -12 <(tar tf "$t/only.tar" | LC_ALL=C sort) <(tar tf "$t/skip.tar" | LC_ALL=C sort)
+	[ "$output" = long/ ]
+	# A link whose first path is in the other part carries the data.
+	tar tvf "$t/skip.tar" | grep -q '^-rw-r--r-- 5/6 .* 12 .* zz-hard-elsewhere$'
+	extract_all "$t/whole" "$t/full.tar"
+	extract_all "$t/union" "$t/only.tar" "$t/skip.tar"
+	# diff compares no fifos or devices: their type and mode are in the listings
+	diff -r --no-dereference -x fifo -x chardev -x blockdev "$t/whole" "$t/union"
+	diff <(tv_normal "$t/full.tar") <(cat <(tv_normal "$t/only.tar") <(tv_normal "$t/skip.tar") | LC_ALL=C sort -u)
+}
+
+@test "--only and --skip with a '!' pattern and --exclude: the parts still add up to the whole" {
+	local d="$BATS_TEST_TMPDIR/ex" t=$BATS_TEST_TMPDIR
+	make_exclude_tree "$d"
+	local ex=(--exclude '*.md' --exclude '!README.md')
+	oci-tar "${ex[@]}" --only node_modules --only '!node_modules/pkg/keep.js' "$d" >"$t/only.tar"
+	oci-tar "${ex[@]}" --skip node_modules --skip '!node_modules/pkg/keep.js' "$d" >"$t/skip.tar"
+	oci-tar "${ex[@]}" "$d" >"$t/full.tar"
+	[ "$(listing "${ex[@]}" --only node_modules --only '!node_modules/pkg/keep.js' "$d")" = \
+		"node_modules/ node_modules/other/ node_modules/other/x.js node_modules/pkg/ node_modules/pkg/index.js " ]
+	# keep.js goes with the rest, under node_modules/ and pkg/ as parents (mode 0750 kept).
+	[ "$(listing "${ex[@]}" --skip node_modules --skip '!node_modules/pkg/keep.js' "$d")" = \
+		"README.md a.txt keep.txt node_modules/ node_modules/pkg/ node_modules/pkg/keep.js sub/ sub/b.txt sub/c.log " ]
+	tar tvf "$t/skip.tar" | grep -q '^drwxr-x--- 0/0 .* node_modules/$'
+	extract_all "$t/whole" "$t/full.tar"
+	extract_all "$t/union" "$t/only.tar" "$t/skip.tar"
+	diff -r --no-dereference "$t/whole" "$t/union"
+	diff <(tv_normal "$t/full.tar") <(cat <(tv_normal "$t/only.tar") <(tv_normal "$t/skip.tar") | LC_ALL=C sort -u)
+	# --only and --skip together: what the first selects and the second does not.
+	[ "$(listing --only node_modules --skip node_modules/other "$d")" = \
+		"node_modules/ node_modules/pkg/ node_modules/pkg/index.js node_modules/pkg/keep.js " ]
+}
+
+@test "an --only or --skip pattern that matches nothing: exit 1 naming it, no end of archive" {
+	local d="$BATS_TEST_TMPDIR/ex"
+	make_exclude_tree "$d"
+	run_status 1 oci-tar --only sub --only nothing-here "$d"
+	[ "$output" = "oci-tar: --only nothing-here: matches nothing in $d" ]
+	run_status 1 oci-tar --skip 'sub/*.txt' --skip '*.nope' "$d"
+	[ "$output" = "oci-tar: --skip *.nope: matches nothing in $d" ]
+	# what --exclude leaves out is not there to match
+	run_status 1 oci-tar --exclude sub --only sub/b.txt "$d"
+	[ "$output" = "oci-tar: --only sub/b.txt: matches nothing in $d" ]
+	oci-tar --only nothing-here "$d" >"$BATS_TEST_TMPDIR/out" 2>/dev/null || true
+	assert_no_eoa "$BATS_TEST_TMPDIR/out"
+	run_status 2 oci-tar --only '[' "$d"
+	[[ $output == *"--only: syntax error in pattern: ["* ]]
 }

@@ -98,6 +98,30 @@ only_files() {
 	[ "$(jq -r .diffID desc)" = "sha256:$(zstd -q -dc out.tzst | sha)" ]
 }
 
+@test "gzip pack: every reader gets oci-tar's stream back; -T1 = -T2 = default, byte for byte" {
+	# a tree of several 2 MiB blocks, so several members
+	mkdir -p big
+	seq 1 900000 >big/numbers
+	head -c 2000000 /dev/urandom | base64 >big/random.b64
+	cp -a "$SRC" big/src
+	ocinoco pack --compression gzip big t0.tgz >t0.json 2>/dev/null
+	ocinoco pack --compression gzip -T 1 big t1.tgz >t1.json 2>/dev/null
+	ocinoco pack --compression gzip -T 2 big t2.tgz >t2.json 2>/dev/null
+	cmp t0.tgz t1.tgz && cmp t0.tgz t2.tgz && cmp t0.json t1.json && cmp t0.json t2.json
+	gzip -t t0.tgz
+	oci-tar big 2>/dev/null >big.tar
+	gzip -dc t0.tgz | cmp - big.tar
+	python3 -c 'import gzip, sys; sys.stdout.buffer.write(gzip.open(sys.argv[1]).read())' t0.tgz |
+		cmp - big.tar
+	[ "$(bsdtar -tvf t0.tgz)" = "$(bsdtar -tvf big.tar)" ]
+	bsdtar -xOf t0.tgz numbers | cmp - big/numbers
+	[ "$(jq -r .diffID t0.json)" = "sha256:$(sha big.tar)" ]
+	[ "$(jq -r .digest t0.json)" = "sha256:$(sha t0.tgz)" ]
+	[ "$(jq -r .size t0.json)" = "$(stat -c %s t0.tgz)" ]
+	# as small as gzip -6 within 1%
+	[ "$(stat -c %s t0.tgz)" -le $(($(gzip -6 -n <big.tar | wc -c) * 101 / 100)) ]
+}
+
 @test "oci-digest options pass through: --compression, -l, -T" {
 	ocinoco pack "$SRC" l.tgz --compression gzip >gz.json 2>/dev/null
 	gzip -t l.tgz

@@ -137,7 +137,7 @@ at_least_one() { [ "$("$@")" -ge 1 ]; }
 		--inh-caps=-dac_override,-dac_read_search -- \
 		ocinoco build "$T/src" --from "$REG_HOST/base/bb:latest" --tag "$REG_HOST/f/tar:latest" --push
 	[[ $output == *"oci-tar: $T/src/b-locked: Permission denied"* ]]
-	[[ $output == *"ocinoco: build: the layer of $T/src failed (oci-tar exit 1, oci-digest exit 0, oci-put exit 0): nothing pushed"* ]]
+	[[ $output == *"ocinoco: build: the layer of $T/src failed (oci-tar exit 1, oci-digest exit 1, oci-put exit 0): nothing pushed"* ]]
 	no_tag REG f/tar
 	only_names "$TMPDIR"
 }

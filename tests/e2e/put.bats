@@ -212,6 +212,69 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	skopeo_p inspect --tls-verify=false "docker://$REG_HOST/app/mf:v1" >/dev/null
 }
 
+@test "an index into an OCI layout: its children and their blobs stored, index.json naming the index, rewritten once" {
+	idx=$BATS_TEST_TMPDIR/index.json out=$BATS_TEST_TMPDIR/lay
+	oci-fetch --index "oci:$FIX/multi" >"$idx"
+	# (LeakSanitizer cannot run under ptrace: off for this run of a sanitized build)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -qq -e trace=rename,renameat,renameat2 -o "$BATS_TEST_TMPDIR/trace" \
+		oci-put manifest --from "oci:$FIX/multi" "oci:$out:v1" "$idx"
+	# the new layout's empty index.json, then the run's one rewrite (not one per child)
+	[ "$(grep -c "\"$out/index.json\"" "$BATS_TEST_TMPDIR/trace")" = 2 ]
+	# the tagged index alone: its children are blobs it reaches, not index.json entries (as
+	# docker save writes a multi-platform image)
+	[ "$(jq -c '[.manifests[] | [.digest, .annotations["org.opencontainers.image.ref.name"]]]' "$out/index.json")" = \
+		"[[\"$(sha "$idx")\",\"v1\"]]" ]
+	for d in $(jq -r '.manifests[].digest' "$idx"); do
+		[ -f "$out/blobs/sha256/${d#sha256:}" ]
+	done
+	run_status 0 oci-fetch --platform linux/arm64 --config "oci:$out:v1"
+	[ "$(jq -r .architecture <<<"$output")" = arm64 ]
+	skopeo_p copy -q --all "oci:$out:v1" "oci:$BATS_TEST_TMPDIR/copy:v1"
+}
+
+@test "--name REF: a layout DEST names the image by each reference's tag, once per tag" {
+	layout_parts "$FIX/bb"
+	out=$BATS_TEST_TMPDIR/lay
+	run_status 0 oci-put manifest --from "oci:$FIX/bb" --name ex.org/a:v1 --name busybox \
+		--name ex.org/b:v1 "oci:$out" "$mfile"
+	[ "$output" = "oci:$out@$(sha "$mfile")" ]
+	[ "$(jq -c '[.manifests[] | [.digest, .annotations]]' "$out/index.json")" = \
+		"[[\"$(sha "$mfile")\",{\"org.opencontainers.image.ref.name\":\"v1\"}],[\"$(sha "$mfile")\",{\"org.opencontainers.image.ref.name\":\"latest\"}]]" ]
+	[ "$(skopeo inspect "oci:$out:latest" | jq -r .Digest)" = "$(sha "$mfile")" ]
+	[ ! -e "$out/manifest.json" ]
+	run_status 2 oci-put manifest --name ex.org/a:v1 "oci:$out:v2" "$mfile"
+	[[ $output == *"names are for a layout DEST without a tag"* ]]
+	run_status 2 oci-put manifest --name ex.org/a:v1 "$REG_HOST/x/y" "$mfile"
+	run_status 2 oci-put manifest --name "ex.org/a@$(sha "$mfile")" "oci:$out" "$mfile"
+	[[ $output == *"not an image reference with a tag"* ]]
+	run_status 2 oci-put manifest --docker-save "oci:$out" "$mfile"
+}
+
+@test "--name REF --docker-save: docker save's index.json and manifest.json, which skopeo's docker-archive reads" {
+	layout_parts "$FIX/bb"
+	out=$BATS_TEST_TMPDIR/lay
+	run_status 0 oci-put manifest --from "oci:$FIX/bb" --docker-save --name ex.org/a:v1 --name busybox \
+		"oci:$out" "$mfile"
+	d=$(sha "$mfile")
+	[ "$(jq -c '[.manifests[] | [.digest, .annotations]]' "$out/index.json")" = \
+		"[[\"$d\",{\"io.containerd.image.name\":\"ex.org/a:v1\",\"org.opencontainers.image.ref.name\":\"v1\"}],[\"$d\",{\"io.containerd.image.name\":\"docker.io/library/busybox:latest\",\"org.opencontainers.image.ref.name\":\"latest\"}]]" ]
+	jq -c '[{Config: ("blobs/sha256/" + .config.digest[7:]), RepoTags: ["ex.org/a:v1", "docker.io/library/busybox:latest"],
+		Layers: [.layers[].digest | "blobs/sha256/" + .[7:]]}]' "$mfile" | cmp - "$out/manifest.json"
+	tail -c1 "$out/index.json" | od -c | grep -q '\\n'
+	(cd "$out" && tar -cf "$BATS_TEST_TMPDIR/img.tar" oci-layout index.json manifest.json blobs)
+	skopeo_p copy -q "docker-archive:$BATS_TEST_TMPDIR/img.tar" "oci:$BATS_TEST_TMPDIR/da:x"
+	[ "$(oci-fetch "oci:$BATS_TEST_TMPDIR/da:x" | jq -r .config.digest)" = "$(jq -r .config.digest "$mfile")" ]
+	# an index: docker save's index.json naming it; no manifest.json (it holds one image)
+	out=$BATS_TEST_TMPDIR/lay2
+	oci-fetch --index "oci:$FIX/multi" >"$BATS_TEST_TMPDIR/idx"
+	run_status 0 oci-put manifest --from "oci:$FIX/multi" --docker-save --name ex.org/a:v1 "oci:$out" \
+		"$BATS_TEST_TMPDIR/idx"
+	[ "$(jq -c '[.manifests[] | [.digest, .annotations]]' "$out/index.json")" = \
+		"[[\"$(sha "$BATS_TEST_TMPDIR/idx")\",{\"io.containerd.image.name\":\"ex.org/a:v1\",\"org.opencontainers.image.ref.name\":\"v1\"}]]" ]
+	[ ! -e "$out/manifest.json" ]
+}
+
 @test "an OCI layout as destination: skopeo and umoci read it" {
 	layout_parts "$FIX/bb"
 	out=$BATS_TEST_TMPDIR/lay

@@ -8,7 +8,7 @@
 # See tests/README.md and /work/notes/registry-contract.md ("Test infrastructure").
 #
 # Where things live: REGISTRY_STATE_DIR (default $BATS_FILE_TMPDIR) holds one directory per
-# registry or proxy, named ocinoco-tests-*-NAME (the marker lets CI pkill leftovers);
+# registry or proxy, named ocinoco-tests-*-NAME (the marker guards against killing a recycled pid);
 # REGISTRY_SHARED_DIR (default $BATS_RUN_TMPDIR, else REGISTRY_STATE_DIR) holds what is made
 # once per test run: the CA, certificates, htpasswd file, cached image layouts. Outside bats,
 # set REGISTRY_STATE_DIR yourself (a fresh directory, removed by you afterwards).

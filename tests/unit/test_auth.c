@@ -169,6 +169,33 @@ int main(void)
 	is_int(lookup("ghcr.io", &c, err, sizeof err), -1, "a config that is not JSON is an error");
 	ok(strstr(err, "dc/config.json: not a JSON object") != NULL, "  naming the file: %s", err);
 
+	/* A credential that could end a header line and start another is refused. */
+	ok(auth_text_clean("ocinoco-pass") && auth_text_clean(NULL) && auth_text_clean(""),
+	   "printable text is clean");
+	ok(!auth_text_clean("T\r\nX-Injected: yes") && !auth_text_clean("a\tb") &&
+	           !auth_text_clean("a\x7f"),
+	   "CR, LF, TAB and DEL are not");
+	const char *dirty[][2] = {
+	        {"{\"auths\":{\"c.example\":{\"username\":\"u\",\"password\":\"p\\r\\nX: y\"}}}",
+	         "password"},
+	        {"{\"auths\":{\"c.example\":{\"username\":\"u\\n\",\"password\":\"p\"}}}",
+	         "username"},
+	        {"{\"auths\":{\"c.example\":{\"identitytoken\":\"t\\r\"}}}", "identity token"},
+	        {"{\"auths\":{\"c.example\":{\"auth\":\"dTpwDQpYOiB5\"}}}", "password"},
+	};
+	for (size_t i = 0; i < sizeof dirty / sizeof *dirty; i++) {
+		put("dc/config.json", dirty[i][0], 0600);
+		is_int(lookup("c.example", &c, err, sizeof err), -1,
+		       "a %s with a control character is refused", dirty[i][1]);
+		char *want = xasprintf("%s/config.json: the %s for c.example holds a control "
+		                       "character (refused)",
+		                       dc, dirty[i][1]);
+		is_str(err, want, "  naming the file and the field, not the value");
+		ok(c.username == NULL && c.password == NULL && c.identitytoken == NULL,
+		   "  and nothing is kept");
+		free(want);
+	}
+
 	char *rm = xasprintf("rm -rf '%s'", dir);
 	if (system(rm) != 0)
 		printf("# could not remove %s\n", dir);

@@ -1,7 +1,7 @@
 /* oci-tar's exclude patterns against the cases of moby/patternmatcher's own tests (its
  * TestMatches, multi-pattern and filepath.Match tables, ignorefile.ReadAll), plus fsutil's rule
  * for walking into an excluded directory. */
-#include "../../cmd/oci-tar/exclude.h"
+#include "exclude.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* oci-graft's helpers: RFC 3339 times, Docker's WORKDIR path rules and ENV expansion. */
-#include "../../cmd/oci-graft/graft.h"
+#include "graft.h"
 #include "oci.h"
 #include "tap.h"
 

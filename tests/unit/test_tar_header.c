@@ -1,6 +1,7 @@
-/* oci-tar's header encoding: ustar name/prefix split, octal and base-256 numbers, pax records
- * and their self-counting lengths, checksums, and when a pax header appears at all. */
-#include "../../cmd/oci-tar/tar_header.h"
+/* The tar header encoding (oci-tar's): ustar name/prefix split, octal and base-256 numbers, pax
+ * records and their self-counting lengths, checksums, and when a pax header appears at all; and
+ * the decoding (oci-digest's): numbers, checksums, data sizes, pax size records. */
+#include "tar_header.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -330,6 +331,100 @@ static void test_pax(void)
 	ok(strncmp(ustar_at(0)->name, "./PaxHeaders/ddd", 16) == 0, "  its pax name drops the '/'");
 }
 
+/* Decoding: what the encoder writes reads back, and what no writer writes is refused. */
+static void test_decode_numbers(void)
+{
+	char f[12];
+	int64_t v = -7;
+	tar_put_octal(f, 12, 012345);
+	ok(tar_get_number(f, 12, &v) && v == 012345, "octal reads back");
+	ok(tar_get_number("  755 \0\0", 8, &v) && v == 0755, "leading spaces, a space ends it");
+	ok(tar_get_number("77777777777", 11, &v) && v == 077777777777LL,
+	   "digits up to the field's end");
+	ok(!tar_get_number("\0\0\0\0\0\0\0\0", 8, &v), "an empty field is no number");
+	ok(!tar_get_number("0012x45\0", 8, &v), "a stray character is refused");
+	ok(tar_get_number("0012 45\0", 8, &v) && v == 012, "  but a space ends the digits");
+	tar_put_base256(f, 12, 8589934592LL);
+	ok(tar_get_number(f, 12, &v) && v == 8589934592LL, "base-256 of 8 GiB reads back");
+	tar_put_base256(f, 12, -2);
+	ok(tar_get_number(f, 12, &v) && v == -2, "base-256 of -2 reads back");
+	tar_put_base256(f, 8, 4294967295LL);
+	ok(tar_get_number(f, 8, &v) && v == 4294967295LL, "base-256 in an 8-byte field");
+	static const unsigned char huge[12] = {0x80, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	ok(!tar_get_number((const char *)huge, 12, &v), "base-256 beyond int64_t is refused");
+}
+
+static void test_decode_headers(void)
+{
+	memset(block, 0, sizeof block);
+	ok(tar_block_is_zero(block), "a zero block");
+	struct tar_entry e = file_entry("a/file");
+	e.size = 1000;
+	tar_header_encode(&e, block);
+	const struct tar_ustar *h = ustar_at(0);
+	ok(!tar_block_is_zero(block), "a header is no zero block");
+	ok(tar_checksum_ok(h), "the encoder's checksum checks");
+	uint64_t size = 0;
+	ok(tar_data_size(h, false, 0, &size) && size == 1000, "a file's data: its size field");
+	ok(tar_data_size(h, true, 123, &size) && size == 123, "  or the pax override");
+	block[0] ^= 1;
+	ok(!tar_checksum_ok(h), "one flipped bit fails the checksum");
+	block[0] ^= 1;
+	memcpy(block + 200, "\xe9", 1); /* a byte >= 0x80 in linkname: signed and unsigned differ */
+	unsigned sum = tar_checksum(h);
+	tar_put_octal(((struct tar_ustar *)block)->chksum, 7, sum - 256);
+	ok(tar_checksum_ok(h), "an old writer's signed-char checksum checks too");
+	tar_put_octal(((struct tar_ustar *)block)->chksum, 7, sum - 1);
+	ok(!tar_checksum_ok(h), "  but no other sum");
+	e = file_entry("d/");
+	e.type = TAR_DIRTYPE;
+	e.size = 4096; /* what some writers put there; POSIX: no data follows */
+	tar_header_encode(&e, block);
+	ok(tar_data_size(h, true, 99, &size) && size == 0, "a directory has no data");
+	e = file_entry("l");
+	e.type = TAR_SYMTYPE;
+	e.link = "target";
+	e.link_len = 6;
+	tar_header_encode(&e, block);
+	ok(tar_data_size(h, false, 0, &size) && size == 0, "a symlink has no data");
+	e = file_entry("big");
+	e.size = 1ULL << 40;
+	size_t n = tar_header_encode(&e, block);
+	h = ustar_at(n - TAR_BLOCK);
+	ok(tar_data_size(h, false, 0, &size) && size == 1ULL << 40,
+	   "a size beyond octal reads back from base-256");
+	bool found = false;
+	size_t rlen = (size_t)octal(ustar_at(0)->size, 12);
+	ok(tar_pax_size(block + TAR_BLOCK, rlen, &found, &size) && found && size == 1ULL << 40,
+	   "the encoder's pax size record reads back");
+	ok(tar_pax_size(block + TAR_BLOCK, TAR_BLOCK, &found, &size) && found,
+	   "  with the block's NUL padding after it");
+}
+
+static void test_decode_pax(void)
+{
+	bool found = true;
+	uint64_t size = 0;
+	const char *r = "9 path=a\n13 size=4096\n";
+	ok(tar_pax_size(r, strlen(r), &found, &size) && found && size == 4096,
+	   "size found among records");
+	r = "9 path=a\n";
+	ok(tar_pax_size(r, strlen(r), &found, &size) && !found, "no size record: none found");
+	ok(tar_pax_size("", 0, &found, &size) && !found, "no records at all");
+	r = "11 path=a\n";
+	ok(!tar_pax_size(r, strlen(r), &found, &size), "a length past the data is refused");
+	r = "9 path=ab";
+	ok(!tar_pax_size(r, strlen(r), &found, &size), "a record not ending in newline is refused");
+	r = "8 patha\n";
+	ok(!tar_pax_size(r, strlen(r), &found, &size), "a record with no '=' is refused");
+	r = "12 size=40x\n";
+	ok(!tar_pax_size(r, strlen(r), &found, &size), "a size that is no number is refused");
+	r = "garbage";
+	ok(!tar_pax_size(r, strlen(r), &found, &size), "no length is refused");
+	r = "9 path=a\n\0x";
+	ok(!tar_pax_size(r, 11, &found, &size), "data after the NUL padding is refused");
+}
+
 int main(void)
 {
 	test_split();
@@ -337,5 +432,8 @@ int main(void)
 	test_records();
 	test_encode();
 	test_pax();
+	test_decode_numbers();
+	test_decode_headers();
+	test_decode_pax();
 	return done_testing();
 }

@@ -250,3 +250,137 @@ size_t tar_header_encode(const struct tar_entry *e, char *out)
 	seal(h);
 	return at + TAR_BLOCK;
 }
+
+/* Decoding. */
+
+bool tar_block_is_zero(const void *block)
+{
+	const unsigned char *p = block;
+	for (size_t i = 0; i < TAR_BLOCK; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+bool tar_checksum_ok(const struct tar_ustar *h)
+{
+	int64_t want;
+	if (!tar_get_number(h->chksum, sizeof h->chksum, &want))
+		return false;
+	const signed char *p = (const signed char *)h;
+	size_t at = offsetof(struct tar_ustar, chksum);
+	long signed_sum = 0;
+	for (size_t i = 0; i < TAR_BLOCK; i++)
+		signed_sum += i >= at && i < at + sizeof h->chksum ? ' ' : p[i];
+	return want == (int64_t)tar_checksum(h) || want == signed_sum;
+}
+
+bool tar_get_number(const char *field, size_t width, int64_t *v)
+{
+	const unsigned char *f = (const unsigned char *)field;
+	if (width > 0 && (f[0] == 0x80 || f[0] == 0xff)) {
+		/* Base-256: the bytes after the marker must fit in 63 bits with the sign. */
+		bool negative = f[0] == 0xff;
+		uint64_t u = negative ? UINT64_MAX : 0;
+		for (size_t i = 1; i < width; i++) {
+			if ((u >> 55) != (negative ? 0x1ff : 0))
+				return false;
+			u = u << 8 | f[i];
+		}
+		if (negative ? (int64_t)u >= 0 : u > INT64_MAX)
+			return false;
+		*v = (int64_t)u;
+		return true;
+	}
+	size_t i = 0;
+	while (i < width && f[i] == ' ')
+		i++;
+	size_t digits = 0;
+	uint64_t u = 0;
+	for (; i < width && f[i] >= '0' && f[i] <= '7'; i++, digits++) {
+		if (u > (uint64_t)INT64_MAX >> 3)
+			return false;
+		u = u << 3 | (uint64_t)(f[i] - '0');
+	}
+	if (digits == 0 || (i < width && f[i] != '\0' && f[i] != ' '))
+		return false;
+	*v = (int64_t)u;
+	return true;
+}
+
+bool tar_data_size(const struct tar_ustar *h, bool has_override, uint64_t override, uint64_t *size)
+{
+	switch (h->typeflag) {
+	case TAR_LNKTYPE:
+	case TAR_SYMTYPE:
+	case TAR_CHRTYPE:
+	case TAR_BLKTYPE:
+	case TAR_DIRTYPE:
+	case TAR_FIFOTYPE:
+		/* "No data logical records are stored for types LNKTYPE, SYMTYPE, or DIRTYPE" and
+		 * "no data logical records shall be stored" for CHRTYPE, BLKTYPE, FIFOTYPE. */
+		*size = 0;
+		return true;
+	default:
+		break;
+	}
+	if (has_override) {
+		*size = override;
+		return true;
+	}
+	int64_t v;
+	if (!tar_get_number(h->size, sizeof h->size, &v) || v < 0)
+		return false;
+	*size = (uint64_t)v;
+	return true;
+}
+
+/* A decimal number of at most 19 digits (no overflow of int64_t), the whole of s[0..len). */
+static bool parse_decimal(const char *s, size_t len, uint64_t *v)
+{
+	if (len == 0 || len > 19)
+		return false;
+	uint64_t u = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		u = u * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = u;
+	return true;
+}
+
+bool tar_pax_size(const char *data, size_t len, bool *found, uint64_t *size)
+{
+	*found = false;
+	size_t at = 0;
+	while (at < len) {
+		/* Writers pad the last block with NULs after the records. */
+		if (data[at] == '\0') {
+			for (; at < len; at++)
+				if (data[at] != '\0')
+					return false;
+			break;
+		}
+		size_t digits = 0;
+		while (at + digits < len && data[at + digits] >= '0' && data[at + digits] <= '9')
+			digits++;
+		uint64_t rec_len;
+		if (!parse_decimal(data + at, digits, &rec_len) || rec_len > len - at ||
+		    rec_len < digits + 4 || data[at + digits] != ' ' ||
+		    data[at + rec_len - 1] != '\n')
+			return false;
+		const char *key = data + at + digits + 1;
+		const char *end = data + at + rec_len - 1;
+		const char *eq = memchr(key, '=', (size_t)(end - key));
+		if (eq == NULL || eq == key)
+			return false;
+		if (eq - key == 4 && memcmp(key, "size", 4) == 0) {
+			if (!parse_decimal(eq + 1, (size_t)(end - eq - 1), size))
+				return false;
+			*found = true;
+		}
+		at += rec_len;
+	}
+	return true;
+}

@@ -1,8 +1,10 @@
-/* Inside the registry client: one request with its retry, auth and redirect state, and the
- * engine that runs requests (lib/registry.c) for the operations (lib/registry.c, lib/upload.c).
+/* Inside the registry client: the request engine below the operations. One request with its
+ * retry, auth and redirect state, and the engine that runs requests at once
+ * (registry_engine.c) with the credentials and tokens they need (registry_token.c), for the
+ * operations (registry.c: manifests, blob HEAD, mount, GET; upload.c: uploads).
  * Not for the programs: they use registry.h or store.h. */
-#ifndef OCINOCO_REGISTRY_REQ_H
-#define OCINOCO_REGISTRY_REQ_H
+#ifndef OCINOCO_REGISTRY_ENGINE_H
+#define OCINOCO_REGISTRY_ENGINE_H
 
 #include "http.h"
 #include "registry.h"
@@ -45,5 +47,16 @@ double registry_backoff(int attempt);
 void registry_sleep(double secs);
 /* URL-escapes (caller frees). */
 char *registry_escape(const char *s);
+
+/* Auth (registry_token.c). */
+/* The registry's Authorization on q (Bearer token or Basic), only where q->x.url has the
+ * registry's origin as it stands (its base URL); none on a token request (noauth). */
+void registry_attach_credentials(struct registry *r, struct rreq *q);
+/* q got a 401 from the registry: whether its challenge can be answered (try again), and
+ * *need_token set when a new token must come first. */
+bool registry_answer_challenge(struct registry *r, struct rreq *q, bool *need_token);
+/* A token for every scope wanted; -1 with r->auth_error set (an HTTPS realm unless --insecure
+ * or loopback; a token free of control characters). */
+int registry_fetch_token(struct registry *r);
 
 #endif

@@ -94,4 +94,45 @@ size_t tar_pax_record(char *out, const char *key, const char *value, size_t valu
 /* The ustar checksum: the sum of the block's bytes with the chksum field read as spaces. */
 unsigned tar_checksum(const struct tar_ustar *h);
 
+/* Decoding: what a reader needs to follow an archive's blocks as they stream by (where each
+ * header is, how many data blocks follow it) without keeping the archive. */
+
+/* GNU tar's types that carry their data like a file: the long name or link of the next
+ * header ('L', 'K'), a pax global header ('g'), an old GNU sparse file ('S', whose header may
+ * be followed by extension blocks before its data). */
+enum tar_gnu_type {
+	TAR_GLOBAL_TYPE = 'g',
+	TAR_GNU_LONGNAME = 'L',
+	TAR_GNU_LONGLINK = 'K',
+	TAR_GNU_SPARSE = 'S',
+};
+
+/* Old GNU sparse headers: the "isextended" byte of the header and of each extension block; when
+ * set, one more 512-byte extension block follows. */
+#define TAR_GNU_SPARSE_ISEXTENDED     482
+#define TAR_GNU_SPARSE_EXT_ISEXTENDED 504
+
+/* True if all TAR_BLOCK bytes are zero: two of them at a header position end the archive. */
+bool tar_block_is_zero(const void *block);
+
+/* True if h's chksum field (octal) holds its checksum: tar_checksum, or the sum of its bytes as
+ * signed chars, which some old writers used. */
+bool tar_checksum_ok(const struct tar_ustar *h);
+
+/* Reads a numeric field as tar writers write it: octal digits after optional spaces, ended by
+ * NUL, space or the field's end (tar_put_octal's form); or base-256 (tar_put_base256's form).
+ * false for anything else, or a value beyond int64_t. */
+bool tar_get_number(const char *field, size_t width, int64_t *v);
+
+/* How many data bytes follow h (before padding to TAR_BLOCK): its size field, or the pax size
+ * override when has_override; 0 for the types that POSIX says store no data (links, devices,
+ * directories, FIFOs). false if the size field is malformed or negative. */
+bool tar_data_size(const struct tar_ustar *h, bool has_override, uint64_t override, uint64_t *size);
+
+/* Looks for a "size" record in the len bytes of a pax extended header's data: true and *found
+ * when it has one (its value in *size), true and !*found when it has none; false when the data
+ * is not a series of well-formed records "LEN key=value\n" or the size is not a decimal
+ * number. */
+bool tar_pax_size(const char *data, size_t len, bool *found, uint64_t *size);
+
 #endif

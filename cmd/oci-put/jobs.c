@@ -1,0 +1,224 @@
+#include "jobs.h"
+#include "oci.h"
+#include "push.h"
+#include "util.h"
+
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void start_session(struct session *s, const struct put_common *o, bool http1)
+{
+	struct http_opts ho = {.cacert = o->cacert, .verbose = o->verbose, .http1 = http1};
+	session_init(s, &ho, o->insecure);
+}
+
+static void flush_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		err(EXIT_FAIL, "stdout");
+}
+
+/* ---- oci-put blob ---- */
+
+/* Local bytes first: every file's digest (j->local, j->known with the DIGEST arguments), and
+ * stdin up to the buffer, read while the files are HEADed and its upload session opened. */
+static void read_local(struct blob_job *j, size_t *nlocal, size_t *nknown)
+{
+	j->src = xcalloc(j->nargs, sizeof *j->src);
+	j->local = xcalloc(j->nargs, sizeof *j->local);
+	j->known = xcalloc(j->nargs, sizeof *j->known);
+	*nlocal = *nknown = 0;
+	for (size_t i = 0; i < j->nargs; i++) {
+		if (j->is_digest[i]) {
+			j->known[(*nknown)++] = j->args[i];
+			continue;
+		}
+		if ((int)i == j->stream) {
+			blobsrc_stream_held(&j->src[i], STDIN_FILENO, "stdin", BLOBSRC_RING,
+			                    BLOBSRC_AHEAD, NULL);
+			session_feed(&j->s, &j->src[i]);
+			continue;
+		}
+		if (blobsrc_file(&j->src[i], j->args[i]) < 0)
+			err(EXIT_FAIL, "%s", j->args[i]);
+		j->local[(*nlocal)++] = &j->src[i];
+		j->known[(*nknown)++] = j->src[i].digest;
+	}
+}
+
+static void blob_job_free(struct blob_job *j)
+{
+	for (size_t i = 0; i < j->nargs; i++)
+		if (!j->is_digest[i])
+			blobsrc_close(&j->src[i]);
+	free(j->src);
+	free(j->is_digest);
+	free(j->local);
+	free(j->known);
+	session_end(&j->s);
+	store_close(&j->dst);
+	if (j->has_mount_from)
+		store_close(&j->mount_from);
+	if (j->has_from)
+		store_close(&j->from);
+}
+
+int put_blob_job(struct blob_job *j)
+{
+	/* A stream alone (a build's layer): HTTP/1.1, whose TCP window grows with the upload,
+	 * where the HTTP/2 of Go registries lets 1 MiB through per round trip (17 round trips
+	 * for a 17 MB layer). Its requests come one after another: one connection either way. */
+	start_session(&j->s, &j->common, j->nargs == 1 && j->stream == 0);
+	if (store_attach(&j->s, &j->dst, true) < 0 ||
+	    (j->has_mount_from && store_attach(&j->s, &j->mount_from, false) < 0) ||
+	    (j->has_from && store_attach(&j->s, &j->from, false) < 0))
+		return EXIT_FAIL;
+	struct store *sources[2];
+	size_t nsources = 0;
+	if (j->has_mount_from)
+		sources[nsources++] = &j->mount_from;
+	if (j->has_from)
+		sources[nsources++] = &j->from;
+	size_t nlocal, nknown;
+	read_local(j, &nlocal, &nknown);
+	struct put_ctx c = {.s = &j->s,
+	                    .files = j->local,
+	                    .nfiles = nlocal,
+	                    .sources = sources,
+	                    .nsources = nsources,
+	                    .mount_local = j->has_mount_from};
+	if (put_blobs(&c, &j->dst, j->known, nknown) < 0)
+		return EXIT_FAIL;
+	if (j->stream >= 0 && put_stream(&c, &j->dst, &j->src[j->stream]) < 0)
+		return EXIT_FAIL;
+	for (size_t i = 0; i < j->nargs; i++)
+		printf("%s\n", j->is_digest[i] ? j->args[i] : j->src[i].digest);
+	flush_stdout();
+	blob_job_free(j);
+	return EXIT_OK;
+}
+
+/* ---- oci-put manifest ---- */
+
+/* The manifest or index to put (at most 4 MiB, JSON, with a media type): exits 1 if not. */
+static void read_manifest(struct doc *d, const char *file)
+{
+	const char *name = strcmp(file, "-") ? file : "stdin";
+	char e[256];
+	if (buf_read_file(&d->data, file, MANIFEST_MAX_BYTES) < 0) {
+		if (errno == EFBIG)
+			errx(EXIT_FAIL,
+			     "%s: manifest larger than %u bytes (4 MiB, the distribution "
+			     "spec's limit)",
+			     name, MANIFEST_MAX_BYTES);
+		err(EXIT_FAIL, "%s", name);
+	}
+	if (doc_identify(d, NULL, e, sizeof e) < 0)
+		errx(EXIT_FAIL, "%s: manifest is %s", name, e);
+	if (!media_type_is_manifest(d->media_type) && !media_type_is_index(d->media_type))
+		errx(EXIT_FAIL, "%s: not an image manifest or index (mediaType %s)", name,
+		     d->media_type ? d->media_type : "missing");
+}
+
+/* Printed only once everything is in place. */
+static void pushed(struct buf *out, const struct store *st, const char *digest)
+{
+	char *repo = ref_repository(&st->ref);
+	buf_appendf(out, "%s@%s\n", repo, digest);
+	free(repo);
+}
+
+/* Another tag of DEST's repository (or layout): its blobs are there already. */
+static bool same_repository(const struct store *a, const struct store *b)
+{
+	return store_is_layout(a)
+	               ? store_is_layout(b) && strcmp(a->ref.dir, b->ref.dir) == 0
+	               : store_same_registry(a, b) && strcmp(a->ref.path, b->ref.path) == 0;
+}
+
+/* Every target's blobs first, the manifests last and in a row: a target that fails (its
+ * credentials, its registry) leaves no tag pushed anywhere. */
+static int put_everywhere(struct manifest_job *j, struct put_ctx *c, struct store **sources)
+{
+	if (put_document_refs(c, &j->dst, &j->d) < 0)
+		return -1;
+	/* the other tags: their blobs come from DEST (mounted in the same registry) */
+	c->nsources = 0;
+	sources[c->nsources++] = &j->dst;
+	for (size_t i = 0; i < j->nfrom; i++)
+		sources[c->nsources++] = &j->from[i];
+	for (size_t i = 0; i < j->ntags; i++)
+		if (!same_repository(&j->tags[i], &j->dst) &&
+		    put_document_refs(c, &j->tags[i], &j->d) < 0)
+			return -1;
+	if (store_put_manifest(&j->dst, j->dst.ref.tag, &j->d) < 0)
+		return -1;
+	pushed(&j->out, &j->dst, j->d.digest);
+	for (size_t i = 0; i < j->ntags; i++) {
+		if (store_put_manifest(&j->tags[i], j->tags[i].ref.tag, &j->d) < 0)
+			return -1;
+		pushed(&j->out, &j->tags[i], j->d.digest);
+	}
+	return 0;
+}
+
+static void manifest_job_free(struct manifest_job *j)
+{
+	buf_free(&j->out);
+	session_end(&j->s);
+	for (size_t i = 0; i < j->nblobs; i++)
+		blobsrc_close(&j->bsrc[i]);
+	for (size_t i = 0; i < j->ntags; i++)
+		store_close(&j->tags[i]);
+	free(j->tags);
+	free(j->bsrc);
+	free(j->local);
+	doc_free(&j->d);
+	store_close(&j->dst);
+	for (size_t i = 0; i < j->nfrom; i++)
+		store_close(&j->from[i]);
+	free(j->from);
+	free(j->sources);
+}
+
+int put_manifest_job(struct manifest_job *j)
+{
+	read_manifest(&j->d, j->file);
+	j->bsrc = xcalloc(j->nblobs + 1, sizeof *j->bsrc);
+	j->local = xcalloc(j->nblobs + 1, sizeof *j->local);
+	for (size_t i = 0; i < j->nblobs; i++) {
+		if (blobsrc_file(&j->bsrc[i], j->blobs[i]) < 0)
+			err(EXIT_FAIL, "%s", j->blobs[i]);
+		j->local[i] = &j->bsrc[i];
+	}
+	start_session(&j->s, &j->common, false);
+	if (store_attach(&j->s, &j->dst, true) < 0)
+		return EXIT_FAIL;
+	for (size_t i = 0; i < j->nfrom; i++)
+		if (store_attach(&j->s, &j->from[i], false) < 0)
+			return EXIT_FAIL;
+	for (size_t i = 0; i < j->ntags; i++)
+		if (store_attach(&j->s, &j->tags[i], true) < 0)
+			return EXIT_FAIL;
+	struct store **sources = j->sources = xcalloc(j->nfrom + 2, sizeof *sources);
+	/* A build's manifest: its new layer is in DEST already and its config is new, so HEAD
+	 * first, and open the config's upload session while the HEADs go. */
+	struct put_ctx c = {.s = &j->s,
+	                    .files = j->local,
+	                    .nfiles = j->nblobs,
+	                    .sources = sources,
+	                    .head_first = true,
+	                    .speculate = true};
+	for (size_t i = 0; i < j->nfrom; i++)
+		sources[c.nsources++] = &j->from[i];
+	if (put_everywhere(j, &c, sources) < 0)
+		return EXIT_FAIL;
+	fputs(j->out.data, stdout);
+	flush_stdout();
+	manifest_job_free(j);
+	return EXIT_OK;
+}

@@ -1,0 +1,54 @@
+/* The two jobs of oci-put, their arguments parsed and checked by main (a usage error there
+ * exits 2): each attaches its stores to one session, makes everything present, PUTs, prints
+ * what it put, and returns the exit code. A job's struct is static in main, so that what a
+ * failing run leaves allocated stays reachable (no leak reports). */
+#ifndef OCI_PUT_JOBS_H
+#define OCI_PUT_JOBS_H
+
+#include "blobsrc.h"
+#include "doc.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct put_common {
+	const char *cacert;
+	bool insecure;
+	int verbose;
+};
+
+/* oci-put blob [--mount-from REPO] [--from REF] DEST (FILE | - | DIGEST)... */
+struct blob_job {
+	struct put_common common;
+	struct store dst, mount_from, from;
+	bool has_mount_from, has_from;
+	char **args; /* FILE, - or DIGEST */
+	size_t nargs;
+	bool *is_digest; /* per argument */
+	int stream;      /* the argument that is "-", or -1 */
+	/* the job's own */
+	struct session s;
+	struct blob_src *src, **local;
+	const char **known;
+};
+int put_blob_job(struct blob_job *j);
+
+/* oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]... DEST[:TAG] (FILE | -) */
+struct manifest_job {
+	struct put_common common;
+	struct store dst, *from, *tags; /* from: each --from, tried in order */
+	size_t nfrom, ntags;
+	const char **blobs; /* --blob FILE */
+	size_t nblobs;
+	const char *file; /* the manifest, or "-" */
+	/* the job's own */
+	struct session s;
+	struct doc d;
+	struct blob_src *bsrc, **local;
+	struct store **sources; /* the --from stores, then DEST for the other tags */
+	struct buf out;
+};
+int put_manifest_job(struct manifest_job *j);
+
+#endif

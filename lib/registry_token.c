@@ -1,0 +1,275 @@
+/* The registry client's auth (part of the request engine): the scopes a run wants, the
+ * credentials it found, which Authorization a request carries, what a 401 asks for, and the
+ * Bearer token flow (distribution's token spec, OAuth2 refresh tokens). */
+#include "oci.h"
+#include "ref.h"
+#include "registry.h"
+#include "registry_engine.h"
+#include "util.h"
+
+#include <err.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Returns whether the scope set grew. */
+static bool want(struct registry *r, const char *path, bool push)
+{
+	for (size_t i = 0; i < r->nscopes; i++)
+		if (strcmp(r->scopes[i].path, path) == 0) {
+			bool grew = push && !r->scopes[i].push;
+			r->scopes[i].push |= push;
+			return grew;
+		}
+	r->scopes = xreallocarray(r->scopes, r->nscopes + 1, sizeof *r->scopes);
+	r->scopes[r->nscopes++] = (struct scope){xstrdup(path), push};
+	return true;
+}
+
+void registry_want(struct registry *r, const char *path, bool push)
+{
+	want(r, path, push);
+}
+
+/* Scopes a challenge asks for ("repository:NAME:pull,push", space separated). */
+static bool want_challenge_scopes(struct registry *r, const char *scope)
+{
+	bool grew = false;
+	char *s = xstrdup(scope);
+	for (char *save = NULL, *tok = strtok_r(s, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		if (strncmp(tok, "repository:", 11) != 0)
+			continue;
+		char *name = tok + 11;
+		char *colon = strrchr(name, ':');
+		if (colon == NULL)
+			continue;
+		*colon = '\0';
+		bool push = strstr(colon + 1, "push") != NULL || strchr(colon + 1, '*') != NULL;
+		grew |= want(r, name, push);
+	}
+	free(s);
+	return grew;
+}
+
+static void lookup_creds(struct registry *r)
+{
+	if (r->creds_state != CREDS_UNKNOWN)
+		return;
+	char err[512];
+	int got = auth_lookup(r->domain, &r->creds, err, sizeof err);
+	if (got < 0)
+		warnx("%s: credentials: %s", r->domain, err);
+	r->creds_state = got > 0 ? CREDS_FOUND : got == 0 ? CREDS_NONE : CREDS_REFUSED;
+	if (got > 0 && r->http->opts.verbose)
+		http_trace("credentials for %s from %s", r->domain, r->creds.source);
+}
+
+static bool have_password(const struct registry *r)
+{
+	return r->creds_state == CREDS_FOUND && r->creds.username;
+}
+
+/* "Authorization: Basic base64(user:password)" on x, nothing of it left in memory. */
+static void add_basic(const struct registry *r, struct http_xfer *x)
+{
+	char *up = xasprintf("%s:%s", r->creds.username, r->creds.password);
+	char *b = base64_encode(up, strlen(up));
+	http_xfer_add_header(x, "Authorization: Basic %s", b);
+	explicit_bzero(up, strlen(up));
+	explicit_bzero(b, strlen(b));
+	free(up);
+	free(b);
+}
+
+void registry_attach_credentials(struct registry *r, struct rreq *q)
+{
+	q->token_gen_used = 0;
+	q->sent_scheme = SCHEME_NONE;
+	/* a token request carries its own credentials; others get the registry's, and only
+	 * at the registry's origin as it stands (scheme, host and port of its base URL): never
+	 * on a redirect or an upload Location elsewhere, another port or scheme of the same
+	 * host included, so never from https to http */
+	if (q->noauth)
+		return;
+	http_xfer_del_header(&q->x, "Authorization");
+	if (!url_same_origin(q->x.url, r->base))
+		return;
+	if (r->scheme == SCHEME_BEARER && r->token) {
+		http_xfer_add_header(&q->x, "Authorization: Bearer %s", r->token);
+		q->token_gen_used = r->token_gen;
+		q->sent_scheme = SCHEME_BEARER;
+	} else if (r->scheme == SCHEME_BASIC && have_password(r)) {
+		add_basic(r, &q->x);
+		q->sent_scheme = SCHEME_BASIC;
+	}
+}
+
+/* A Bearer challenge: the realm, service and scopes it names; whether a new token is needed. */
+static bool bearer_challenge(struct registry *r, const struct rreq *q, const struct challenge *c)
+{
+	bool grew = c->scope && want_challenge_scopes(r, c->scope);
+	if (r->realm == NULL || strcmp(r->realm, c->realm) != 0) {
+		free(r->realm);
+		r->realm = xstrdup(c->realm);
+		grew = true;
+	}
+	free(r->service);
+	r->service = c->service ? xstrdup(c->service) : NULL;
+	r->scheme = SCHEME_BEARER;
+	/* A new token when none was sent, the scopes grew, or the one sent was the current one
+	 * (expired, or not enough rights: then it fails again). */
+	return grew || r->token == NULL || q->token_gen_used == r->token_gen;
+}
+
+bool registry_answer_challenge(struct registry *r, struct rreq *q, bool *need_token)
+{
+	const char *h = http_header(&q->x, "WWW-Authenticate");
+	struct challenge c;
+	if (h == NULL || !challenge_parse(h, &c))
+		return false;
+	q->auth_tries++;
+	bool again = false;
+	if (c.scheme == SCHEME_BEARER && c.realm) {
+		if (bearer_challenge(r, q, &c))
+			*need_token = true;
+		again = true;
+	} else if (c.scheme == SCHEME_BASIC) {
+		lookup_creds(r);
+		if (have_password(r) && q->sent_scheme != SCHEME_BASIC) {
+			r->scheme = SCHEME_BASIC;
+			again = true;
+		}
+	}
+	challenge_free(&c);
+	return again;
+}
+
+static char *scope_string(const struct scope *s)
+{
+	return xasprintf("repository:%s:%s", s->path, s->push ? "pull,push" : "pull");
+}
+
+/* A realm that is not HTTPS would get the credentials (and hand out the token) in clear text:
+ * only with --insecure, or on loopback where nobody can be in the middle (as Docker allows). */
+static bool realm_allowed(const struct registry *r)
+{
+	if (strncasecmp(r->realm, "https://", 8) == 0 || r->insecure)
+		return true;
+	char *o = url_origin(r->realm);
+	bool loopback = o && host_is_loopback(strstr(o, "://") + 3);
+	free(o);
+	return loopback;
+}
+
+/* The token request: GET REALM?service=&scope=... with Basic credentials, or, with an identity
+ * token, an OAuth2 POST of form (which must outlive the request). */
+static void token_request(struct registry *r, struct rreq *q, struct buf *form)
+{
+	struct buf u = {0};
+	buf_appendf(&u, "%s%c", r->realm, strchr(r->realm, '?') ? '&' : '?');
+	char *sv = r->service ? registry_escape(r->service) : NULL;
+	if (sv) {
+		buf_appendf(&u, "service=%s", sv);
+		buf_appendf(form, "service=%s&", sv);
+	}
+	buf_appendf(form, "scope=");
+	for (size_t i = 0; i < r->nscopes; i++) {
+		char *s = scope_string(&r->scopes[i]);
+		char *e = registry_escape(s);
+		buf_appendf(&u, "%sscope=%s", u.data[u.len - 1] == '?' ? "" : "&", e);
+		buf_appendf(form, "%s%s", i ? "%20" : "", e);
+		free(e);
+		free(s);
+	}
+	free(sv);
+	rreq_init(q, "GET", u.data);
+	buf_free(&u);
+	q->noauth = true;
+	q->x.resp_max = 1u << 20;
+	if (r->creds_state == CREDS_FOUND && r->creds.identitytoken) {
+		/* An identity token is an OAuth2 refresh token (docker login stores one). */
+		char *t = registry_escape(r->creds.identitytoken);
+		buf_appendf(form, "&grant_type=refresh_token&client_id=ocinoco&refresh_token=%s",
+		            t);
+		explicit_bzero(t, strlen(t));
+		free(t);
+		free(q->url);
+		q->url = xstrdup(r->realm);
+		q->x.method = "POST";
+		q->x.has_body = true;
+		q->x.body = form->data;
+		q->x.body_len = form->len;
+		q->x.body_size = (int64_t)form->len;
+		http_xfer_add_header(&q->x, "Content-Type: application/x-www-form-urlencoded");
+	} else if (have_password(r)) {
+		add_basic(r, &q->x);
+	}
+}
+
+/* The token of a 200 answer ("token", else "access_token"): 0, else -1 with auth_error set. */
+static int token_take(struct registry *r, const struct rreq *q)
+{
+	char jerr[200];
+	json_t *j =
+	        json_parse(q->x.resp.data ? q->x.resp.data : "", q->x.resp.len, jerr, sizeof jerr);
+	const char *t = json_string_value(json_object_get(j, "token"));
+	if (t == NULL || *t == '\0')
+		t = json_string_value(json_object_get(j, "access_token"));
+	int ret = -1;
+	if (t == NULL || *t == '\0') {
+		r->auth_error = xasprintf("token server %s: no token in its answer", r->realm);
+	} else if (!auth_text_clean(t)) {
+		r->auth_error = xasprintf(
+		        "token server %s: the token holds a control character (refused)", r->realm);
+	} else {
+		if (r->token)
+			explicit_bzero(r->token, strlen(r->token));
+		free(r->token);
+		r->token = xstrdup(t);
+		r->token_gen++;
+		ret = 0;
+	}
+	json_decref(j);
+	return ret;
+}
+
+int registry_fetch_token(struct registry *r)
+{
+	free(r->auth_error);
+	r->auth_error = NULL;
+	if (!realm_allowed(r)) {
+		r->auth_error =
+		        xasprintf("token server %s: not HTTPS: it would get the credentials "
+		                  "in clear text (refused; --insecure allows it)",
+		                  r->realm);
+		return -1;
+	}
+	lookup_creds(r);
+	struct buf form = {0};
+	struct rreq q, *qp = &q;
+	token_request(r, &q, &form);
+	registry_run(r, &qp, 1);
+	r->tokens++;
+	int ret = -1;
+	if (q.x.result == CURLE_OK && q.x.status == 200) {
+		ret = token_take(r, &q);
+	} else {
+		char *why = registry_error_text(r, &q);
+		r->auth_error = xasprintf("token server %s: %s%s", r->realm, why,
+		                          q.x.status == 401 && r->creds_state == CREDS_FOUND
+		                                  ? " (wrong username or password?)"
+		                                  : "");
+		free(why);
+	}
+	if (q.x.resp.data)
+		explicit_bzero(q.x.resp.data, q.x.resp.len);
+	if (form.data)
+		explicit_bzero(form.data, form.len);
+	q.x.body = NULL;
+	rreq_free(&q);
+	buf_free(&form);
+	return ret;
+}

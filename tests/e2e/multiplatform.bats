@@ -27,9 +27,7 @@ setup_file() {
 	docker_config_for SEC "$DOCKER_CONFIG"
 	# the build most tests look at: every platform of the buildx base, two tags
 	APP_OPTS=(--root-dir /app --cmd '["/app/hello.sh"]' --env GREETING=world --workdir /app)
-	ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform all "${APP_OPTS[@]}" \
-		--annotation org.opencontainers.image.source=https://example.com/app \
-		--tag "$REG_HOST/app/multi:1" --tag "$REG_HOST/app/multi:latest" --push \
+	main_build --tag "$REG_HOST/app/multi:1" --tag "$REG_HOST/app/multi:latest" --push \
 		--digest-file "$FIX/main.digest" >"$FIX/main.out" 2>"$FIX/main.err"
 }
 
@@ -42,6 +40,12 @@ setup() {
 	export TMPDIR=$T/tmp
 	mkdir -p "$TMPDIR"
 	APP_OPTS=(--root-dir /app --cmd '["/app/hello.sh"]' --env GREETING=world --workdir /app)
+}
+
+# main_build OPTION...: the build of setup_file's main image, with more options
+main_build() {
+	ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform all "${APP_OPTS[@]}" \
+		--annotation org.opencontainers.image.source=https://example.com/app "$@"
 }
 
 raw() { skopeo_p inspect --raw --tls-verify=false "docker://$1"; }
@@ -250,13 +254,9 @@ by_hand() {
 }
 
 @test "build: the same inputs give the same index digest; the dry run prints it; --output oci:DIR holds every child" {
-	run_status 0 ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform all "${APP_OPTS[@]}" \
-		--annotation org.opencontainers.image.source=https://example.com/app \
-		--tag "$REG_HOST/app/multi:1" -q
+	run_status 0 main_build --tag "$REG_HOST/app/multi:1" -q
 	[ "$output" = "$(cat "$FIX/main.digest")" ]
-	run_status 0 ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform all "${APP_OPTS[@]}" \
-		--annotation org.opencontainers.image.source=https://example.com/app \
-		--tag "$REG_HOST/app/multi:1" --output "oci:$T/lay" -q
+	run_status 0 main_build --tag "$REG_HOST/app/multi:1" --output "oci:$T/lay" -q
 	[ "$output" = "$(cat "$FIX/main.digest")" ]
 	run_status 0 skopeo_p copy -q --all "oci:$T/lay:1" "oci:$T/copy:1"
 	[ "$(skopeo_p inspect --raw "oci:$T/lay:1" | sha)" = "$(cat "$FIX/main.digest")" ]
@@ -264,9 +264,7 @@ by_hand() {
 	[ "$(jq -c '[.manifests[] | [.digest, .annotations["org.opencontainers.image.ref.name"]]]' "$T/lay/index.json")" = \
 		"[[\"$(cat "$FIX/main.digest")\",\"1\"]]" ]
 	# an archive: the index named by the tag, every child inside
-	run_status 0 ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform all "${APP_OPTS[@]}" \
-		--annotation org.opencontainers.image.source=https://example.com/app \
-		--tag "$REG_HOST/app/multi:1" --output "$T/app.tar" -q
+	run_status 0 main_build --tag "$REG_HOST/app/multi:1" --output "$T/app.tar" -q
 	[ "$output" = "$(cat "$FIX/main.digest")" ]
 	run_status 0 skopeo_p copy -q --all "oci-archive:$T/app.tar" "oci:$T/fromtar:1"
 	[ "$(skopeo_p inspect --raw "oci:$T/fromtar:1" | sha)" = "$(cat "$FIX/main.digest")" ]

@@ -69,6 +69,17 @@ manifest_puts() {
 		"$dir/registry.log"
 }
 
+# put_kinds NAME REPO: "blob" or "manifest" for each successful PUT to REPO, in the log's order.
+put_kinds() {
+	local dir
+	dir=$(_reg_state_dir)/ocinoco-tests-reg-$1
+	awk -F'"' -v p="^/v2/$2/" '
+		/^time=/ || NF < 3 { next }
+		{ split($2, r, " "); split($3, t, " ") }
+		r[1] == "PUT" && r[2] ~ p && t[1] == "201" { print (r[2] ~ "/manifests/" ? "manifest" : "blob") }' \
+		"$dir/registry.log"
+}
+
 # by_hand BASE DEST OUT [oci-index options]: the multi-platform build as the programs compose
 # it (docs/DESIGN.md): the layer streamed to DEST, every platform's manifest and config in one
 # oci-fetch run, one oci-graft per platform, oci-index, one oci-put manifest. OUT/put: what
@@ -102,6 +113,8 @@ by_hand() {
 	[ "$(manifest_puts REG app/hand | sort)" = "$(printf '%s\n' 1 "$m1" "$m2" | sort)" ]
 	[ "$(manifest_puts REG app/hand | tail -n1)" = 1 ]
 	[ "$(reg_tags REG app/hand)" = 1 ]
+	# every child's blobs in one round before the first child (the layer, then both configs)
+	[ "$(put_kinds REG app/hand | uniq -c | awk '{ print $1, $2 }' | tr '\n' ' ')" = "3 blob 3 manifest " ]
 	# every blob was there before its manifest: the registry accepted them; skopeo verifies
 	# every digest of every platform on the way out
 	run_status 0 skopeo_p copy -q --all --src-tls-verify=false "docker://$REG_HOST/app/hand:1" "oci:$T/copy:1"

@@ -251,6 +251,8 @@ by_hand() {
 	run_status 2 ocinoco build "$FIX/app" --from "$REG_HOST/base/bx:1" --platform linux/amd64,linux \
 		--tag "$REG_HOST/app/missing:1" --push
 	[ "$(registry_requests REG '[A-Z]+' '^/v2/app/missing/')" = "$before" ]
+	run_status 2 ocinoco build "$FIX/app" --from scratch --platform all --tag "$REG_HOST/app/missing:1"
+	[[ $output == *"--from scratch has no platforms to choose from"* ]]
 }
 
 @test "build: one platform selected is a plain image, the same as that index child" {

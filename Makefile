@@ -1,19 +1,40 @@
 # ocinoco — build, test, install.
 #   make                 build programs into $(O)/bin (default O=build)
 #   make SAN=1           ASan+UBSan build into build-san/
+#   make fuzz            libFuzzer targets (tests/fuzz/) into build-fuzz/, each run FUZZ_SECONDS
 #   make check           deps, gcc, clang and ASan+UBSan builds, every test suite (twice:
-#                        normal and sanitized); ends with "N passed, N failed"
+#                        normal and sanitized), each fuzz target for FUZZ_CHECK_SECONDS;
+#                        ends with "N passed, N failed"
 #   make demo            the main job end to end against a throwaway local registry
 #   make bench           benchmarks against the peer tools (bench/)
 #   make install PREFIX=/usr/local DESTDIR=
+#   make npm             the npm package, $(DIST)/ocinoco-VERSION.tgz (programs + their libraries)
+#   make deb             the Debian package, $(DIST)/ocinoco_VERSION_ARCH.deb
 #   make deps            apt-get install the missing Debian packages (as root)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SAN     ?= 0
+DIST    ?= build-dist
 
-ifeq ($(SAN),1)
+# One version for the whole tree: the file VERSION. The C programs get it as OCINOCO_VERSION
+# (lib/version.h), ocinoco.sh where make writes it into $(O)/bin/ocinoco, the packages too.
+VERSION := $(shell cat VERSION 2>/dev/null)
+ifeq ($(shell printf '%s' '$(VERSION)' | grep -Ex '[0-9]+\.[0-9]+\.[0-9]+([~+-][0-9A-Za-z.]+)?'),)
+$(error VERSION: "$(VERSION)" is not a version like 1.2.3)
+endif
+
+FUZZ    ?= 0
+
+ifeq ($(FUZZ),1)
+# The fuzz targets (tests/fuzz/): the library and the programs' modules instrumented for
+# libFuzzer with ASan+UBSan, linked with libFuzzer's main (clang only).
+O       ?= build-fuzz
+override CC := clang
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+           -fno-omit-frame-pointer
+else ifeq ($(SAN),1)
 O       ?= build-san
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
@@ -30,6 +51,12 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-protot
            -Wmissing-prototypes -Wno-missing-field-initializers -Ilib $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS) -Wl,--as-needed
 LDLIBS  += $(PKG_LIBS) -lpthread
+CFLAGS  += -DOCINOCO_VERSION='"$(VERSION)"'
+# RPATH_ORIGIN=1: the programs look for their shared libraries in ../lib next to them first, and
+# so do those libraries for theirs (DT_RPATH, not RUNPATH, is inherited): the npm package.
+ifeq ($(RPATH_ORIGIN),1)
+LDFLAGS += -Wl,-rpath,'$$ORIGIN/../lib' -Wl,--disable-new-dtags
+endif
 
 PROGRAMS = oci-tar oci-digest oci-fetch oci-put oci-graft oci-index
 LIB_SRC  = $(sort $(wildcard lib/*.c))
@@ -43,10 +70,18 @@ CMD_DIRS = $(sort $(dir $(wildcard cmd/*/*.c)))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 MANPAGES = $(wildcard man/*.1)
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
+# make fuzz / make check: seconds each target runs, and how many run at once.
+FUZZ_SECONDS ?= 300
+FUZZ_CHECK_SECONDS ?= 18
+FUZZ_JOBS ?= 2
 
-all: $(PROGRAMS:%=$(O)/bin/%) $(O)/bin/ocinoco $(UNIT_BIN)
+all: programs $(UNIT_BIN)
 
-$(O)/%.o: %.c
+programs: $(PROGRAMS:%=$(O)/bin/%) $(O)/bin/ocinoco
+
+$(O)/%.o: %.c VERSION
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -63,19 +98,53 @@ $(O)/bin/$(1): $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIB_A)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
-$(O)/bin/ocinoco: ocinoco.sh
+$(O)/bin/ocinoco: ocinoco.sh VERSION
 	@mkdir -p $(@D)
-	cp $< $@ && chmod 755 $@
+	sed '/^version=@VERSION@$$/s/@VERSION@/$(VERSION)/' $< >$@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(CMD_MODULE_OBJ) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+COMPLETIONS = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
+$(O)/fuzz/%: $(O)/tests/fuzz/%.o $(CMD_MODULE_OBJ) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-targets: $(FUZZ_BIN)
+.SECONDARY: $(FUZZ_SRC:%.c=$(O)/%.o)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(PROGRAMS:%=$(O)/bin/%) $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 ocinoco.sh $(DESTDIR)$(PREFIX)/bin/ocinoco
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(COMPLETIONS)
+	install -m 755 $(PROGRAMS:%=$(O)/bin/%) $(O)/bin/ocinoco $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 completion/ocinoco.bash $(COMPLETIONS)/ocinoco
+	for p in $(PROGRAMS); do ln -sf ocinoco $(COMPLETIONS)/$$p; done
+
+# The packages build the programs apart (O=build-npm, build-deb), with what each needs, and are
+# remade only when something they hold changed.
+PKG_FILES = $(MANPAGES) completion/ocinoco.bash README.md VERSION
+NPM_TGZ   = $(DIST)/ocinoco-$(VERSION).tgz
+DEB_FILE  = $(DIST)/ocinoco_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null).deb
+
+npm:
+	$(MAKE) O=build-npm SAN=0 RPATH_ORIGIN=1 programs
+	$(MAKE) $(NPM_TGZ)
+
+$(NPM_TGZ): $(PROGRAMS:%=build-npm/bin/%) build-npm/bin/ocinoco $(PKG_FILES) package.json packaging/npm.sh
+	packaging/npm.sh build-npm $(VERSION) $(DIST)
+
+# Debian's hardening flags (dpkg-buildflags), as Debian's own packages are built.
+deb:
+	CFLAGS="$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS) \
+	$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS)" \
+	LDFLAGS="$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get LDFLAGS)" \
+	$(MAKE) O=build-deb SAN=0 programs
+	$(MAKE) $(DEB_FILE)
+
+$(DEB_FILE): $(PROGRAMS:%=build-deb/bin/%) build-deb/bin/ocinoco $(PKG_FILES) packaging/copyright packaging/deb.sh
+	packaging/deb.sh build-deb $(VERSION) $(DIST)
 
 # Debian packages: to build, to test (peers and the registry), to benchmark. Running needs
 # only the libraries of DEPS_BUILD, bash and coreutils (jq is for the tests and users' scripts).
@@ -86,9 +155,14 @@ DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt 
              buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps \
              fuse-overlayfs strace
 DEPS_BENCH = time pigz
+# The packages (make npm, make deb) and their install test (tests/e2e/install.bats).
+DEPS_PKG   = dpkg-dev lintian debootstrap
+# clang's libFuzzer runtime (libclang-common-14-dev only recommends it)
+DEPS_FUZZ  = libclang-rt-14-dev
 
 deps:
-	@tests/deps $(DEPS_BUILD) $(DEPS_TEST)
+	@tests/deps $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_PKG) $(DEPS_FUZZ)
+	@command -v npm >/dev/null || tests/deps npm
 
 # npm (for the benchmark's tree) may come with a Node.js from outside Debian, whose nodejs
 # package conflicts with Debian's npm: install Debian's only when there is no npm at all.
@@ -100,7 +174,13 @@ check: deps
 	$(MAKE) O=build SAN=0 all
 	$(MAKE) SAN=1 all
 	$(MAKE) CC=clang O=build-clang SAN=0 all
-	tests/run build/bin build-san/bin
+	$(MAKE) FUZZ=1 fuzz-targets
+	FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) \
+	        tests/run --fuzz build-fuzz/fuzz build/bin build-san/bin
+
+fuzz: deps
+	$(MAKE) FUZZ=1 fuzz-targets
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run build-fuzz/fuzz
 
 lint:
 	OCINOCO_BIN=$(O)/bin bats tests/cli/lint.bats
@@ -114,8 +194,8 @@ bench: deps-bench
 	bench/run.sh build/bin
 
 clean:
-	rm -rf build build-san build-clang
+	rm -rf build build-san build-clang build-fuzz build-npm build-deb $(DIST)
 
-.PHONY: all install deps deps-bench check lint demo bench clean
+.PHONY: all programs install npm deb deps deps-bench check fuzz fuzz-targets lint demo bench clean
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 prog=ocinoco
+# make writes the contents of the file VERSION here when it builds or installs the script.
+version=@VERSION@
 # The sibling programs of this script win over PATH, so a build tree runs its own programs.
 # (Builtins only where they do: every fork here is paid on every run.)
 self=${BASH_SOURCE[0]}
@@ -22,7 +24,7 @@ usage() {
 usage: ocinoco build DIR --from BASE --tag TAG [--push | --output DEST] [options]
        ocinoco index --tag TAG [--tag TAG]... IMAGE... [options]
        ocinoco pack DIR OUT [options]
-       ocinoco --help | COMMAND --help
+       ocinoco --help | --version | COMMAND --help
 USAGE
 }
 
@@ -160,7 +162,11 @@ usage: ocinoco build DIR --from BASE|scratch --tag TAG [--tag TAG]...
                      [--exclude PATTERN]... [--exclude-from FILE]...
                      [--entrypoint CMD] [--cmd CMD] [--env K=V]... [--workdir DIR]
                      [--user USER[:GROUP]] [--label K=V]... [--expose PORT[/PROTO]]...
-                     [--annotation K=V]... [--created TIME|now]
+                     [--healthcheck CMD|NONE] [--healthcheck-interval D]
+                     [--healthcheck-timeout D] [--healthcheck-start-period D]
+                     [--healthcheck-retries N] [--stop-signal SIG] [--volume PATH]...
+                     [--shell JSON] [--annotation K=V]... [--annotate-source]
+                     [--created TIME|now]
                      [-q] [--digest-file FILE] [-v] [--insecure] [--cacert FILE]
 USAGE
 }
@@ -286,10 +292,26 @@ partial_next_to() {
 	partials+=("$why")
 }
 
+# --annotate-source: where the image comes from, as far as the facts are at hand: the git
+# checkout DIR is in (its origin, its HEAD commit, and the commit's time as the created time
+# unless SOURCE_DATE_EPOCH gives one) and DIR/package.json's version. Adds to graft_opts.
+source_annotations() {
+	local url rev
+	graft_opts+=(--annotate-created)
+	[ ! -f "$dir/package.json" ] || graft_opts+=(--version-from "$dir/package.json")
+	if ! rev=$(git -C "$dir" rev-parse --verify -q HEAD 2>/dev/null); then
+		note "--annotate-source: $dir is not in a git checkout with a commit: no source or revision"
+		return 0
+	fi
+	graft_opts+=(--revision "$rev")
+	! url=$(git -C "$dir" remote get-url origin 2>/dev/null) || graft_opts+=(--source-url "$url")
+	[ -n "$graft_epoch" ] || graft_epoch=$(git -C "$dir" log -1 --format=%ct HEAD)
+}
+
 # The command line, routed: each option to the program that takes it. (An option's value is
 # shifted in its arm, the option by the loop.)
 build_options() {
-	args=() from='' platform='' push=0 output='' digest_file='' quiet=0
+	args=() from='' platform='' push=0 output='' digest_file='' quiet=0 annotate_source=0
 	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() platforms=()
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -297,7 +319,9 @@ build_options() {
 		--root-dir | --uid | --gid | --mtime | --exclude | --exclude-from)
 			need_value build "$@" && tar_opts+=("$1" "$2") && shift ;;
 		--compression) need_value build "$@" && digest_opts+=(-c "$2") && shift ;;
-		--entrypoint | --cmd | --env | --workdir | --user | --label | --expose | --annotation | --created)
+		--entrypoint | --cmd | --env | --workdir | --user | --label | --expose | --annotation | --created | \
+			--healthcheck | --healthcheck-interval | --healthcheck-timeout | --healthcheck-start-period | \
+			--healthcheck-retries | --stop-signal | --volume | --shell)
 			need_value build "$@" && graft_opts+=("$1" "$2") && shift ;;
 		--from) need_value build "$@" && from=$2 && shift ;;
 		--tag) need_value build "$@" && tags+=("$2") && shift ;;
@@ -312,6 +336,7 @@ build_options() {
 		--cacert) need_value build "$@" && net_opts+=("$1" "$2") && shift ;;
 		--insecure | -v | --verbose) net_opts+=("$1") ;;
 		-q | --quiet) quiet=1 ;;
+		--annotate-source) annotate_source=1 ;;
 		--) shift && args+=("$@") && break ;;
 		-?*) usage_die "build: unknown option: $1" ;;
 		*) args+=("$1") ;;
@@ -367,6 +392,8 @@ build_check() {
 	"${check[@]}" || exit 2
 	[ -e "$dir" ] || die "build: $dir: No such file or directory"
 	[ -d "$dir" ] || die "build: $dir: Not a directory"
+	graft_epoch=${SOURCE_DATE_EPOCH:-}
+	[ "$annotate_source" = 0 ] || source_annotations
 }
 
 # Where the image goes: mode (push, layout, archive or dry), the layer's sink, the layout
@@ -446,14 +473,15 @@ base_entries() {
 
 # graft_platforms: one oci-graft per selected platform ($tmp/config-N.json, $tmp/manifest-N.json)
 # and oci-index of them ($tmp/manifest.json, its digest in digest); the files oci-put must make
-# present in put_blobs. --annotation goes on each child and on the index.
+# present in put_blobs. The annotations go on each child and on the index.
 graft_platforms() {
-	local line n digest_n p i
-	local -a children=() names=() index_opts=()
+	local line n digest_n p
+	local -a children=() names=()
 	put_blobs=()
 	for line in "${base_lines[@]}"; do
 		read -r n digest_n p <<<"$line"
-		oci-graft --manifest "$tmp/base/$n.json" --config "$tmp/base/$n.config.json" \
+		SOURCE_DATE_EPOCH=$graft_epoch oci-graft --manifest "$tmp/base/$n.json" \
+			--config "$tmp/base/$n.config.json" \
 			${base_name:+--base-name "$base_name"} --layer "$tmp/layer.json" \
 			--created-by "ocinoco build $dir" "${graft_opts[@]}" \
 			--config-out "$tmp/config-$n.json" -o "$tmp/manifest-$n.json" ||
@@ -462,11 +490,10 @@ graft_platforms() {
 		put_blobs+=(--blob "$tmp/config-$n.json" --blob "$tmp/manifest-$n.json")
 		names+=("$p")
 	done
-	for ((i = 0; i < ${#graft_opts[@]}; i += 2)); do
-		[ "${graft_opts[i]}" != --annotation ] || index_opts+=(--annotation "${graft_opts[i + 1]}")
-	done
+	# the index annotated as its children are (--annotation, --annotate-source), but for their
+	# own bases
 	oci-index --base "$tmp/base/index.json" ${base_name:+--base-name "$base_name"} \
-		"${children[@]}" "${index_opts[@]}" -o "$tmp/manifest.json" \
+		"${children[@]}" --annotations-of "$tmp/manifest-$n.json" -o "$tmp/manifest.json" \
 		--digest-out "$tmp/manifest.digest" || build_failed $? "oci-index failed"
 	read -r digest <"$tmp/manifest.digest"
 	note "base $from: ${names[*]}"
@@ -493,7 +520,8 @@ build_graft() {
 		read -r base_digest <"$tmp/base.digest"
 		note "base ${from%@*}@$base_digest"
 	fi
-	oci-graft "${base_opts[@]}" --layer "$tmp/layer.json" --created-by "ocinoco build $dir" \
+	SOURCE_DATE_EPOCH=$graft_epoch oci-graft "${base_opts[@]}" --layer "$tmp/layer.json" \
+		--created-by "ocinoco build $dir" \
 		"${graft_opts[@]}" --config-out "$tmp/config.json" -o "$tmp/manifest.json" \
 		--digest-out "$tmp/manifest.digest" || build_failed $? "oci-graft failed"
 	read -r digest <"$tmp/manifest.digest"
@@ -719,10 +747,20 @@ cmd_index() {
 	[ "$quiet" = 1 ] || echo "$prog: index: pushed in $(elapsed "$started") s" >&2
 }
 
+# --version: "ocinoco VERSION"; run from a source checkout, the VERSION file next to it.
+print_version() {
+	local v=$version
+	if [[ $v == @*@ ]]; then
+		read -r v <"$here/VERSION" || v=unknown
+	fi
+	printf '%s %s\n' "$prog" "$v"
+}
+
 main() {
 	[ $# -gt 0 ] || usage_die "missing command"
 	case $1 in
 	-h | --help) usage ;;
+	--version) print_version ;;
 	pack) shift; cmd_pack "$@" ;;
 	build) shift; cmd_build "$@" ;;
 	index) shift; cmd_index "$@" ;;

@@ -246,6 +246,43 @@ static int from_entry(json_t *e, const char *file, struct creds *c, char *err, s
 	return 1;
 }
 
+int auth_config_parse(const char *json, size_t len, const char *file, const char *domain,
+                      struct creds *c, char **helper, char *err, size_t errlen)
+{
+	*helper = NULL;
+	/* Where the syntax breaks, not jansson's text: that quotes the file near the error,
+	 * which may be a password. */
+	json_error_t je;
+	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+	if (doc == NULL || !json_is_object(doc)) {
+		if (doc == NULL)
+			snprintf(err, errlen,
+			         "%s: not a JSON object: invalid JSON at line %d column %d", file,
+			         je.line, je.column);
+		else
+			snprintf(err, errlen, "%s: not a JSON object", file);
+		json_decref(doc);
+		return -1;
+	}
+	int r = 0;
+	json_t *helpers = json_object_get(doc, "credHelpers");
+	json_t *h = json_is_object(helpers) ? object_member_for(helpers, domain) : NULL;
+	if (json_string_value(h) && *json_string_value(h)) {
+		*helper = xstrdup(json_string_value(h));
+		goto out;
+	}
+	json_t *auths = json_object_get(doc, "auths");
+	json_t *e = json_is_object(auths) ? object_member_for(auths, domain) : NULL;
+	if (json_is_object(e) && (r = from_entry(e, file, c, err, errlen)) != 0)
+		goto out;
+	const char *store = json_string_value(json_object_get(doc, "credsStore"));
+	if (store && *store)
+		*helper = xstrdup(store);
+out:
+	json_decref(doc);
+	return r;
+}
+
 /* 1 found, 0 nothing for this domain in the file (or no file), -1 error. */
 static int lookup_file(const char *file, const char *domain, struct creds *c, char *err,
                        size_t errlen)
@@ -259,33 +296,16 @@ static int lookup_file(const char *file, const char *domain, struct creds *c, ch
 		snprintf(err, errlen, "%s: %s", file, strerror(e));
 		return -1;
 	}
-	char jerr[160];
-	json_t *doc = json_parse(b.data ? b.data : "", b.len, jerr, sizeof jerr);
+	char *helper;
+	int r = auth_config_parse(b.data ? b.data : "", b.len, file, domain, c, &helper, err,
+	                          errlen);
 	if (b.data)
 		explicit_bzero(b.data, b.len);
 	buf_free(&b);
-	if (doc == NULL || !json_is_object(doc)) {
-		snprintf(err, errlen, "%s: not a JSON object%s%s", file, doc ? "" : ": ",
-		         doc ? "" : jerr);
-		json_decref(doc);
-		return -1;
+	if (helper) {
+		r = auth_helper_get(helper, helper_server(domain), c, err, errlen);
+		free(helper);
 	}
-	int r = 0;
-	json_t *helpers = json_object_get(doc, "credHelpers");
-	json_t *h = json_is_object(helpers) ? object_member_for(helpers, domain) : NULL;
-	if (json_string_value(h) && *json_string_value(h)) {
-		r = auth_helper_get(json_string_value(h), helper_server(domain), c, err, errlen);
-		goto out;
-	}
-	json_t *auths = json_object_get(doc, "auths");
-	json_t *e = json_is_object(auths) ? object_member_for(auths, domain) : NULL;
-	if (json_is_object(e) && (r = from_entry(e, file, c, err, errlen)) != 0)
-		goto out;
-	const char *store = json_string_value(json_object_get(doc, "credsStore"));
-	if (store && *store)
-		r = auth_helper_get(store, helper_server(domain), c, err, errlen);
-out:
-	json_decref(doc);
 	return r;
 }
 

@@ -30,6 +30,13 @@ void creds_free(struct creds *c);
  * client tokens that are not. */
 bool auth_text_clean(const char *s);
 
+/* One config file's text (FILE names it in err and c->source): 1 found in c, 0 nothing for this
+ * domain, -1 error. When the file says a credential helper holds them (credHelpers[host], else
+ * credsStore after no auths entry), returns 0 with *helper set to its name (caller frees) for
+ * auth_helper_get. Pure: no files, no processes. */
+int auth_config_parse(const char *json, size_t len, const char *file, const char *domain,
+                      struct creds *c, char **helper, char *err, size_t errlen);
+
 /* Runs "docker-credential-NAME get" with SERVER on stdin; same returns as auth_lookup. */
 int auth_helper_get(const char *name, const char *server, struct creds *c, char *err,
                     size_t errlen);

@@ -1,5 +1,6 @@
 #include "http.h"
 #include "util.h"
+#include "version.h"
 
 #include <ctype.h>
 #include <err.h>
@@ -349,7 +350,7 @@ static void set_transport(CURL *e, struct http_client *c, struct http_xfer *x)
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "ocinoco/1");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, OCINOCO_USER_AGENT);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
@@ -547,15 +548,12 @@ static bool secret_param(const char *name, size_t n)
 {
 	static const char *const words[] = {"sig",    "token", "cred", "pass",
 	                                    "secret", "key",   "auth"};
-	char low[64];
-	if (n >= sizeof low)
-		n = sizeof low - 1;
-	for (size_t i = 0; i < n; i++)
-		low[i] = (char)tolower((unsigned char)name[i]);
-	low[n] = '\0';
-	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-		if (strstr(low, words[i]))
-			return true;
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+		size_t w = strlen(words[i]);
+		for (size_t at = 0; at + w <= n; at++)
+			if (strncasecmp(name + at, words[i], w) == 0)
+				return true;
+	}
 	return false;
 }
 

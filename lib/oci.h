@@ -28,6 +28,10 @@
 #define ANNOTATION_BASE_NAME   "org.opencontainers.image.base.name"
 #define ANNOTATION_BASE_DIGEST "org.opencontainers.image.base.digest"
 #define ANNOTATION_REF_NAME    "org.opencontainers.image.ref.name"
+#define ANNOTATION_CREATED     "org.opencontainers.image.created"
+#define ANNOTATION_SOURCE      "org.opencontainers.image.source"
+#define ANNOTATION_REVISION    "org.opencontainers.image.revision"
+#define ANNOTATION_VERSION     "org.opencontainers.image.version"
 /* The full image name in an OCI layout docker save writes (containerd's image store). */
 #define ANNOTATION_CONTAINERD_NAME "io.containerd.image.name"
 

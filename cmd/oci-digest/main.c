@@ -1,6 +1,7 @@
 /* oci-digest: compress an uncompressed layer from stdin and describe it. See oci-digest(1). */
 #include "layer.h"
 #include "util.h"
+#include "version.h"
 
 #include <err.h>
 #include <errno.h>
@@ -16,7 +17,7 @@
 static const char usage_text[] =
         "usage: oci-digest [-c zstd|gzip|none] [-l LEVEL] [-T THREADS] [-o FILE]\n"
         "                  [-d DESCRIPTOR_FILE] [--digest-out FILE] [--raw]\n"
-        "       oci-digest -h | --help\n";
+        "       oci-digest -h | --help | --version\n";
 
 /* Pipes hold 64 KiB by default: one read per 64 KiB and a wake-up of the writer each time.
  * 1 MiB is the unprivileged limit (/proc/sys/fs/pipe-max-size); failing to grow is harmless. */
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
 	        {"raw", no_argument, NULL, OPT_RAW},
 	        {"digest-out", required_argument, NULL, 'D'},
 	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct layer_options opt = {.compression = LAYER_ZSTD, .input = LAYER_INPUT_TAR};
@@ -88,6 +90,8 @@ int main(int argc, char **argv)
 		case 'D':
 			digest_path = optarg;
 			break;
+		case 'V':
+			version_exit("oci-digest");
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;

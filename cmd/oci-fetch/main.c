@@ -5,6 +5,7 @@
 #include "fetch.h"
 #include "index.h"
 #include "util.h"
+#include "version.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -18,7 +19,8 @@ static const char usage[] =
         "       oci-fetch --platform all|OS/ARCH[/VARIANT][,...] --each DIR\n"
         "                 [--insecure] [--cacert FILE] [-v] REF\n"
         "       oci-fetch --platforms [-o FILE] [--insecure] [--cacert FILE] [-v] REF\n"
-        "       oci-fetch --name [--platform all|OS/ARCH[/VARIANT][,...]] [REF...]\n";
+        "       oci-fetch --name [--platform all|OS/ARCH[/VARIANT][,...]] [REF...]\n"
+        "       oci-fetch -h | --help | --version\n";
 
 int main(int argc, char **argv)
 {
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
 	        {"each", required_argument, NULL, OPT_EACH},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
 	        {0},
 	};
 	struct fetch_job job = {.mode = FETCH_MANIFEST};
@@ -107,6 +110,8 @@ int main(int argc, char **argv)
 		case 'v':
 			job.http.verbose++;
 			break;
+		case 'V':
+			version_exit("oci-fetch");
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;

@@ -53,7 +53,7 @@ static const char *docker_equivalent(const char *mt)
 	return mt;
 }
 
-static bool is_string_array(const json_t *a)
+bool graft_is_string_array(const json_t *a)
 {
 	size_t i;
 	json_t *v;
@@ -124,8 +124,8 @@ static bool check_container_config(const json_t *cc, char *err, size_t errlen)
 		bool (*ok)(const json_t *);
 		const char *what;
 	} members[] = {
-	        {"Env", is_string_array, "an array of strings"},
-	        {"Shell", is_string_array, "an array of strings"},
+	        {"Env", graft_is_string_array, "an array of strings"},
+	        {"Shell", graft_is_string_array, "an array of strings"},
 	};
 	for (size_t i = 0; i < sizeof members / sizeof *members; i++) {
 		json_t *v = json_object_get(cc, members[i].key);
@@ -500,7 +500,7 @@ static bool check_user(const char *s, char *err, size_t errlen)
 
 /* exec form if the value is a JSON array, else the shell form; NULL if it looks like an array
  * but is not one of strings (Docker would silently run it through the shell). */
-static json_t *parse_exec_form(const char *arg, bool *is_exec, char *err, size_t errlen)
+json_t *graft_exec_form(const char *arg, bool *is_exec, char *err, size_t errlen)
 {
 	const char *p = arg + strspn(arg, " \t\n\r");
 	*is_exec = *p == '[';
@@ -508,7 +508,7 @@ static json_t *parse_exec_form(const char *arg, bool *is_exec, char *err, size_t
 		return NULL;
 	json_error_t e;
 	json_t *a = json_loads(arg, 0, &e);
-	if (!is_string_array(a)) {
+	if (!graft_is_string_array(a)) {
 		json_decref(a);
 		fail_reason(err, errlen,
 		            "\"%s\" starts like a JSON array but is not an array of strings", arg);
@@ -526,7 +526,7 @@ bool graft_check_change(const struct graft_change *c, char *err, size_t errlen)
 	switch (c->kind) {
 	case GRAFT_ENTRYPOINT:
 	case GRAFT_CMD:
-		a = parse_exec_form(c->arg, &exec, err, errlen);
+		a = graft_exec_form(c->arg, &exec, err, errlen);
 		json_decref(a);
 		return !exec || a != NULL;
 	case GRAFT_ENV:
@@ -540,8 +540,9 @@ bool graft_check_change(const struct graft_change *c, char *err, size_t errlen)
 		return has_var || check_user(c->arg, err, errlen);
 	case GRAFT_EXPOSE:
 		return has_var || parse_expose(c->arg, &r, err, errlen);
+	default:
+		return graft_check_runtime_change(c, err, errlen);
 	}
-	return true;
 }
 
 static const char *change_option(enum graft_change_kind k)
@@ -554,6 +555,14 @@ static const char *change_option(enum graft_change_kind k)
 	        [GRAFT_USER] = "--user",
 	        [GRAFT_LABEL] = "--label",
 	        [GRAFT_EXPOSE] = "--expose",
+	        [GRAFT_HEALTHCHECK] = "--healthcheck",
+	        [GRAFT_HEALTH_INTERVAL] = "--healthcheck-interval",
+	        [GRAFT_HEALTH_TIMEOUT] = "--healthcheck-timeout",
+	        [GRAFT_HEALTH_START_PERIOD] = "--healthcheck-start-period",
+	        [GRAFT_HEALTH_RETRIES] = "--healthcheck-retries",
+	        [GRAFT_STOP_SIGNAL] = "--stop-signal",
+	        [GRAFT_VOLUME] = "--volume",
+	        [GRAFT_SHELL] = "--shell",
 	};
 	return names[k];
 }
@@ -575,7 +584,7 @@ static json_t *shell_form(const json_t *config, const json_t *cc, const char *ar
 {
 	json_t *shell = json_object_get(cc, "Shell");
 	json_t *a;
-	if (is_string_array(shell) && json_array_size(shell) > 0) {
+	if (graft_is_string_array(shell) && json_array_size(shell) > 0) {
 		a = json_deep_copy(shell);
 	} else {
 		const char *os = json_string_value(json_object_get(config, "os"));
@@ -656,7 +665,7 @@ static bool apply_change(json_t *config, json_t *cc, const struct graft_change *
 	case GRAFT_ENTRYPOINT:
 	case GRAFT_CMD: {
 		bool exec;
-		json_t *a = parse_exec_form(c->arg, &exec, err, errlen);
+		json_t *a = graft_exec_form(c->arg, &exec, err, errlen);
 		if (exec && a == NULL) {
 			ok = false;
 			break;
@@ -721,6 +730,9 @@ static bool apply_change(json_t *config, json_t *cc, const struct graft_change *
 		}
 		break;
 	}
+	default:
+		ok = graft_apply_runtime_change(cc, c, env, err, errlen);
+		break;
 	}
 	free(s);
 	json_decref(empty_env);
@@ -749,11 +761,18 @@ bool graft_config(json_t *config, const struct graft_request *req, char *err, si
 	json_t *cc = member(config, "config", json_object);
 	bool entrypoint_set = false, cmd_set = false;
 	for (size_t i = 0; i < req->nchanges; i++) {
+		if (graft_change_is_health_timing(req->changes[i].kind))
+			continue;
 		if (!apply_change(config, cc, &req->changes[i], err, errlen))
 			return false;
 		entrypoint_set |= req->changes[i].kind == GRAFT_ENTRYPOINT;
 		cmd_set |= req->changes[i].kind == GRAFT_CMD;
 	}
+	/* The timings refine the Healthcheck the changes above left. */
+	for (size_t i = 0; i < req->nchanges; i++)
+		if (graft_change_is_health_timing(req->changes[i].kind) &&
+		    !apply_change(config, cc, &req->changes[i], err, errlen))
+			return false;
 	/* docker build: ENTRYPOINT resets the base's CMD unless this build sets CMD too. */
 	if (entrypoint_set && !cmd_set)
 		json_object_del(cc, "Cmd");
@@ -761,6 +780,29 @@ bool graft_config(json_t *config, const struct graft_request *req, char *err, si
 }
 
 /* --- the manifest --- */
+
+char *graft_source_url(const char *url)
+{
+	struct buf b = {0};
+	const char *scheme = strstr(url, "://");
+	const char *at = strchr(url, '@'), *colon = strchr(url, ':'), *slash = strchr(url, '/');
+	if (scheme) {
+		/* scheme://[userinfo@]host/path: the userinfo is a credential */
+		const char *host = scheme + 3;
+		const char *end = host + strcspn(host, "/");
+		const char *ui = memchr(host, '@', (size_t)(end - host));
+		buf_append(&b, url, (size_t)(host - url));
+		buf_appendf(&b, "%s", ui ? ui + 1 : host);
+	} else if (at && colon && at < colon && (slash == NULL || slash > colon)) {
+		/* git@host:org/repo */
+		buf_appendf(&b, "https://%.*s/%s", (int)(colon - at - 1), at + 1, colon + 1);
+	} else {
+		buf_appendf(&b, "%s", url);
+	}
+	if (b.len > 4 && strcmp(b.data + b.len - 4, ".git") == 0)
+		b.data[b.len -= 4] = '\0';
+	return b.data;
+}
 
 bool graft_result_is_oci(const json_t *base, const struct graft_request *req)
 {
@@ -821,6 +863,14 @@ json_t *graft_manifest(const json_t *base, const struct graft_request *req,
 	if (req->base_digest)
 		json_object_set_new(annotations, ANNOTATION_BASE_DIGEST,
 		                    json_string(req->base_digest));
+	if (req->annotate_created)
+		json_object_set_new(annotations, ANNOTATION_CREATED, json_string(req->created));
+	if (req->source)
+		json_object_set_new(annotations, ANNOTATION_SOURCE, json_string(req->source));
+	if (req->revision)
+		json_object_set_new(annotations, ANNOTATION_REVISION, json_string(req->revision));
+	if (req->version)
+		json_object_set_new(annotations, ANNOTATION_VERSION, json_string(req->version));
 	for (i = 0; i < req->nannotations; i++) {
 		const char *kv = req->annotations[i], *eq = strchr(kv, '=');
 		char *key = xstrndup(kv, (size_t)(eq - kv));

@@ -31,6 +31,15 @@ enum graft_change_kind {
 	GRAFT_USER,
 	GRAFT_LABEL,
 	GRAFT_EXPOSE,
+	/* runtime.c: the settings Dockerfile's HEALTHCHECK, STOPSIGNAL, VOLUME and SHELL make */
+	GRAFT_HEALTHCHECK,
+	GRAFT_HEALTH_INTERVAL,
+	GRAFT_HEALTH_TIMEOUT,
+	GRAFT_HEALTH_START_PERIOD,
+	GRAFT_HEALTH_RETRIES,
+	GRAFT_STOP_SIGNAL,
+	GRAFT_VOLUME,
+	GRAFT_SHELL,
 };
 
 struct graft_change {
@@ -49,6 +58,12 @@ struct graft_request {
 	size_t nchanges;
 	const char **annotations; /* "K=V" */
 	size_t nannotations;
+	/* The standard annotations of where the image comes from (image-spec annotations.md),
+	 * written before the --annotation ones (which may replace them): */
+	bool annotate_created; /* org.opencontainers.image.created = created */
+	const char *source;    /* org.opencontainers.image.source (graft_source_url's form) */
+	const char *revision;  /* org.opencontainers.image.revision */
+	const char *version;   /* org.opencontainers.image.version */
 };
 
 /* Checks of the inputs: false with the reason in err (the caller names the file). */
@@ -58,6 +73,22 @@ bool graft_check_layer(const json_t *desc, char *err, size_t errlen);
 /* Whether a raw option value is well-formed where it can be told before the image's
  * environment is known (a value with '$' is checked again when applied). */
 bool graft_check_change(const struct graft_change *c, char *err, size_t errlen);
+/* The runtime settings' part of graft_check_change and of applying a change (runtime.c):
+ * kinds from GRAFT_HEALTHCHECK on. A --healthcheck-* timing applies to the Healthcheck that
+ * --healthcheck sets, whatever their order (graft_config applies them after the others). */
+bool graft_check_runtime_change(const struct graft_change *c, char *err, size_t errlen);
+bool graft_apply_runtime_change(json_t *cc, const struct graft_change *c, const json_t *env,
+                                char *err, size_t errlen);
+bool graft_change_is_health_timing(enum graft_change_kind k);
+/* Shared by graft.c and runtime.c: whether a is an array of strings; the exec form of a
+ * --cmd-like value (a JSON array of strings, *is_exec) or NULL (the shell form, or with err
+ * when it starts like an array but is not one of strings). */
+bool graft_is_string_array(const json_t *a);
+json_t *graft_exec_form(const char *arg, bool *is_exec, char *err, size_t errlen);
+/* Go's time.ParseDuration for what Docker's --interval takes ("30s", "1m30s", "500ms"), in
+ * nanoseconds; false when malformed, negative or out of range. */
+bool graft_parse_duration(const char *s, int64_t *ns);
+
 /* "K=V" with a non-empty K. */
 bool graft_check_kv(const char *arg, char *err, size_t errlen);
 
@@ -77,6 +108,11 @@ bool graft_config(json_t *config, const struct graft_request *req, char *err, si
  * ones without diffID, the config descriptor for config_digest/config_size, annotations. */
 json_t *graft_manifest(const json_t *base_manifest, const struct graft_request *req,
                        const char *config_digest, int64_t config_size);
+
+/* A repository URL as org.opencontainers.image.source names it: credentials dropped
+ * (https://user:token@host/x -> https://host/x), scp-like git addresses made https
+ * (git@host:org/repo.git -> https://host/org/repo), a trailing ".git" dropped. Caller frees. */
+char *graft_source_url(const char *url);
 
 /* Helpers, exposed for the unit tests. */
 

@@ -19,6 +19,7 @@ static struct {
 	size_t nlayers;
 	struct buf in;
 	char *config_bytes, *manifest_bytes;
+	char *version;
 } run;
 
 static const char *display(const char *path)
@@ -105,6 +106,16 @@ static void read_layer_file(const struct graft_layer_file *lf)
 		errx(EXIT_FAIL, "%s: holds no layer descriptor", display(lf->path));
 }
 
+/* --version-from: the "version" of a package.json (npm's); none when it has none. */
+static void read_version(const char *path)
+{
+	read_input(path, DOCUMENT_MAX_BYTES);
+	json_t *j = parse_input(path);
+	const char *v = json_string_value(json_object_get(j, "version"));
+	run.version = v && *v ? xstrdup(v) : NULL;
+	json_decref(j);
+}
+
 static void open_output(struct atomic_file *f, const char *path, const char *data, size_t len)
 {
 	if (atomic_open(f, path, 0644) != 0)
@@ -152,6 +163,7 @@ static void free_run(void)
 	for (size_t i = 0; i < run.nlayers; i++)
 		json_decref(run.layers[i].desc);
 	free(run.layers);
+	free(run.version);
 	buf_free(&run.in);
 	memset(&run, 0, sizeof run);
 }
@@ -170,6 +182,10 @@ int graft_job_run(struct graft_job *job, char *why, size_t whylen)
 		read_layer_file(&job->layers[i]);
 	job->req.layers = run.layers;
 	job->req.nlayers = run.nlayers;
+	if (job->version_from) {
+		read_version(job->version_from);
+		job->req.version = run.version;
+	}
 
 	int rc = EXIT_OK;
 	if (!graft_config(run.config, &job->req, why, whylen)) {

@@ -31,6 +31,7 @@ struct graft_job {
 	const char *config_out;   /* required unless GRAFT_BASE_CHECK */
 	const char *manifest_out; /* NULL: stdout */
 	const char *digest_out;   /* NULL: none; else "sha256:<hex>\n" of the manifest */
+	const char *version_from; /* a package.json whose "version" annotates the image */
 	struct graft_request req; /* created, base_name, changes...; base_digest and layers are
 	                           * set by the job */
 };

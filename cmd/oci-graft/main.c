@@ -5,6 +5,7 @@
 #include "graft.h"
 #include "job.h"
 #include "util.h"
+#include "version.h"
 
 #include <err.h>
 #include <getopt.h>
@@ -24,7 +25,12 @@ static const char usage_text[] =
         "changes: [--created TIME|now] [--oci] [--entrypoint CMD] [--cmd CMD] [--env K=V]...\n"
         "         [--workdir DIR] [--user USER[:GROUP]] [--label K=V]... [--expose "
         "PORT[/PROTO]]...\n"
-        "         [--annotation K=V]...\n";
+        "         [--healthcheck CMD|NONE] [--healthcheck-interval D] [--healthcheck-timeout D]\n"
+        "         [--healthcheck-start-period D] [--healthcheck-retries N] [--stop-signal SIG]\n"
+        "         [--volume PATH]... [--shell JSON] [--annotation K=V]...\n"
+        "         [--annotate-created] [--source-url URL] [--revision REV]\n"
+        "         [--version-from PACKAGE_JSON]\n"
+        "       oci-graft -h | --help | --version\n";
 
 enum {
 	OPT_MANIFEST = 256,
@@ -46,7 +52,41 @@ enum {
 	OPT_USER,
 	OPT_LABEL,
 	OPT_EXPOSE,
+	OPT_HEALTHCHECK,
+	OPT_HEALTH_INTERVAL,
+	OPT_HEALTH_TIMEOUT,
+	OPT_HEALTH_START_PERIOD,
+	OPT_HEALTH_RETRIES,
+	OPT_STOP_SIGNAL,
+	OPT_VOLUME,
+	OPT_SHELL,
 	OPT_ANNOTATION,
+	OPT_ANNOTATE_CREATED,
+	OPT_SOURCE_URL,
+	OPT_REVISION,
+	OPT_VERSION_FROM,
+};
+
+/* The options that are config changes, and the change each makes. */
+static const struct {
+	int opt;
+	enum graft_change_kind kind;
+} change_opts[] = {
+        {OPT_ENTRYPOINT, GRAFT_ENTRYPOINT},
+        {OPT_CMD, GRAFT_CMD},
+        {OPT_ENV, GRAFT_ENV},
+        {OPT_WORKDIR, GRAFT_WORKDIR},
+        {OPT_USER, GRAFT_USER},
+        {OPT_LABEL, GRAFT_LABEL},
+        {OPT_EXPOSE, GRAFT_EXPOSE},
+        {OPT_HEALTHCHECK, GRAFT_HEALTHCHECK},
+        {OPT_HEALTH_INTERVAL, GRAFT_HEALTH_INTERVAL},
+        {OPT_HEALTH_TIMEOUT, GRAFT_HEALTH_TIMEOUT},
+        {OPT_HEALTH_START_PERIOD, GRAFT_HEALTH_START_PERIOD},
+        {OPT_HEALTH_RETRIES, GRAFT_HEALTH_RETRIES},
+        {OPT_STOP_SIGNAL, GRAFT_STOP_SIGNAL},
+        {OPT_VOLUME, GRAFT_VOLUME},
+        {OPT_SHELL, GRAFT_SHELL},
 };
 
 static const struct option longopts[] = {
@@ -70,8 +110,21 @@ static const struct option longopts[] = {
         {"user", required_argument, NULL, OPT_USER},
         {"label", required_argument, NULL, OPT_LABEL},
         {"expose", required_argument, NULL, OPT_EXPOSE},
+        {"healthcheck", required_argument, NULL, OPT_HEALTHCHECK},
+        {"healthcheck-interval", required_argument, NULL, OPT_HEALTH_INTERVAL},
+        {"healthcheck-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT},
+        {"healthcheck-start-period", required_argument, NULL, OPT_HEALTH_START_PERIOD},
+        {"healthcheck-retries", required_argument, NULL, OPT_HEALTH_RETRIES},
+        {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+        {"volume", required_argument, NULL, OPT_VOLUME},
+        {"shell", required_argument, NULL, OPT_SHELL},
         {"annotation", required_argument, NULL, OPT_ANNOTATION},
+        {"annotate-created", no_argument, NULL, OPT_ANNOTATE_CREATED},
+        {"source-url", required_argument, NULL, OPT_SOURCE_URL},
+        {"revision", required_argument, NULL, OPT_REVISION},
+        {"version-from", required_argument, NULL, OPT_VERSION_FROM},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
 };
 
@@ -145,24 +198,14 @@ static void add_change(struct graft_request *req, enum graft_change_kind kind, c
 	req->nchanges++;
 }
 
-static enum graft_change_kind change_kind(int opt)
+static bool change_kind(int opt, enum graft_change_kind *kind)
 {
-	switch (opt) {
-	case OPT_ENTRYPOINT:
-		return GRAFT_ENTRYPOINT;
-	case OPT_CMD:
-		return GRAFT_CMD;
-	case OPT_ENV:
-		return GRAFT_ENV;
-	case OPT_WORKDIR:
-		return GRAFT_WORKDIR;
-	case OPT_USER:
-		return GRAFT_USER;
-	case OPT_LABEL:
-		return GRAFT_LABEL;
-	default:
-		return GRAFT_EXPOSE;
-	}
+	for (size_t i = 0; i < sizeof change_opts / sizeof *change_opts; i++)
+		if (change_opts[i].opt == opt) {
+			*kind = change_opts[i].kind;
+			return true;
+		}
+	return false;
 }
 
 /* The base: the files, or the empty one of --scratch and --check, for --platform (this
@@ -236,6 +279,7 @@ int main(int argc, char **argv)
 	size_t nlayers = 0;
 	const char *platform = NULL, *created_opt = NULL;
 	bool scratch = false, check = false;
+	static char *source;
 
 	opterr = 0;
 	int c, li;
@@ -245,7 +289,14 @@ int main(int argc, char **argv)
 			snprintf(opt, sizeof opt, "--%s", longopts[li].name);
 		else
 			snprintf(opt, sizeof opt, "-%c", c);
+		enum graft_change_kind kind;
+		if (change_kind(c, &kind)) {
+			add_change(&job.req, kind, opt, optarg);
+			continue;
+		}
 		switch (c) {
+		case 'V':
+			version_exit("oci-graft");
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -292,14 +343,20 @@ int main(int argc, char **argv)
 		case OPT_ANNOTATION:
 			add_annotation(&job.req, optarg);
 			break;
-		case OPT_ENTRYPOINT:
-		case OPT_CMD:
-		case OPT_ENV:
-		case OPT_WORKDIR:
-		case OPT_USER:
-		case OPT_LABEL:
-		case OPT_EXPOSE:
-			add_change(&job.req, change_kind(c), opt, optarg);
+		case OPT_ANNOTATE_CREATED:
+			job.req.annotate_created = true;
+			break;
+		case OPT_SOURCE_URL:
+			need_utf8("--source-url", optarg);
+			free(source);
+			job.req.source = source = graft_source_url(optarg);
+			break;
+		case OPT_REVISION:
+			need_utf8("--revision", optarg);
+			job.req.revision = optarg;
+			break;
+		case OPT_VERSION_FROM:
+			job.version_from = optarg;
 			break;
 		case ':':
 			usage_error(usage_text, "option %s needs a value", argv[optind - 1]);
@@ -324,5 +381,6 @@ int main(int argc, char **argv)
 	free(layers);
 	free(job.req.changes);
 	free(job.req.annotations);
+	free(source);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include "index.h"
 #include "oci.h"
 #include "util.h"
+#include "version.h"
 
 #include <err.h>
 #include <errno.h>
@@ -17,9 +18,11 @@
 
 static const char usage_text[] =
         "usage: oci-index --base INDEX [--base-name REF] (--child DIGEST=MANIFEST)...\n"
-        "                 [--annotation K=V]... [-o FILE] [--digest-out FILE]\n"
+        "                 [--annotations-of MANIFEST] [--annotation K=V]... [-o FILE]\n"
+        "                 [--digest-out FILE]\n"
         "       oci-index (--add MANIFEST --config CONFIG | --add INDEX)...\n"
-        "                 [--annotation K=V]... [-o FILE] [--digest-out FILE]\n";
+        "                 [--annotation K=V]... [-o FILE] [--digest-out FILE]\n"
+        "       oci-index -h | --help | --version\n";
 
 /* A document read whole, parsed, and named by its file. */
 struct file_doc {
@@ -31,7 +34,7 @@ struct file_doc {
 
 /* What the command line asks for: the documents, and which option named each. */
 struct request {
-	const char *base_path, *base_name, *out, *digest_out;
+	const char *base_path, *base_name, *out, *digest_out, *annotations_of;
 	const char **children; /* "DIGEST=MANIFEST" */
 	size_t nchildren;
 	const char **adds, **configs; /* configs[i]: the --config after adds[i], or NULL */
@@ -209,6 +212,32 @@ static void write_out(const char *path, const char *data, size_t len)
 		err(EXIT_FAIL, "%s", path);
 }
 
+/* The index's annotations as K=V: those of --annotations-of's manifest (but for its base's,
+ * which name its own platform's base), then every --annotation. */
+static size_t annotations(const struct request *r, struct file_doc *from, char ***out)
+{
+	size_t n = 0;
+	json_t *a = NULL;
+	if (r->annotations_of) {
+		read_doc(from, r->annotations_of, MANIFEST_MAX_BYTES);
+		a = json_object_get(from->json, "annotations");
+	}
+	*out = xcalloc(json_object_size(a) + r->nannotations + 1, sizeof **out);
+	const char *key;
+	json_t *v;
+	json_object_foreach(a, key, v)
+	{
+		if (!json_is_string(v) || strchr(key, '=') || *key == '\0' ||
+		    strcmp(key, ANNOTATION_BASE_NAME) == 0 ||
+		    strcmp(key, ANNOTATION_BASE_DIGEST) == 0)
+			continue;
+		(*out)[n++] = xasprintf("%s=%s", key, json_string_value(v));
+	}
+	for (size_t i = 0; i < r->nannotations; i++)
+		(*out)[n++] = xstrdup(r->annotations[i]);
+	return n;
+}
+
 /* The program's one job: the children from the inputs, the index, its bytes out. */
 static int write_index(const struct request *r)
 {
@@ -226,9 +255,16 @@ static int write_index(const struct request *r)
 	} else {
 		n = children_of_adds(r, docs, configs, platforms, &children);
 	}
+	static struct file_doc from;
+	static char **ann;
+	size_t nann = annotations(r, &from, &ann);
 	char why[600];
 	json_t *idx = index_build(children, n, r->base_name, r->base_path ? base.digest : NULL,
-	                          r->annotations, r->nannotations, why, sizeof why);
+	                          (const char *const *)ann, nann, why, sizeof why);
+	for (size_t i = 0; i < nann; i++)
+		free(ann[i]);
+	free(ann);
+	free_doc(&from);
 	if (idx == NULL)
 		errx(EXIT_FAIL, "%s", why);
 	size_t len;
@@ -279,6 +315,8 @@ static void check_request(const struct request *r)
 		usage_error(usage_text, "--child goes with --base");
 	if (r->base_path == NULL && r->base_name)
 		usage_error(usage_text, "--base-name goes with --base");
+	if (r->base_path == NULL && r->annotations_of)
+		usage_error(usage_text, "--annotations-of goes with --base");
 	if (r->base_path && r->nchildren == 0)
 		usage_error(usage_text, "--base: no --child DIGEST=MANIFEST");
 	if (r->base_path == NULL && r->nadds == 0)
@@ -305,6 +343,7 @@ int main(int argc, char **argv)
 		OPT_ADD,
 		OPT_CONFIG,
 		OPT_ANNOTATION,
+		OPT_ANNOTATIONS_OF,
 		OPT_DIGEST_OUT
 	};
 	static const struct option longopts[] = {
@@ -314,9 +353,11 @@ int main(int argc, char **argv)
 	        {"add", required_argument, NULL, OPT_ADD},
 	        {"config", required_argument, NULL, OPT_CONFIG},
 	        {"annotation", required_argument, NULL, OPT_ANNOTATION},
+	        {"annotations-of", required_argument, NULL, OPT_ANNOTATIONS_OF},
 	        {"output", required_argument, NULL, 'o'},
 	        {"digest-out", required_argument, NULL, OPT_DIGEST_OUT},
 	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
 	        {0},
 	};
 	static struct request r; /* static: reachable at any exit (no leak reports) */
@@ -354,6 +395,9 @@ int main(int argc, char **argv)
 			need_kv("--annotation", optarg);
 			r.annotations[r.nannotations++] = optarg;
 			break;
+		case OPT_ANNOTATIONS_OF:
+			r.annotations_of = optarg;
+			break;
 		case 'o':
 			r.out = optarg;
 			break;
@@ -363,6 +407,8 @@ int main(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
+		case 'V':
+			version_exit("oci-index");
 		case ':':
 			usage_error(usage_text, "option %s needs a value", argv[optind - 1]);
 		default:

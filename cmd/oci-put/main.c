@@ -4,6 +4,7 @@
 #include "jobs.h"
 #include "store.h"
 #include "util.h"
+#include "version.h"
 
 #include <err.h>
 #include <errno.h>
@@ -17,7 +18,8 @@ static const char usage[] =
         "usage: oci-put blob [--mount-from REPO] [--from REF] DEST (FILE | - | DIGEST)...\n"
         "       oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]...\n"
         "                        [[--name REF]... [--docker-save]] DEST[:TAG] (FILE | -)\n"
-        "       common options: [--insecure] [--cacert FILE] [-v]\n";
+        "       common options: [--insecure] [--cacert FILE] [-v]\n"
+        "       oci-put -h | --help | --version\n";
 
 struct opts {
 	struct put_common common;
@@ -136,6 +138,7 @@ int main(int argc, char **argv)
 	        {"cacert", required_argument, NULL, OPT_CACERT},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
 	        {0},
 	};
 	static struct opts o; /* static: reachable at any exit (no leak reports) */
@@ -192,6 +195,8 @@ int main(int argc, char **argv)
 		case 'v':
 			o.common.verbose++;
 			break;
+		case 'V':
+			version_exit("oci-put");
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;

@@ -6,6 +6,7 @@
 #include "part.h"
 #include "path.h"
 #include "util.h"
+#include "version.h"
 #include "walk.h"
 
 #include <err.h>
@@ -19,7 +20,7 @@ static const char usage_text[] =
         "usage: oci-tar [--root-dir PATH] [--uid N] [--gid N] [--mtime EPOCH | keep]\n"
         "               [--exclude PATTERN ...] [--exclude-from FILE ...]\n"
         "               [--only PATTERN ...] [--skip PATTERN ...] DIR\n"
-        "       oci-tar -h | --help\n";
+        "       oci-tar -h | --help | --version\n";
 
 struct options {
 	struct walk_options walk;
@@ -82,6 +83,7 @@ static const struct option longopts[] = {
         {"only", required_argument, NULL, OPT_ONLY},
         {"skip", required_argument, NULL, OPT_SKIP},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
 };
 
@@ -97,6 +99,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'V':
+			version_exit("oci-tar");
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);

@@ -34,7 +34,9 @@ sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
 		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p')
 	for opt in --from --tag --push --output --platform --compression --root-dir --uid --gid \
 		--mtime --exclude --exclude-from --entrypoint --cmd --env --workdir --user --label \
-		--expose --annotation --created -q --digest-file -v --insecure --cacert; do
+		--expose --healthcheck --healthcheck-interval --healthcheck-timeout \
+		--healthcheck-start-period --healthcheck-retries --stop-signal --volume --shell \
+		--annotation --annotate-source --created -q --digest-file -v --insecure --cacert; do
 		[[ $output == *" [$opt"* || $output == *" $opt "* || $output == *"| $opt"* ]] &&
 			[[ $man_synopsis == *"$opt"* ]] || {
 			echo "$opt"
@@ -156,6 +158,38 @@ sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
 	[ "$(oci-fetch --config oci:lay:v2 | jq -r '.os + "/" + .architecture + "/" + .variant')" = linux/arm/v7 ]
 	# both tags in the one layout
 	[ "$(jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"]] | join(" ")' lay/index.json)" = "v1 v2" ]
+}
+
+@test "--annotate-source: source, revision and created from the git checkout, version from package.json" {
+	local app=$BATS_TEST_TMPDIR/repo/app rev when a
+	mkdir -p "$app"
+	cp -r "$FIX/app/." "$app/"
+	printf '{"name":"hello","version":"2.4.1"}\n' >"$app/package.json"
+	git -C "$app/.." init -q
+	git -C "$app/.." -c user.name=t -c user.email=t@example.invalid add -A
+	GIT_COMMITTER_DATE=@1700000000 git -C "$app/.." -c user.name=t -c user.email=t@example.invalid \
+		commit -qm one
+	git -C "$app/.." remote add origin https://someone:s3cret-token@git.example.invalid/team/hello.git
+	rev=$(git -C "$app" rev-parse HEAD)
+	ocinoco build "$app" --from "oci:$FIX/bb" --tag x/hello:1 --output oci:out --annotate-source -q
+	a=$(oci-fetch oci:out:1 | jq -c .annotations)
+	[ "$(jq -r '."org.opencontainers.image.source"' <<<"$a")" = https://git.example.invalid/team/hello ]
+	[ "$(jq -r '."org.opencontainers.image.revision"' <<<"$a")" = "$rev" ]
+	[ "$(jq -r '."org.opencontainers.image.version"' <<<"$a")" = 2.4.1 ]
+	when=2023-11-14T22:13:20Z # the commit's time, also the config's created
+	[ "$(jq -r '."org.opencontainers.image.created"' <<<"$a")" = "$when" ]
+	[ "$(oci-fetch --config oci:out:1 | jq -r .created)" = "$when" ]
+	[[ $a != *s3cret* ]]
+	# SOURCE_DATE_EPOCH wins over the commit's time; without --annotate-source, none of these
+	SOURCE_DATE_EPOCH=86400 ocinoco build "$app" --from "oci:$FIX/bb" --tag x/hello:2 --output oci:out \
+		--annotate-source -q
+	[ "$(oci-fetch oci:out:2 | jq -r '.annotations."org.opencontainers.image.created"')" = 1970-01-02T00:00:00Z ]
+	ocinoco build "$app" --from "oci:$FIX/bb" --tag x/hello:3 --output oci:out -q
+	[ "$(oci-fetch oci:out:3 | jq -c '.annotations | keys')" = '["org.opencontainers.image.base.digest"]' ]
+	# outside a checkout: what is at hand (package.json), and a note
+	run_status 0 ocinoco build "$FIX/app" --from "oci:$FIX/bb" --tag x/hello:4 --output oci:out --annotate-source
+	[[ $output == *"is not in a git checkout with a commit: no source or revision"* ]]
+	[ "$(oci-fetch oci:out:4 | jq -c '.annotations | keys')" = '["org.opencontainers.image.base.digest","org.opencontainers.image.created"]' ]
 }
 
 @test "--output oci:NEWDIR: made next to its place and renamed; a build that fails after its layer leaves nothing" {

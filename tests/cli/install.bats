@@ -13,8 +13,10 @@ load ../lib/common
 	for p in oci-tar oci-digest oci-fetch oci-put oci-graft oci-index ocinoco; do
 		[ -x "$stage/opt/oci/bin/$p" ]
 		[ -f "$stage/opt/oci/share/man/man1/$p.1" ]
+		[ -e "$stage/opt/oci/share/bash-completion/completions/$p" ]
 	done
-	cmp "$repo/ocinoco.sh" "$stage/opt/oci/bin/ocinoco"
+	cmp "$OCINOCO_BIN/ocinoco" "$stage/opt/oci/bin/ocinoco"
+	[ "$("$stage/opt/oci/bin/ocinoco" --version)" = "ocinoco $(cat "$repo/VERSION")" ]
 	mkdir "$BATS_TEST_TMPDIR/d"
 	echo hi >"$BATS_TEST_TMPDIR/d/f"
 	PATH=/usr/bin:/bin run_status 0 "$stage/opt/oci/bin/ocinoco" pack "$BATS_TEST_TMPDIR/d" "$BATS_TEST_TMPDIR/l.tzst"

@@ -12,6 +12,8 @@ setup() {
 		tests/e2e/*.bats)
 	compgen -G 'bench/*.sh' >/dev/null && files+=(bench/*.sh bench/*.bash)
 	compgen -G 'demo/*.sh' >/dev/null && files+=(demo/*.sh)
+	compgen -G 'packaging/*.sh' >/dev/null && files+=(packaging/*.sh)
+	compgen -G 'completion/*.bash' >/dev/null && files+=(completion/*.bash)
 	shellcheck "${files[@]}"
 }
 

@@ -185,7 +185,7 @@ expected_descriptor() {
 	run_status 0 oci-digest -h
 	[[ ${lines[0]} == "usage: oci-digest [-c zstd|gzip|none] [-l LEVEL] [-T THREADS] [-o FILE]" ]]
 	run_status 0 oci-digest --help
-	[[ $output == *"[-d DESCRIPTOR_FILE] [--raw]"* ]]
+	[[ $output == *"[-d DESCRIPTOR_FILE] [--digest-out FILE] [--raw]"* ]]
 }
 
 @test "an unwritable -o directory: message naming it, exit 1, nothing created" {

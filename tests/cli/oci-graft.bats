@@ -358,6 +358,43 @@ c() { jq -c "$@" "$out/config.json"; }
 	[ "$(c .config.ExposedPorts)" = '{"22/tcp":{},"8080/tcp":{},"53/udp":{},"9000/tcp":{},"9001/tcp":{},"9002/tcp":{}}' ]
 }
 
+@test "healthcheck, stop signal, volumes and shell as a Dockerfile's HEALTHCHECK, STOPSIGNAL, VOLUME, SHELL write them" {
+	graft oci --healthcheck-retries 3 --healthcheck 'curl -f http://localhost/ || exit 1' \
+		--healthcheck-interval 30s --healthcheck-timeout 1m30s --healthcheck-start-period 500ms \
+		--stop-signal SIGQUIT --env D=/data --volume '$D' --volume /cache \
+		--shell '["/bin/bash", "-c"]' --cmd 'node server.js'
+	[ "$(c -c .config.Healthcheck)" = '{"Test":["CMD-SHELL","curl -f http://localhost/ || exit 1"],"Retries":3,"Interval":30000000000,"Timeout":90000000000,"StartPeriod":500000000}' ]
+	[ "$(c -r .config.StopSignal)" = SIGQUIT ]
+	[ "$(c -c .config.Volumes)" = '{"/data":{},"/cache":{}}' ]
+	[ "$(c -c .config.Shell)" = '["/bin/bash","-c"]' ]
+	# the shell form of --cmd after --shell runs through that shell
+	[ "$(c -c .config.Cmd)" = '["/bin/bash","-c","node server.js"]' ]
+	graft oci --healthcheck '["/bin/check", "--quick"]'
+	[ "$(c -c .config.Healthcheck)" = '{"Test":["CMD","/bin/check","--quick"]}' ]
+	graft oci --healthcheck NONE --stop-signal 9
+	[ "$(c -c '[.config.Healthcheck, .config.StopSignal]')" = '[{"Test":["NONE"]},"9"]' ]
+}
+
+@test "bad runtime settings are usage errors naming the option" {
+	out=$BATS_TEST_TMPDIR
+	local m=(--manifest "$F/oci/manifest.json" --config "$F/oci/config.json" --config-out "$out/c.json")
+	run_status 2 oci-graft "${m[@]}" --healthcheck x --healthcheck-interval 30
+	[[ $output == *'--healthcheck-interval: "30" is not a duration'* ]]
+	run_status 2 oci-graft "${m[@]}" --healthcheck x --healthcheck-timeout 10us
+	[[ $output == *'--healthcheck-timeout: "10us" is shorter than 1ms'* ]]
+	run_status 2 oci-graft "${m[@]}" --healthcheck-retries 3
+	[[ $output == *'--healthcheck-retries: needs --healthcheck'* ]]
+	run_status 2 oci-graft "${m[@]}" --healthcheck-retries -1
+	[[ $output == *'--healthcheck-retries: "-1" is not a number of retries'* ]]
+	run_status 2 oci-graft "${m[@]}" --stop-signal term
+	[[ $output == *'--stop-signal: "term" is not a signal'* ]]
+	run_status 2 oci-graft "${m[@]}" --shell /bin/bash
+	[[ $output == *'--shell: "/bin/bash" is not a JSON array of strings'* ]]
+	run_status 2 oci-graft "${m[@]}" --volume ''
+	[[ $output == *'--volume: empty path'* ]]
+	[ ! -e "$out/c.json" ]
+}
+
 @test "changes create the config object when the base has none" {
 	graft oci --env A=1 --label l=v --expose 80 --user app --workdir /w
 	[ "$(c .config)" = '{"Env":["A=1"],"Labels":{"l":"v"},"ExposedPorts":{"80/tcp":{}},"User":"app","WorkingDir":"/w"}' ]

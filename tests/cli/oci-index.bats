@@ -81,6 +81,17 @@ base_index() { blob "$1" "$(layout_digest "$1")"; }
 		--child "$(cat "$F/bxg/1.digest")=$F/bxg/1.json" | cmp - "$i"
 }
 
+@test "--annotations-of: the index annotated as a child is, but for the child's own base" {
+	local b=$BATS_TEST_TMPDIR m
+	m=$(jq -c '.annotations += {"org.opencontainers.image.source": "https://example.com/app", "x": "1"}' "$F/bxg/0.json")
+	printf '%s' "$m" >"$b/0.json"
+	run_status 0 oci-index --base "$(base_index "$F/bx")" --base-name docker.io/library/base:1 \
+		--child "$(cat "$F/bxg/0.digest")=$b/0.json" --annotations-of "$b/0.json" --annotation x=2
+	[ "$(jq -c .annotations <<<"$output")" = \
+		"{\"org.opencontainers.image.base.name\":\"docker.io/library/base:1\",\"org.opencontainers.image.base.digest\":\"sha256:$(sha "$(base_index "$F/bx")")\",\"org.opencontainers.image.source\":\"https://example.com/app\",\"x\":\"2\"}" ]
+	run_status 2 oci-index --add "$b/0.json" --config "$F/bxg/0.cfg" --annotations-of "$b/0.json"
+}
+
 @test "a base entry's platform is copied as it is: os.version, os.features, features" {
 	local b=$BATS_TEST_TMPDIR
 	jq -c --arg d "$(cat "$F/bxg/0.digest")" '.manifests = [.manifests[0] | .platform =

@@ -322,3 +322,13 @@ $c@$d" ]
 	[ "$(grep -cE '^oci-(fetch|put): [0-9]+ requests, [0-9]+ new connections, 1 token requests$' <<<"$output")" = 3 ]
 	[[ $output == *"$SECP_HOST/rt/app:latest@sha256:"* ]]
 }
+
+@test "healthcheck, stop signal, volumes and shell reach the pushed config, as skopeo reads it back" {
+	local ref=$REG_HOST/app/health:latest cfg
+	ocinoco build "$FIX/app" --from "$REG_HOST/base/bb:latest" --tag "$ref" --push -q \
+		--healthcheck 'wget -q -O- http://127.0.0.1:8080/ || exit 1' --healthcheck-interval 10s \
+		--healthcheck-retries 2 --stop-signal SIGINT --volume /data --shell '["/bin/sh", "-ec"]'
+	cfg=$(skopeo inspect --tls-verify=false --config --raw "docker://$ref")
+	[ "$(jq -c '.config.Healthcheck' <<<"$cfg")" = '{"Test":["CMD-SHELL","wget -q -O- http://127.0.0.1:8080/ || exit 1"],"Interval":10000000000,"Retries":2}' ]
+	[ "$(jq -c '[.config.StopSignal, .config.Volumes, .config.Shell]' <<<"$cfg")" = '["SIGINT",{"/data":{}},["/bin/sh","-ec"]]' ]
+}

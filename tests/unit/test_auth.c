@@ -168,6 +168,13 @@ int main(void)
 	put("dc/config.json", "{not json", 0600);
 	is_int(lookup("ghcr.io", &c, err, sizeof err), -1, "a config that is not JSON is an error");
 	ok(strstr(err, "dc/config.json: not a JSON object") != NULL, "  naming the file: %s", err);
+	/* jansson's message quotes the text near the error: here the password. */
+	put("dc/config.json",
+	    "{\"auths\":{\"ghcr.io\":{\"username\":\"u\",\"password\":\"hunter2\x01\"}}}", 0600);
+	is_int(lookup("ghcr.io", &c, err, sizeof err), -1,
+	       "a config broken inside a password is an error");
+	ok(strstr(err, "hunter") == NULL && strstr(err, "line 1 column") != NULL,
+	   "  saying where, not what is there: %s", err);
 
 	/* A credential that could end a header line and start another is refused. */
 	ok(auth_text_clean("ocinoco-pass") && auth_text_clean(NULL) && auth_text_clean(""),

@@ -108,5 +108,41 @@ int main(void)
 	       "scratch config for linux/ARMv7l: normalised to linux/arm/v7");
 	free(s);
 	json_decref(c);
+	static const struct {
+		const char *in;
+		int64_t ns;
+	} durations[] = {{"0", 0},
+	                 {"30s", 30000000000},
+	                 {"1m30s", 90000000000},
+	                 {"500ms", 500000000},
+	                 {"1.5h", 5400000000000},
+	                 {"2us", 2000},
+	                 {"1h2m3s4ms", 3723004000000}};
+	for (size_t i = 0; i < sizeof durations / sizeof *durations; i++) {
+		int64_t ns = -1;
+		ok(graft_parse_duration(durations[i].in, &ns) && ns == durations[i].ns,
+		   "duration %s is %" PRId64 " ns", durations[i].in, durations[i].ns);
+	}
+	const char *bad_durations[] = {"", "30", "s", "-1s", "1x", "1s2", "99999999999h"};
+	for (size_t i = 0; i < sizeof bad_durations / sizeof *bad_durations; i++) {
+		int64_t ns;
+		ok(!graft_parse_duration(bad_durations[i], &ns), "duration \"%s\" is refused",
+		   bad_durations[i]);
+	}
+	static const struct {
+		const char *in, *want;
+	} urls[] = {
+	        {"https://github.com/o/r.git", "https://github.com/o/r"},
+	        {"https://user:tok@github.com/o/r", "https://github.com/o/r"},
+	        {"https://tok@gitlab.example/g/sub/r.git", "https://gitlab.example/g/sub/r"},
+	        {"git@github.com:o/r.git", "https://github.com/o/r"},
+	        {"ssh://git@host:2222/o/r.git", "ssh://host:2222/o/r"},
+	        {"/srv/git/r", "/srv/git/r"},
+	};
+	for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
+		char *got = graft_source_url(urls[i].in);
+		is_str(got, urls[i].want, "source URL %s", urls[i].in);
+		free(got);
+	}
 	return done_testing();
 }

@@ -55,6 +55,11 @@ int main(void)
 	redacts("https://auth.example/token?service=reg&scope=repository:a:pull&access_token=zz",
 	        "https://auth.example/"
 	        "token?service=reg&scope=repository:a:pull&access_token=<redacted>");
+	/* the word anywhere in the name, however long (it was looked for in 63 bytes) */
+	redacts("https://127.0.0.1/b?X-Vendor-Extended-Parameter-Name-Padding-To-Sixty-Four-Bytes-"
+	        "Signature=abc&x=1",
+	        "https://127.0.0.1/b?X-Vendor-Extended-Parameter-Name-Padding-To-Sixty-Four-Bytes-"
+	        "Signature=<redacted>&x=1");
 	redacts("http://127.0.0.1:5000/v2/a/manifests/v1",
 	        "http://127.0.0.1:5000/v2/a/manifests/v1");
 

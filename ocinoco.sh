@@ -619,60 +619,29 @@ usage: ocinoco index --tag TAG [--tag TAG]... [--annotation K=V]... IMAGE...
 USAGE
 }
 
-# index: images (and the images of indexes) combined into one index pushed under the tags.
-# Each IMAGE's manifests and configs in one oci-fetch run (all at once); oci-index makes the
-# index (the platforms from the configs); one oci-put manifest makes every child present in
-# each tag's repository (HEAD, mount within a registry, streamed copy across) before the index.
-cmd_index() {
-	usage_fn=index_usage
-	local -a images=() index_opts=() net_opts=() tags=() put_opts=() froms=() blobs=()
-	local digest_file='' quiet=0
+# index's command line: the tags, the annotations (for oci-index), the images, the programs'
+# network options.
+index_options() {
+	images=() index_opts=() net_opts=() tags=() digest_file='' quiet=0
 	while [ $# -gt 0 ]; do
 		case $1 in
-		-h | --help)
-			index_usage
-			return 0
-			;;
-		--tag)
-			need_value index "$@"
-			tags+=("$2")
-			shift 2
-			;;
-		--annotation)
-			need_value index "$@"
-			index_opts+=("$1" "$2")
-			shift 2
-			;;
-		--digest-file)
-			need_value index "$@"
-			digest_file=$2
-			shift 2
-			;;
-		--cacert)
-			need_value index "$@"
-			net_opts+=("$1" "$2")
-			shift 2
-			;;
-		--insecure | -v | --verbose)
-			net_opts+=("$1")
-			shift
-			;;
-		-q | --quiet)
-			quiet=1
-			shift
-			;;
-		--)
-			shift
-			images+=("$@")
-			break
-			;;
+		-h | --help) index_usage && exit 0 ;;
+		--tag) need_value index "$@" && tags+=("$2") && shift ;;
+		--annotation) need_value index "$@" && index_opts+=("$1" "$2") && shift ;;
+		--digest-file) need_value index "$@" && digest_file=$2 && shift ;;
+		--cacert) need_value index "$@" && net_opts+=("$1" "$2") && shift ;;
+		--insecure | -v | --verbose) net_opts+=("$1") ;;
+		-q | --quiet) quiet=1 ;;
+		--) shift && images+=("$@") && break ;;
 		-?*) usage_die "index: unknown option: $1" ;;
-		*)
-			images+=("$1")
-			shift
-			;;
+		*) images+=("$1") ;;
 		esac
+		shift
 	done
+}
+
+# The references checked by the programs' parser before any work; the digest file's partial.
+index_check() {
 	[ ${#tags[@]} -gt 0 ] || usage_die "index: missing --tag TAG"
 	[ ${#images[@]} -gt 0 ] || usage_die "index: missing IMAGE (the images to combine)"
 	local t names
@@ -687,17 +656,17 @@ cmd_index() {
 		[[ ${tag_names[t]} != *@* ]] ||
 			usage_die "index: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
 	done
-	local digest_partial=
+	digest_partial=
 	if [ -n "$digest_file" ]; then
 		[ ! -d "$digest_file" ] || die "index: $digest_file: Is a directory"
 		partial_next_to "$digest_file"
 		digest_partial=$partial_path
 	fi
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco.XXXXXX")
-	local started=$EPOCHREALTIME
-	nothing=pushed subcommand=index
+}
 
-	# 1. Every image's manifests and configs, all images at once.
+# 1. Every image's manifests and configs ($tmp/I/), one oci-fetch run each, all at once; the
+# first to fail stops the others.
+index_inputs() {
 	local i done_pid rc
 	local -A image_of=()
 	for i in "${!images[@]}"; do
@@ -711,9 +680,13 @@ cmd_index() {
 		forget_job "$done_pid"
 		[ "$rc" -eq 0 ] || build_failed "$rc" "cannot read ${image_of[$done_pid]}"
 	done
+}
 
-	# 2. The index: an index's platform images, each image with its config's platform.
-	local n rest
+# 2. The index (an index's platform images, each image with its config's platform), and what
+# oci-put needs: every image as a source, every fetched manifest and config as a local file.
+index_make() {
+	local i n rest
+	froms=() blobs=()
 	for i in "${!images[@]}"; do
 		froms+=(--from "${images[i]}")
 		if [ -e "$tmp/$i/index.json" ]; then
@@ -727,16 +700,19 @@ cmd_index() {
 	done
 	oci-index "${index_opts[@]}" -o "$tmp/index.json" --digest-out "$tmp/index.digest" ||
 		build_failed $? "oci-index failed"
+	read -r digest <"$tmp/index.digest"
+}
 
-	# 3. The children (by digest) and the index, under every tag.
+# 3. The children (by digest) and the index, under every tag; the digest file; the report.
+index_put() {
+	local t
+	local -a put_opts=()
 	for t in "${tags[@]:1}"; do
 		put_opts+=(--tag "$t")
 	done
 	run_job oci-put "${net_opts[@]}" "${froms[@]}" "${blobs[@]}" "${put_opts[@]}" \
 		manifest "${tags[0]}" "$tmp/index.json" >/dev/null
 	[ "$job_rc" -eq 0 ] || build_failed "$job_rc" "oci-put manifest failed"
-	local digest
-	read -r digest <"$tmp/index.digest"
 	if [ -n "$digest_file" ]; then
 		printf '%s\n' "$digest" >"$digest_partial"
 		commit_partial "$digest_partial" "$digest_file"
@@ -745,6 +721,21 @@ cmd_index() {
 		printf '%s@%s\n' "$t" "$digest"
 	done
 	[ "$quiet" = 1 ] || echo "$prog: index: pushed in $(elapsed "$started") s" >&2
+}
+
+# index: images (and the images of indexes) combined into one index pushed under the tags.
+# Each IMAGE's manifests and configs in one oci-fetch run (all at once); oci-index makes the
+# index (the platforms from the configs); one oci-put manifest makes every child present in
+# each tag's repository (HEAD, mount within a registry, streamed copy across) before the index.
+cmd_index() {
+	usage_fn=index_usage
+	index_options "$@"
+	index_check
+	started=$EPOCHREALTIME nothing=pushed subcommand=index
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco.XXXXXX")
+	index_inputs
+	index_make
+	index_put
 }
 
 # --version: "ocinoco VERSION"; run from a source checkout, the VERSION file next to it.

@@ -249,3 +249,18 @@ entries() { find "$XDG_CACHE_HOME/ocinoco/layers" -name '*.json'; }
 		--cache "$T/shared" --output "oci:$T/out1"
 	[ "$(grep -c 'reused from the cache' <<<"$output")" -eq 2 ]
 }
+
+@test "--layer with --platform all: the layers made once, the same on every platform; a rebuild reuses them" {
+	make_multiarch_layout "$T/multi"
+	run_status 0 ocinoco build "$T/app" --from "oci:$T/multi" --platform all "${OPTS[@]}" \
+		--layer node_modules --tag ex.org/app:m --output "oci:$T/out"
+	[ "$(grep -c ': made' <<<"$output")" -eq 2 ]
+	local a b
+	a=$(oci-fetch --platform linux/amd64 "oci:$T/out:m" | jq -c '.layers[-2:] | map(.digest)')
+	b=$(oci-fetch --platform linux/arm64/v8 "oci:$T/out:m" | jq -c '.layers[-2:] | map(.digest)')
+	[ "$a" = "$b" ] && [ "$(jq length <<<"$a")" = 2 ]
+	sleep 0.3
+	run_status 0 ocinoco build "$T/app" --from "oci:$T/multi" --platform all "${OPTS[@]}" \
+		--layer node_modules --tag ex.org/app:m --output "oci:$T/out"
+	[ "$(grep -c 'reused from the cache' <<<"$output")" -eq 2 ]
+}

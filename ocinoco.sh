@@ -316,7 +316,7 @@ layer_job() {
 	local -a hit st
 	layer_part "$i"
 	[ "$i" -lt ${#layers[@]} ] || [ ${#layers[@]} -eq 0 ] || top=1
-	if [ "$use_cache" = 1 ] || [ "$top" = 1 ]; then
+	if [ "$read_once" = 0 ] && { [ "$use_cache" = 1 ] || [ "$top" = 1 ]; }; then
 		line=$(oci-tar --signature "${part_opts[@]}" -- "$dir") || exit $?
 		read -r sig flags <<<"$line"
 		if [ "$top" = 1 ] && [[ " $flags " == *" empty "* ]]; then
@@ -434,12 +434,16 @@ source_annotations() {
 build_options() {
 	args=() from='' platform='' push=0 output='' digest_file='' quiet=0 annotate_source=0
 	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() platforms=() layers=() cache_from=()
-	use_cache=1 cache_opts=() compression=zstd
+	use_cache=1 cache_opts=() compression=zstd read_once=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-h | --help) build_usage && exit 0 ;;
 		--root-dir | --uid | --gid | --mtime | --exclude | --exclude-from)
-			need_value build "$@" && tar_opts+=("$1" "$2") && shift ;;
+			need_value build "$@" && tar_opts+=("$1" "$2")
+			# a FIFO or /dev/fd/N (<(...)) can be read once: by the layer's oci-tar alone
+			[ "$1" != --exclude-from ] || [ -f "$2" ] || read_once=1
+			shift
+			;;
 		--compression) need_value build "$@" && digest_opts+=(-c "$2") && compression=$2 && shift ;;
 		--layer) need_value build "$@" && layers+=("$2") && shift ;;
 		--cache) need_value build "$@" && cache_opts=(--dir "$2") && use_cache=1 && shift ;;
@@ -469,6 +473,7 @@ build_options() {
 		esac
 		shift
 	done
+	[ "$read_once" = 0 ] || use_cache=0
 }
 
 # Every check that needs no work, before any is done: a typo is a usage error, not a build

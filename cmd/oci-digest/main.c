@@ -1,7 +1,7 @@
 /* oci-digest: compress an uncompressed layer from stdin and describe it. See oci-digest(1). */
 #include "layer.h"
+#include "cli.h"
 #include "util.h"
-#include "version.h"
 
 #include <err.h>
 #include <errno.h>
@@ -57,9 +57,7 @@ int main(int argc, char **argv)
 	        {"descriptor", required_argument, NULL, 'd'},
 	        {"raw", no_argument, NULL, OPT_RAW},
 	        {"digest-out", required_argument, NULL, 'D'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},
-	        {NULL, 0, NULL, 0},
+	        CLI_HELP_VERSION_LONGOPTS{NULL, 0, NULL, 0},
 	};
 	struct layer_options opt = {.compression = LAYER_ZSTD, .input = LAYER_INPUT_TAR};
 	const char *level_arg = NULL, *threads_arg = NULL, *out_path = NULL, *desc_path = NULL,
@@ -90,14 +88,8 @@ int main(int argc, char **argv)
 		case 'D':
 			digest_path = optarg;
 			break;
-		case 'V':
-			version_exit("oci-digest");
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage_text, stderr);
-			return EXIT_USAGE;
+		default: /* -h, --help, --version, or what getopt refused */
+			cli_common_option(c, "oci-digest", usage_text);
 		}
 	}
 	if (optind < argc)

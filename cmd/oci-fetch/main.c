@@ -3,8 +3,8 @@
  * are fetch.c. */
 #include "digest.h"
 #include "fetch.h"
+#include "cli.h"
 #include "util.h"
-#include "version.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -47,9 +47,7 @@ int main(int argc, char **argv)
 	        {"cacert", required_argument, NULL, OPT_CACERT},
 	        {"name", no_argument, NULL, OPT_NAME},
 	        {"verbose", no_argument, NULL, 'v'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},
-	        {0},
+	        CLI_HELP_VERSION_LONGOPTS{0},
 	};
 	struct fetch_job job = {.mode = FETCH_MANIFEST};
 	int modes = 0, c;
@@ -96,14 +94,8 @@ int main(int argc, char **argv)
 		case 'v':
 			job.http.verbose++;
 			break;
-		case 'V':
-			version_exit("oci-fetch");
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+		default: /* -h, --help, --version, or what getopt refused */
+			cli_common_option(c, "oci-fetch", usage);
 		}
 	}
 	if (names) {

@@ -4,8 +4,8 @@
  * Here: the options; the job (reading, checking, writing) is job.c, the grafting graft.c. */
 #include "graft.h"
 #include "job.h"
+#include "cli.h"
 #include "util.h"
-#include "version.h"
 
 #include <err.h>
 #include <getopt.h>
@@ -123,9 +123,7 @@ static const struct option longopts[] = {
         {"source-url", required_argument, NULL, OPT_SOURCE_URL},
         {"revision", required_argument, NULL, OPT_REVISION},
         {"version-from", required_argument, NULL, OPT_VERSION_FROM},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        CLI_HELP_VERSION_LONGOPTS{NULL, 0, NULL, 0},
 };
 
 /* Everything that ends up in a JSON string must be UTF-8 (jansson refuses anything else). */
@@ -296,10 +294,8 @@ int main(int argc, char **argv)
 		}
 		switch (c) {
 		case 'V':
-			version_exit("oci-graft");
 		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
+			cli_common_option(c, "oci-graft", usage_text);
 		case OPT_MANIFEST:
 			job.manifest_path = optarg;
 			break;

@@ -3,8 +3,8 @@
 #include "digest.h"
 #include "jobs.h"
 #include "store.h"
+#include "cli.h"
 #include "util.h"
-#include "version.h"
 
 #include <err.h>
 #include <errno.h>
@@ -135,9 +135,7 @@ int main(int argc, char **argv)
 	        {"insecure", no_argument, NULL, OPT_INSECURE},
 	        {"cacert", required_argument, NULL, OPT_CACERT},
 	        {"verbose", no_argument, NULL, 'v'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},
-	        {0},
+	        CLI_HELP_VERSION_LONGOPTS{0},
 	};
 	static struct opts o; /* static: reachable at any exit (no leak reports) */
 	o.blobs = xcalloc((size_t)argc, sizeof *o.blobs);
@@ -191,14 +189,8 @@ int main(int argc, char **argv)
 		case 'v':
 			o.common.verbose++;
 			break;
-		case 'V':
-			version_exit("oci-put");
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+		default: /* -h, --help, --version, or what getopt refused */
+			cli_common_option(c, "oci-put", usage);
 		}
 	}
 	if (cmd == NULL)

@@ -5,8 +5,8 @@
 #include "out.h"
 #include "part.h"
 #include "path.h"
+#include "cli.h"
 #include "util.h"
-#include "version.h"
 #include "walk.h"
 
 #include <err.h>
@@ -82,9 +82,7 @@ static const struct option longopts[] = {
         {"exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM},
         {"only", required_argument, NULL, OPT_ONLY},
         {"skip", required_argument, NULL, OPT_SKIP},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        CLI_HELP_VERSION_LONGOPTS{NULL, 0, NULL, 0},
 };
 
 static void parse_options(int argc, char **argv, struct options *opt)
@@ -100,10 +98,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'V':
-			version_exit("oci-tar");
 		case 'h':
-			fputs(usage_text, stdout);
-			exit(EXIT_OK);
+			cli_common_option(c, "oci-tar", usage_text);
 		case OPT_ROOT:
 			free(opt->root);
 			opt->root = parse_root(optarg);

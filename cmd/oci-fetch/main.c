@@ -29,8 +29,6 @@ int main(int argc, char **argv)
 		OPT_CONFIG_OUT,
 		OPT_DIGEST_OUT,
 		OPT_MANIFEST_OUT,
-		OPT_INSECURE,
-		OPT_CACERT,
 		OPT_NAME
 	};
 	static const struct option longopts[] = {
@@ -43,17 +41,16 @@ int main(int argc, char **argv)
 	        {"config-out", required_argument, NULL, OPT_CONFIG_OUT},
 	        {"digest-out", required_argument, NULL, OPT_DIGEST_OUT},
 	        {"manifest-out", required_argument, NULL, OPT_MANIFEST_OUT},
-	        {"insecure", no_argument, NULL, OPT_INSECURE},
-	        {"cacert", required_argument, NULL, OPT_CACERT},
 	        {"name", no_argument, NULL, OPT_NAME},
-	        {"verbose", no_argument, NULL, 'v'},
-	        CLI_HELP_VERSION_LONGOPTS{0},
+	        CLI_NET_LONGOPTS CLI_HELP_VERSION_LONGOPTS{0},
 	};
 	struct fetch_job job = {.mode = FETCH_MANIFEST};
 	int modes = 0, c;
 	const char *platform = NULL;
 	bool names = false;
 	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
+		if (cli_net_option(c, &job.net))
+			continue;
 		switch (c) {
 		case OPT_PLATFORM:
 			platform = optarg;
@@ -82,17 +79,8 @@ int main(int argc, char **argv)
 		case OPT_MANIFEST_OUT:
 			job.manifest_out = optarg;
 			break;
-		case OPT_INSECURE:
-			job.insecure = true;
-			break;
-		case OPT_CACERT:
-			job.http.cacert = optarg;
-			break;
 		case OPT_NAME:
 			names = true;
-			break;
-		case 'v':
-			job.http.verbose++;
 			break;
 		default: /* -h, --help, --version, or what getopt refused */
 			cli_common_option(c, "oci-fetch", usage);

@@ -22,7 +22,7 @@ static const char usage[] =
         "       oci-put -h | --help | --version\n";
 
 struct opts {
-	struct put_common common;
+	struct net_options net;
 	const char *mount_from, *from;
 	const char **blobs, **tags, **names;
 	size_t nblobs, ntags, nnames;
@@ -57,7 +57,7 @@ static void blob_args(struct blob_job *j, int argc, char **argv, const struct op
 {
 	if (argc < 2)
 		usage_error(usage, "blob: DEST and at least one FILE, - or DIGEST");
-	j->common = o->common;
+	j->net = o->net;
 	open_store(&j->dst, argv[0]);
 	if ((j->has_mount_from = o->mount_from != NULL))
 		open_mount_source(&j->mount_from, o->mount_from, &j->dst);
@@ -86,7 +86,7 @@ static void manifest_args(struct manifest_job *j, int argc, char **argv, const s
 {
 	if (argc != 2)
 		usage_error(usage, "manifest: DEST[:TAG] and one FILE or -");
-	j->common = o->common;
+	j->net = o->net;
 	open_store(&j->dst, argv[0]);
 	if (j->dst.ref.digest)
 		usage_error(usage,
@@ -115,16 +115,7 @@ static void manifest_args(struct manifest_job *j, int argc, char **argv, const s
 
 int main(int argc, char **argv)
 {
-	enum {
-		OPT_MOUNT_FROM = 256,
-		OPT_FROM,
-		OPT_BLOB,
-		OPT_TAG,
-		OPT_NAME,
-		OPT_DOCKER_SAVE,
-		OPT_INSECURE,
-		OPT_CACERT
-	};
+	enum { OPT_MOUNT_FROM = 256, OPT_FROM, OPT_BLOB, OPT_TAG, OPT_NAME, OPT_DOCKER_SAVE };
 	static const struct option longopts[] = {
 	        {"mount-from", required_argument, NULL, OPT_MOUNT_FROM},
 	        {"from", required_argument, NULL, OPT_FROM},
@@ -132,10 +123,7 @@ int main(int argc, char **argv)
 	        {"tag", required_argument, NULL, OPT_TAG},
 	        {"name", required_argument, NULL, OPT_NAME},
 	        {"docker-save", no_argument, NULL, OPT_DOCKER_SAVE},
-	        {"insecure", no_argument, NULL, OPT_INSECURE},
-	        {"cacert", required_argument, NULL, OPT_CACERT},
-	        {"verbose", no_argument, NULL, 'v'},
-	        CLI_HELP_VERSION_LONGOPTS{0},
+	        CLI_NET_LONGOPTS CLI_HELP_VERSION_LONGOPTS{0},
 	};
 	static struct opts o; /* static: reachable at any exit (no leak reports) */
 	o.blobs = xcalloc((size_t)argc, sizeof *o.blobs);
@@ -161,6 +149,8 @@ int main(int argc, char **argv)
 	}
 	int c;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		if (cli_net_option(c, &o.net))
+			continue;
 		switch (c) {
 		case OPT_MOUNT_FROM:
 			o.mount_from = optarg;
@@ -179,15 +169,6 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DOCKER_SAVE:
 			o.docker_save = true;
-			break;
-		case OPT_INSECURE:
-			o.common.insecure = true;
-			break;
-		case OPT_CACERT:
-			o.common.cacert = optarg;
-			break;
-		case 'v':
-			o.common.verbose++;
 			break;
 		default: /* -h, --help, --version, or what getopt refused */
 			cli_common_option(c, "oci-put", usage);

@@ -183,8 +183,7 @@ void http_xfer_add_header(struct http_xfer *x, const char *fmt, ...)
 	if (strpbrk(s, "\r\n"))
 		errx(EXIT_FAIL, "refusing a request header that holds a line break");
 	struct curl_slist *l = curl_slist_append(x->headers, s);
-	explicit_bzero(s, strlen(s));
-	free(s);
+	free_secret(s);
 	if (l == NULL)
 		errx(EXIT_FAIL, "out of memory");
 	x->headers = l;

@@ -25,9 +25,7 @@ int blobsrc_file(struct blob_src *s, const char *path)
 	sha256_init(&h);
 	uint64_t total = 0;
 	for (;;) {
-		ssize_t r = read(s->fd, b, 1u << 20);
-		if (r < 0 && errno == EINTR)
-			continue;
+		ssize_t r = read_retry(s->fd, b, 1u << 20);
 		if (r < 0) {
 			int e = errno;
 			free(b);
@@ -64,10 +62,7 @@ static int ingest(struct blob_src *s, size_t want)
 	size_t pos = (size_t)(s->end % s->cap);
 	if (want > s->cap - pos)
 		want = s->cap - pos;
-	ssize_t r;
-	do
-		r = read(s->fd, s->ring + pos, want);
-	while (r < 0 && errno == EINTR);
+	ssize_t r = read_retry(s->fd, s->ring + pos, want);
 	if (r < 0) {
 		s->error = errno;
 		s->failed = true;
@@ -154,10 +149,7 @@ bool blobsrc_holds(const struct blob_src *s, uint64_t off)
 ssize_t blobsrc_read(struct blob_src *s, uint64_t off, void *p, size_t n)
 {
 	if (s->seekable) {
-		ssize_t r;
-		do
-			r = pread(s->fd, p, n, (off_t)off);
-		while (r < 0 && errno == EINTR);
+		ssize_t r = pread_retry(s->fd, p, n, (off_t)off);
 		if (r < 0)
 			s->error = errno;
 		return r;

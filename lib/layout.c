@@ -222,9 +222,7 @@ int layout_get_blob(struct layout *l, const char *digest, blob_sink sink, void *
 	sha256_init(&h);
 	int ret = 0;
 	for (;;) {
-		ssize_t r = read(fd, b, 1u << 20);
-		if (r < 0 && errno == EINTR)
-			continue;
+		ssize_t r = read_retry(fd, b, 1u << 20);
 		if (r < 0) {
 			warnx("%s: %s: %s", what, p, strerror(errno));
 			ret = -1;

@@ -13,15 +13,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* oci-put blob [--mount-from REPO] [--from REF] DEST (FILE | - | DIGEST)... */
+/* oci-put blob [--mount-from REPO] [--from REF] [--expect DIGEST] DEST (FILE | - | DIGEST)... */
 struct blob_job {
 	struct net_options net;
 	struct store dst, mount_from, from;
 	bool has_mount_from, has_from;
 	char **args; /* FILE, - or DIGEST */
 	size_t nargs;
-	bool *is_digest; /* per argument */
-	int stream;      /* the argument that is "-", or -1 */
+	bool *is_digest;    /* per argument */
+	int stream;         /* the argument that is "-", or -1 */
+	const char *expect; /* --expect: the stream's digest (replay.h) */
 	/* the job's own */
 	struct session s;
 	struct blob_src *src, **local;

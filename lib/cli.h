@@ -12,9 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* The long options of every program, for the end of its table (before the {0}). */
-#define CLI_HELP_VERSION_LONGOPTS                                                                  \
-	{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
+/* The long options of every program, for its table. */
+/* clang-format off */
+#define CLI_HELP_VERSION_LONGOPTS \
+	{"help", no_argument, NULL, 'h'}, \
+	{"version", no_argument, NULL, 'V'}
+/* clang-format on */
 
 /* -h/--help: the usage on stdout, exit 0; --version: version_exit. Any other c (an option
  * getopt has already complained about): the usage on stderr, exit 2. */
@@ -39,10 +42,12 @@ struct net_options {
 /* Their values, above every program's own (which start at 256). */
 enum { CLI_OPT_INSECURE = 0x1000, CLI_OPT_CACERT };
 
-#define CLI_NET_LONGOPTS                                                                           \
-	{"insecure", no_argument, NULL, CLI_OPT_INSECURE},                                         \
-	        {"cacert", required_argument, NULL, CLI_OPT_CACERT},                               \
-	        {"verbose", no_argument, NULL, 'v'},
+/* clang-format off */
+#define CLI_NET_LONGOPTS \
+	{"insecure", no_argument, NULL, CLI_OPT_INSECURE}, \
+	{"cacert", required_argument, NULL, CLI_OPT_CACERT}, \
+	{"verbose", no_argument, NULL, 'v'}
+/* clang-format on */
 
 /* Takes c (getopt's) into *n if it is a network option; false if it is not one. */
 static inline bool cli_net_option(int c, struct net_options *n)

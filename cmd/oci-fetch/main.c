@@ -42,7 +42,9 @@ int main(int argc, char **argv)
 	        {"digest-out", required_argument, NULL, OPT_DIGEST_OUT},
 	        {"manifest-out", required_argument, NULL, OPT_MANIFEST_OUT},
 	        {"name", no_argument, NULL, OPT_NAME},
-	        CLI_NET_LONGOPTS CLI_HELP_VERSION_LONGOPTS{0},
+	        CLI_NET_LONGOPTS,
+	        CLI_HELP_VERSION_LONGOPTS,
+	        {0},
 	};
 	struct fetch_job job = {.mode = FETCH_MANIFEST};
 	int modes = 0, c;

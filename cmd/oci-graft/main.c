@@ -123,7 +123,8 @@ static const struct option longopts[] = {
         {"source-url", required_argument, NULL, OPT_SOURCE_URL},
         {"revision", required_argument, NULL, OPT_REVISION},
         {"version-from", required_argument, NULL, OPT_VERSION_FROM},
-        CLI_HELP_VERSION_LONGOPTS{NULL, 0, NULL, 0},
+        CLI_HELP_VERSION_LONGOPTS,
+        {NULL, 0, NULL, 0},
 };
 
 /* Everything that ends up in a JSON string must be UTF-8 (jansson refuses anything else). */

@@ -137,7 +137,9 @@ int main(int argc, char **argv)
 	        {"tag", required_argument, NULL, OPT_TAG},
 	        {"name", required_argument, NULL, OPT_NAME},
 	        {"docker-save", no_argument, NULL, OPT_DOCKER_SAVE},
-	        CLI_NET_LONGOPTS CLI_HELP_VERSION_LONGOPTS{0},
+	        CLI_NET_LONGOPTS,
+	        CLI_HELP_VERSION_LONGOPTS,
+	        {0},
 	};
 	static struct opts o; /* static: reachable at any exit (no leak reports) */
 	o.blobs = xcalloc((size_t)argc, sizeof *o.blobs);

@@ -82,7 +82,8 @@ static const struct option longopts[] = {
         {"exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM},
         {"only", required_argument, NULL, OPT_ONLY},
         {"skip", required_argument, NULL, OPT_SKIP},
-        CLI_HELP_VERSION_LONGOPTS{NULL, 0, NULL, 0},
+        CLI_HELP_VERSION_LONGOPTS,
+        {NULL, 0, NULL, 0},
 };
 
 static void parse_options(int argc, char **argv, struct options *opt)

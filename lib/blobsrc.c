@@ -20,27 +20,8 @@ int blobsrc_file(struct blob_src *s, const char *path)
 		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		goto fail;
 	}
-	char *b = xmalloc(1u << 20);
-	struct sha256 h;
-	sha256_init(&h);
-	uint64_t total = 0;
-	for (;;) {
-		ssize_t r = read_retry(s->fd, b, 1u << 20);
-		if (r < 0) {
-			int e = errno;
-			free(b);
-			sha256_final(&h, s->digest);
-			errno = e;
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		sha256_update(&h, b, (size_t)r);
-		total += (uint64_t)r;
-	}
-	free(b);
-	sha256_final(&h, s->digest);
-	s->size = total;
+	if (sha256_fd(s->fd, NULL, NULL, s->digest, &s->size) != SHA256_FD_OK)
+		goto fail;
 	s->eof = true;
 	return 0;
 fail:;

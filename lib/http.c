@@ -297,10 +297,7 @@ static size_t on_read(char *p, size_t size, size_t n, void *ctx)
 	if (x->body) {
 		memcpy(p, x->body + x->sent, want);
 	} else {
-		ssize_t r;
-		do
-			r = pread(x->body_fd, p, want, (off_t)(x->body_off + x->sent));
-		while (r < 0 && errno == EINTR);
+		ssize_t r = pread_retry(x->body_fd, p, want, (off_t)(x->body_off + x->sent));
 		if (r <= 0)
 			return CURL_READFUNC_ABORT;
 		want = (size_t)r;

@@ -30,12 +30,11 @@ struct blob_job {
 };
 int put_blob_job(struct blob_job *j);
 
-/* oci-put manifest [--from REF] [--blob FILE]... [--tag REF]... DEST[:TAG] (FILE | -) */
+/* oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]... DEST[:TAG] (FILE | -) */
 struct manifest_job {
 	struct net_options net;
-	struct store dst, from, *tags;
-	bool has_from;
-	size_t ntags;
+	struct store dst, *from, *tags; /* from: each --from, tried in order */
+	size_t nfrom, ntags;
 	const char **blobs; /* --blob FILE */
 	size_t nblobs;
 	const char *file; /* the manifest, or "-" */
@@ -43,6 +42,7 @@ struct manifest_job {
 	struct session s;
 	struct doc d;
 	struct blob_src *bsrc, **local;
+	struct store **sources; /* the --from stores, then DEST for the other tags */
 	struct buf out;
 };
 int put_manifest_job(struct manifest_job *j);

@@ -33,6 +33,23 @@ static inline _Noreturn void cli_common_option(int c, const char *program, const
 	exit(EXIT_USAGE);
 }
 
+/* For a program that names what getopt refused itself (opterr = 0, optstring beginning with
+ * ':'): c ':' is an option without its value, anything else an unknown option; a usage error
+ * either way. */
+static inline _Noreturn void cli_refused_option(int c, char **argv, const char *usage)
+{
+	if (c == ':')
+		usage_error(usage, "option %s needs a value", argv[optind - 1]);
+	usage_error(usage, "unknown option %s", argv[optind - 1]);
+}
+
+/* For a program that takes no operands: a usage error naming the first one given. */
+static inline void cli_no_operands(int argc, char **argv, const char *usage)
+{
+	if (optind < argc)
+		usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
+}
+
 /* The network options: what the session is opened with. */
 struct net_options {
 	struct http_opts http; /* --cacert, -v */

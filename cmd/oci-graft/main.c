@@ -355,14 +355,11 @@ int main(int argc, char **argv)
 		case OPT_VERSION_FROM:
 			job.version_from = optarg;
 			break;
-		case ':':
-			usage_error(usage_text, "option %s needs a value", argv[optind - 1]);
-		default:
-			usage_error(usage_text, "unknown option %s", argv[optind - 1]);
+		default: /* ':' or an unknown option */
+			cli_refused_option(c, argv, usage_text);
 		}
 	}
-	if (optind < argc)
-		usage_error(usage_text, "unexpected argument \"%s\"", argv[optind]);
+	cli_no_operands(argc, argv, usage_text);
 	job.layers = layers;
 	job.nlayers = nlayers;
 	choose_base(&job, scratch, check, platform);

@@ -406,14 +406,11 @@ int main(int argc, char **argv)
 		case 'h':
 		case 'V':
 			cli_common_option(c, "oci-index", usage_text);
-		case ':':
-			usage_error(usage_text, "option %s needs a value", argv[optind - 1]);
-		default:
-			usage_error(usage_text, "unknown option %s", argv[optind - 1]);
+		default: /* ':' or an unknown option */
+			cli_refused_option(c, argv, usage_text);
 		}
 	}
-	if (optind < argc)
-		usage_error(usage_text, "unexpected argument \"%s\"", argv[optind]);
+	cli_no_operands(argc, argv, usage_text);
 	check_request(&r);
 	int rc = write_index(&r);
 	free(r.children);

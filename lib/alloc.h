@@ -13,5 +13,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* Wipes a secret string (a password, a token, a header holding one) and frees it; NULL is
+ * nothing to do. */
+void free_secret(char *s);
 
 #endif

@@ -23,13 +23,9 @@ extern char **environ;
 
 void creds_free(struct creds *c)
 {
-	if (c->password)
-		explicit_bzero(c->password, strlen(c->password));
-	if (c->identitytoken)
-		explicit_bzero(c->identitytoken, strlen(c->identitytoken));
 	free(c->username);
-	free(c->password);
-	free(c->identitytoken);
+	free_secret(c->password);
+	free_secret(c->identitytoken);
 	free(c->source);
 	*c = (struct creds){0};
 }

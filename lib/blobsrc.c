@@ -20,29 +20,8 @@ int blobsrc_file(struct blob_src *s, const char *path)
 		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		goto fail;
 	}
-	char *b = xmalloc(1u << 20);
-	struct sha256 h;
-	sha256_init(&h);
-	uint64_t total = 0;
-	for (;;) {
-		ssize_t r = read(s->fd, b, 1u << 20);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(b);
-			sha256_final(&h, s->digest);
-			errno = e;
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		sha256_update(&h, b, (size_t)r);
-		total += (uint64_t)r;
-	}
-	free(b);
-	sha256_final(&h, s->digest);
-	s->size = total;
+	if (sha256_fd(s->fd, NULL, NULL, s->digest, &s->size) != SHA256_FD_OK)
+		goto fail;
 	s->eof = true;
 	return 0;
 fail:;
@@ -64,10 +43,7 @@ static int ingest(struct blob_src *s, size_t want)
 	size_t pos = (size_t)(s->end % s->cap);
 	if (want > s->cap - pos)
 		want = s->cap - pos;
-	ssize_t r;
-	do
-		r = read(s->fd, s->ring + pos, want);
-	while (r < 0 && errno == EINTR);
+	ssize_t r = read_retry(s->fd, s->ring + pos, want);
 	if (r < 0) {
 		s->error = errno;
 		s->failed = true;
@@ -154,10 +130,7 @@ bool blobsrc_holds(const struct blob_src *s, uint64_t off)
 ssize_t blobsrc_read(struct blob_src *s, uint64_t off, void *p, size_t n)
 {
 	if (s->seekable) {
-		ssize_t r;
-		do
-			r = pread(s->fd, p, n, (off_t)off);
-		while (r < 0 && errno == EINTR);
+		ssize_t r = pread_retry(s->fd, p, n, (off_t)off);
 		if (r < 0)
 			s->error = errno;
 		return r;

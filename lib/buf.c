@@ -1,6 +1,7 @@
 #include "buf.h"
 #include "alloc.h"
 #include "errors.h"
+#include "fdio.h"
 
 #include <err.h>
 #include <errno.h>
@@ -64,12 +65,9 @@ int buf_read_fd(struct buf *b, int fd, size_t max)
 	for (;;) {
 		buf_reserve(b, 65536);
 		size_t room = b->cap - b->len - 1;
-		ssize_t n = read(fd, b->data + b->len, room);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		ssize_t n = read_retry(fd, b->data + b->len, room);
+		if (n < 0)
 			return -1;
-		}
 		if (n == 0)
 			break;
 		b->len += (size_t)n;

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <err.h>
+#include <errno.h>
 #include <openssl/evp.h>
 #include <string.h>
 
@@ -86,4 +87,35 @@ bool digest_is_wellformed(const char *s)
 		      (*c >= '0' && *c <= '9') || strchr("=_-", *c)))
 			return false;
 	return true;
+}
+
+enum sha256_fd_result sha256_fd(int fd, int (*sink)(const char *p, size_t n, void *ctx), void *ctx,
+                                char out[DIGEST_STR_LEN], uint64_t *size)
+{
+	enum { CHUNK = 1u << 20 };
+	char *b = xmalloc(CHUNK);
+	struct sha256 h;
+	sha256_init(&h);
+	enum sha256_fd_result res = SHA256_FD_OK;
+	*size = 0;
+	for (;;) {
+		ssize_t r = read_retry(fd, b, CHUNK);
+		if (r < 0) {
+			res = SHA256_FD_READ_FAILED;
+			break;
+		}
+		if (r == 0)
+			break;
+		sha256_update(&h, b, (size_t)r);
+		*size += (uint64_t)r;
+		if (sink && sink(b, (size_t)r, ctx) < 0) {
+			res = SHA256_FD_SINK_FAILED;
+			break;
+		}
+	}
+	int e = errno;
+	free(b);
+	sha256_final(&h, out);
+	errno = e;
+	return res;
 }

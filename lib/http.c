@@ -182,8 +182,7 @@ void http_xfer_add_header(struct http_xfer *x, const char *fmt, ...)
 	if (strpbrk(s, "\r\n"))
 		errx(EXIT_FAIL, "refusing a request header that holds a line break");
 	struct curl_slist *l = curl_slist_append(x->headers, s);
-	explicit_bzero(s, strlen(s));
-	free(s);
+	free_secret(s);
 	if (l == NULL)
 		errx(EXIT_FAIL, "out of memory");
 	x->headers = l;
@@ -298,10 +297,7 @@ static size_t on_read(char *p, size_t size, size_t n, void *ctx)
 	if (x->body) {
 		memcpy(p, x->body + x->sent, want);
 	} else {
-		ssize_t r;
-		do
-			r = pread(x->body_fd, p, want, (off_t)(x->body_off + x->sent));
-		while (r < 0 && errno == EINTR);
+		ssize_t r = pread_retry(x->body_fd, p, want, (off_t)(x->body_off + x->sent));
 		if (r <= 0)
 			return CURL_READFUNC_ABORT;
 		want = (size_t)r;

@@ -217,35 +217,24 @@ int layout_get_blob(struct layout *l, const char *digest, blob_sink sink, void *
 		free(p);
 		return -1;
 	}
-	char *b = xmalloc(1u << 20);
-	struct sha256 h;
-	sha256_init(&h);
-	int ret = 0;
-	for (;;) {
-		ssize_t r = read(fd, b, 1u << 20);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			warnx("%s: %s: %s", what, p, strerror(errno));
-			ret = -1;
-			break;
-		}
-		if (r == 0)
-			break;
-		sha256_update(&h, b, (size_t)r);
-		if (sink(b, (size_t)r, ctx) < 0) {
-			warnx("%s: blob %s: cannot write it out", what, digest);
-			ret = -1;
-			break;
-		}
-	}
 	char got[DIGEST_STR_LEN];
-	sha256_final(&h, got);
-	if (ret == 0 && strcmp(got, digest) != 0) {
-		warnx("%s: blob %s: digest mismatch: %s hashes to %s", what, digest, p, got);
-		ret = -1;
+	uint64_t size;
+	int ret = -1;
+	switch (sha256_fd(fd, sink, ctx, got, &size)) {
+	case SHA256_FD_READ_FAILED:
+		warnx("%s: %s: %s", what, p, strerror(errno));
+		break;
+	case SHA256_FD_SINK_FAILED:
+		warnx("%s: blob %s: cannot write it out", what, digest);
+		break;
+	case SHA256_FD_OK:
+		if (strcmp(got, digest) != 0)
+			warnx("%s: blob %s: digest mismatch: %s hashes to %s", what, digest, p,
+			      got);
+		else
+			ret = 0;
+		break;
 	}
-	free(b);
 	close(fd);
 	free(p);
 	return ret;

@@ -109,28 +109,46 @@ static bool check_digest(const char *dg, char *err, size_t errlen)
 	return true;
 }
 
+/* "@DIGEST" at at, and ":TAG" at colon (either NULL: none), cut off the name they end and
+ * kept in r. */
+static bool take_digest(char *at, struct ref *r, char *err, size_t errlen)
+{
+	if (at == NULL)
+		return true;
+	*at = '\0';
+	if (!check_digest(at + 1, err, errlen))
+		return false;
+	r->digest = xstrdup(at + 1);
+	return true;
+}
+
+static bool take_tag(char *colon, struct ref *r, char *err, size_t errlen)
+{
+	if (colon == NULL)
+		return true;
+	*colon = '\0';
+	if (!ref_tag_valid(colon + 1))
+		return fail_reason(err, errlen, "invalid tag \"%s\"", colon + 1);
+	r->tag = xstrdup(colon + 1);
+	return true;
+}
+
+/* The last c in s with no '/' after it, or NULL. */
+static char *last_in_final_component(char *s, int c)
+{
+	char *p = strrchr(s, c);
+	return p && strchr(p, '/') == NULL ? p : NULL;
+}
+
 static int parse_layout(const char *s, struct ref *r, char *err, size_t errlen)
 {
 	char *rest = xstrdup(s + 4);
 	r->kind = REF_LAYOUT;
-	char *at = strrchr(rest, '@');
-	if (at && strchr(at, '/') == NULL) {
-		*at = '\0';
-		if (!check_digest(at + 1, err, errlen))
-			goto bad;
-		r->digest = xstrdup(at + 1);
-	}
-	char *colon = strrchr(rest, ':');
-	if (colon && strchr(colon, '/') == NULL) {
-		*colon = '\0';
-		/* OCI's org.opencontainers.image.ref.name allows more than a Docker tag, but a tag
-		 * stays a tag: anything that would not be one is more likely a typo. */
-		if (!ref_tag_valid(colon + 1)) {
-			fail_reason(err, errlen, "invalid tag \"%s\"", colon + 1);
-			goto bad;
-		}
-		r->tag = xstrdup(colon + 1);
-	}
+	/* OCI's org.opencontainers.image.ref.name allows more than a Docker tag, but a tag stays
+	 * a tag: anything that would not be one is more likely a typo. */
+	if (!take_digest(last_in_final_component(rest, '@'), r, err, errlen) ||
+	    !take_tag(last_in_final_component(rest, ':'), r, err, errlen))
+		goto bad;
 	if (rest[0] == '\0') {
 		fail_reason(err, errlen, "no directory after \"oci:\"");
 		goto bad;
@@ -143,68 +161,39 @@ bad:
 	return -1;
 }
 
-int ref_parse(const char *s, struct ref *r, char *err, size_t errlen)
+/* Refuses what cannot be a reference at all: empty, white space or control characters, a URL. */
+static bool check_text(const char *s, char *err, size_t errlen)
 {
-	*r = (struct ref){0};
-	if (ref_is_layout(s))
-		return parse_layout(s, r, err, errlen);
-	const char *bad = NULL;
 	if (*s == '\0')
-		bad = "empty reference";
-	for (const char *c = s; *c && !bad; c++)
+		return fail_reason(err, errlen, "empty reference");
+	for (const char *c = s; *c; c++)
 		if (isspace((unsigned char)*c) || iscntrl((unsigned char)*c))
-			bad = "invalid reference: contains whitespace";
-	if (!bad && strstr(s, "://"))
-		bad = "invalid reference: a URL; give host/repository[:tag]";
-	if (bad) {
-		fail_reason(err, errlen, "%s", bad);
-		return -1;
-	}
+			return fail_reason(err, errlen, "invalid reference: contains whitespace");
+	if (strstr(s, "://"))
+		return fail_reason(err, errlen,
+		                   "invalid reference: a URL; give host/repository[:tag]");
+	return true;
+}
 
-	char *name = xstrdup(s);
-	char *at = strchr(name, '@');
-	if (at) {
-		*at = '\0';
-		if (!check_digest(at + 1, err, errlen))
-			goto bad;
-		r->digest = xstrdup(at + 1);
-	}
-	char *slash = strrchr(name, '/');
-	char *colon = strrchr(slash ? slash : name, ':');
-	if (colon) {
-		*colon = '\0';
-		if (!ref_tag_valid(colon + 1)) {
-			fail_reason(err, errlen, "invalid tag \"%s\"", colon + 1);
-			goto bad;
-		}
-		r->tag = xstrdup(colon + 1);
-	}
-
-	/* distribution's splitDockerDomain: the first component is a domain if it has a dot, a
-	 * port or uppercase letters, or is "localhost". */
-	char *first = strchr(name, '/');
-	char *domain, *path;
-	if (first) {
-		size_t n = (size_t)(first - name);
-		bool up = false;
-		for (size_t i = 0; i < n; i++)
-			up |= isupper((unsigned char)name[i]) != 0;
-		if (memchr(name, '.', n) || memchr(name, ':', n) || up ||
-		    (n == 9 && memcmp(name, "localhost", 9) == 0)) {
-			domain = xstrndup(name, n);
-			path = xstrdup(first + 1);
-		} else {
-			domain = xstrdup("docker.io");
-			path = xstrdup(name);
-		}
+/* distribution's splitDockerDomain: the first component is a domain if it has a dot, a port
+ * or uppercase letters, or is "localhost"; else the domain is docker.io. index.docker.io is
+ * docker.io, and a one-component docker.io repository is in library/. */
+static void split_domain(const char *name, struct ref *r)
+{
+	const char *first = strchr(name, '/');
+	size_t n = first ? (size_t)(first - name) : 0;
+	bool up = false;
+	for (size_t i = 0; i < n; i++)
+		up |= isupper((unsigned char)name[i]) != 0;
+	if (first && (memchr(name, '.', n) || memchr(name, ':', n) || up ||
+	              (n == 9 && memcmp(name, "localhost", 9) == 0))) {
+		r->domain = xstrndup(name, n);
+		r->path = xstrdup(first + 1);
 	} else {
-		domain = xstrdup("docker.io");
-		path = xstrdup(name);
+		r->domain = xstrdup("docker.io");
+		r->path = xstrdup(name);
 	}
-	free(name);
-	r->domain = domain;
-	r->path = path;
-	if (strcmp(domain, "index.docker.io") == 0) {
+	if (strcmp(r->domain, "index.docker.io") == 0) {
 		free(r->domain);
 		r->domain = xstrdup("docker.io");
 	}
@@ -213,42 +202,55 @@ int ref_parse(const char *s, struct ref *r, char *err, size_t errlen)
 		free(r->path);
 		r->path = p;
 	}
+}
 
-	if (!domain_valid(r->domain)) {
-		fail_reason(err, errlen, "invalid registry host \"%s\"", r->domain);
-		goto bad_parsed;
-	}
-	if (r->path[0] == '\0') {
-		fail_reason(err, errlen, "invalid reference: no repository name");
-		goto bad_parsed;
-	}
+/* The domain and the repository path, as distribution's grammar allows them. */
+static bool check_name(const struct ref *r, char *err, size_t errlen)
+{
+	if (!domain_valid(r->domain))
+		return fail_reason(err, errlen, "invalid registry host \"%s\"", r->domain);
+	if (r->path[0] == '\0')
+		return fail_reason(err, errlen, "invalid reference: no repository name");
 	for (const char *c = r->path; *c; c++)
-		if (isupper((unsigned char)*c)) {
-			fail_reason(err, errlen, "repository name must be lowercase");
-			goto bad_parsed;
-		}
+		if (isupper((unsigned char)*c))
+			return fail_reason(err, errlen, "repository name must be lowercase");
 	for (const char *p = r->path;;) {
 		const char *e = strchr(p, '/');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (!component_valid(p, n)) {
-			fail_reason(err, errlen, "invalid repository name \"%s\"", r->path);
-			goto bad_parsed;
-		}
+		if (!component_valid(p, n))
+			return fail_reason(err, errlen, "invalid repository name \"%s\"", r->path);
 		if (e == NULL)
 			break;
 		p = e + 1;
 	}
-	if (strlen(r->domain) + 1 + strlen(r->path) > REF_NAME_MAX) {
-		fail_reason(err, errlen, "repository name longer than %d characters", REF_NAME_MAX);
-		goto bad_parsed;
+	if (strlen(r->domain) + 1 + strlen(r->path) > REF_NAME_MAX)
+		return fail_reason(err, errlen, "repository name longer than %d characters",
+		                   REF_NAME_MAX);
+	return true;
+}
+
+int ref_parse(const char *s, struct ref *r, char *err, size_t errlen)
+{
+	*r = (struct ref){0};
+	if (ref_is_layout(s))
+		return parse_layout(s, r, err, errlen);
+	if (!check_text(s, err, errlen))
+		return -1;
+	char *name = xstrdup(s);
+	bool ok = take_digest(strchr(name, '@'), r, err, errlen);
+	if (ok) {
+		char *slash = strrchr(name, '/');
+		ok = take_tag(strrchr(slash ? slash : name, ':'), r, err, errlen);
+	}
+	if (ok)
+		split_domain(name, r);
+	free(name);
+	if (!ok || !check_name(r, err, errlen)) {
+		ref_free(r);
+		return -1;
 	}
 	r->host = xstrdup(strcmp(r->domain, "docker.io") == 0 ? "registry-1.docker.io" : r->domain);
 	return 0;
-bad:
-	free(name);
-bad_parsed:
-	ref_free(r);
-	return -1;
 }
 
 void ref_free(struct ref *r)

@@ -60,7 +60,7 @@ int registry_get_manifest(struct registry *r, const char *path, const char *refe
 }
 
 static int exist(struct registry *r, const char *path, const char *kind, const char *const *digests,
-                 size_t n, int *exists, const char *what)
+                 size_t n, enum head_result *exists, const char *what)
 {
 	if (n == 0)
 		return 0;
@@ -78,14 +78,14 @@ static int exist(struct registry *r, const char *path, const char *kind, const c
 	int ret = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (rreq_ok(&qs[i]))
-			exists[i] = 1;
+			exists[i] = HEAD_PRESENT;
 		else if (qs[i].x.result == CURLE_OK && qs[i].x.status == 404)
-			exists[i] = 0;
+			exists[i] = HEAD_ABSENT;
 		else {
 			char *doing = xasprintf("HEAD %s", digests[i]);
 			ret = registry_fail(r, &qs[i], what, doing);
 			free(doing);
-			exists[i] = -1;
+			exists[i] = HEAD_FAILED;
 		}
 		rreq_free(&qs[i]);
 	}
@@ -95,13 +95,13 @@ static int exist(struct registry *r, const char *path, const char *kind, const c
 }
 
 int registry_manifests_exist(struct registry *r, const char *path, const char *const *digests,
-                             size_t n, int *exists, const char *what)
+                             size_t n, enum head_result *exists, const char *what)
 {
 	return exist(r, path, "manifests", digests, n, exists, what);
 }
 
 int registry_blobs_exist(struct registry *r, const char *path, const char *const *digests, size_t n,
-                         int *exists, const char *what)
+                         enum head_result *exists, const char *what)
 {
 	return exist(r, path, "blobs", digests, n, exists, what);
 }

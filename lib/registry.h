@@ -60,11 +60,17 @@ void registry_want(struct registry *r, const char *path, bool push);
  * verified against the digest when the reference is one. */
 int registry_get_manifest(struct registry *r, const char *path, const char *reference,
                           struct doc *d, const char *what);
-/* HEADs manifests (exists[i] = 1 or 0) / blobs, concurrently. */
+/* What a HEAD found. */
+enum head_result {
+	HEAD_ABSENT,  /* 404 */
+	HEAD_PRESENT, /* 2xx */
+	HEAD_FAILED,  /* the HEAD failed (said; the call returns -1) */
+};
+/* HEADs manifests / blobs, concurrently. */
 int registry_manifests_exist(struct registry *r, const char *path, const char *const *digests,
-                             size_t n, int *exists, const char *what);
+                             size_t n, enum head_result *exists, const char *what);
 int registry_blobs_exist(struct registry *r, const char *path, const char *const *digests, size_t n,
-                         int *exists, const char *what);
+                         enum head_result *exists, const char *what);
 /* Cross-repository mounts, concurrently: mounted[i] = 1 on 201, else 0 (upload it then). */
 void registry_mount(struct registry *r, const char *path, const char *const *digests,
                     const char *from, size_t n, int *mounted);

@@ -55,9 +55,7 @@ void registry_free(struct registry *r)
 	for (size_t i = 0; i < r->nscopes; i++)
 		free(r->scopes[i].path);
 	free(r->scopes);
-	if (r->token)
-		explicit_bzero(r->token, strlen(r->token));
-	free(r->token);
+	free_secret(r->token);
 	free(r->auth_error);
 	free(r->realm);
 	free(r->service);

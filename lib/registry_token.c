@@ -78,10 +78,8 @@ static void add_basic(const struct registry *r, struct http_xfer *x)
 	char *up = xasprintf("%s:%s", r->creds.username, r->creds.password);
 	char *b = base64_encode(up, strlen(up));
 	http_xfer_add_header(x, "Authorization: Basic %s", b);
-	explicit_bzero(up, strlen(up));
-	explicit_bzero(b, strlen(b));
-	free(up);
-	free(b);
+	free_secret(up);
+	free_secret(b);
 }
 
 void registry_attach_credentials(struct registry *r, struct rreq *q)
@@ -194,8 +192,7 @@ static void token_request(struct registry *r, struct rreq *q, struct buf *form)
 		char *t = registry_escape(r->creds.identitytoken);
 		buf_appendf(form, "&grant_type=refresh_token&client_id=ocinoco&refresh_token=%s",
 		            t);
-		explicit_bzero(t, strlen(t));
-		free(t);
+		free_secret(t);
 		free(q->url);
 		q->url = xstrdup(r->realm);
 		q->x.method = "POST";
@@ -225,9 +222,7 @@ static int token_take(struct registry *r, const struct rreq *q)
 		r->auth_error = xasprintf(
 		        "token server %s: the token holds a control character (refused)", r->realm);
 	} else {
-		if (r->token)
-			explicit_bzero(r->token, strlen(r->token));
-		free(r->token);
+		free_secret(r->token);
 		r->token = xstrdup(t);
 		r->token_gen++;
 		ret = 0;

@@ -155,22 +155,26 @@ int store_get_manifest(struct store *st, const char *reference, struct doc *d)
 	                             reference ? reference : ref_reference(&st->ref), d, st->name);
 }
 
-int store_manifests_exist(struct store *st, const char *const *digests, size_t n, int *exists)
+int store_manifests_exist(struct store *st, const char *const *digests, size_t n,
+                          enum head_result *exists)
 {
 	if (store_is_layout(st)) {
 		layout_expect_children(&st->lay, digests, n);
 		for (size_t i = 0; i < n; i++)
-			exists[i] = layout_has_blob(&st->lay, digests[i]);
+			exists[i] =
+			        layout_has_blob(&st->lay, digests[i]) ? HEAD_PRESENT : HEAD_ABSENT;
 		return 0;
 	}
 	return registry_manifests_exist(st->reg, st->ref.path, digests, n, exists, st->name);
 }
 
-int store_blobs_exist(struct store *st, const char *const *digests, size_t n, int *exists)
+int store_blobs_exist(struct store *st, const char *const *digests, size_t n,
+                      enum head_result *exists)
 {
 	if (store_is_layout(st)) {
 		for (size_t i = 0; i < n; i++)
-			exists[i] = layout_has_blob(&st->lay, digests[i]);
+			exists[i] =
+			        layout_has_blob(&st->lay, digests[i]) ? HEAD_PRESENT : HEAD_ABSENT;
 		return 0;
 	}
 	return registry_blobs_exist(st->reg, st->ref.path, digests, n, exists, st->name);

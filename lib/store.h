@@ -64,8 +64,10 @@ int store_name_image(struct store *st, const char *const *refs, size_t n, enum l
 int store_get_manifest(struct store *st, const char *reference, struct doc *d);
 /* Asked for an index's children before they are put: a layout writes their index.json entries
  * with the index's, in one rewrite. */
-int store_manifests_exist(struct store *st, const char *const *digests, size_t n, int *exists);
-int store_blobs_exist(struct store *st, const char *const *digests, size_t n, int *exists);
+int store_manifests_exist(struct store *st, const char *const *digests, size_t n,
+                          enum head_result *exists);
+int store_blobs_exist(struct store *st, const char *const *digests, size_t n,
+                      enum head_result *exists);
 int store_get_blob(struct store *st, const char *digest, blob_sink sink, void *ctx);
 int store_put_blob(struct store *st, struct blob_src *src);
 /* An upload session opened before the blob's bytes are all there (a registry: POST; a layout:

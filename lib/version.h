@@ -5,10 +5,9 @@
 
 #include "util.h"
 
-#include <errno.h>
+#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #ifndef OCINOCO_VERSION
 #error "OCINOCO_VERSION is defined by the Makefile, from the file VERSION"
@@ -20,10 +19,8 @@
 /* --version: "PROGRAM VERSION" on stdout, then exit 0 (1 if stdout cannot take it). */
 static inline _Noreturn void version_exit(const char *program)
 {
-	if (printf("%s %s\n", program, OCINOCO_VERSION) < 0 || fflush(stdout) != 0) {
-		fprintf(stderr, "%s: stdout: %s\n", program, strerror(errno));
-		exit(EXIT_FAIL);
-	}
+	if (printf("%s %s\n", program, OCINOCO_VERSION) < 0 || fflush(stdout) != 0)
+		err(EXIT_FAIL, "stdout");
 	exit(EXIT_OK);
 }
 

@@ -1,7 +1,7 @@
 /* oci-digest: compress an uncompressed layer from stdin and describe it. See oci-digest(1). */
 #include "layer.h"
+#include "cli.h"
 #include "util.h"
-#include "version.h"
 
 #include <err.h>
 #include <errno.h>
@@ -47,6 +47,109 @@ static int online_cores(void)
 	return n < 1 ? 1 : n > INT_MAX ? INT_MAX : (int)n;
 }
 
+/* -T THREADS (0, like zstd -T0, or none: one worker per online core), as many as libzstd
+ * allows. */
+static int threads(enum layer_compression compression, const char *arg)
+{
+	int max_threads = layer_max_threads();
+	if (compression == LAYER_ZSTD && max_threads < 1)
+		errx(EXIT_FAIL, "libzstd was built without multi-threading, which a reproducible "
+		                "layer needs");
+	int n = arg ? parse_int("-T", arg, 0, INT_MAX) : 0;
+	if (n == 0)
+		n = online_cores();
+	return n > max_threads ? max_threads : n;
+}
+
+/* The layer from stdin to out_path (atomically, left uncommitted in *out) or stdout, as opt
+ * says; exits 1 with the reason when that fails. */
+static void stream_layer(const struct layer_options *opt, const char *out_path,
+                         struct atomic_file *out, struct layer_result *res)
+{
+	int out_fd = STDOUT_FILENO;
+	if (out_path) {
+		if (atomic_open(out, out_path, 0666) < 0)
+			err(EXIT_FAIL, "%s", out_path);
+		out_fd = out->fd;
+	} else {
+		grow_pipe(STDOUT_FILENO);
+	}
+	grow_pipe(STDIN_FILENO);
+
+	struct layer_error e = {0};
+	if (layer_stream(STDIN_FILENO, out_fd, opt, res, &e) < 0) {
+		atomic_abort(out);
+		switch (e.stage) {
+		case LAYER_ERR_READ:
+			errno = e.err;
+			err(EXIT_FAIL, "stdin");
+		case LAYER_ERR_WRITE:
+			errno = e.err;
+			err(EXIT_FAIL, "%s", out_path ? out_path : "stdout");
+		case LAYER_ERR_INPUT:
+			/* Whatever went out on stdout is no layer: the exit status says so, and no
+			 * descriptor is written. */
+			errx(EXIT_FAIL, "stdin: not a whole tar stream: %s (--raw takes any data)",
+			     e.msg);
+		case LAYER_ERR_CODEC:
+			break;
+		}
+		errx(EXIT_FAIL, "%s", e.msg);
+	}
+}
+
+/* The descriptor (-d FILE, else stdout with -o, stderr without) and --digest-out, each whole
+ * before the layer is committed; then the layer. Exits 1 naming what failed, having removed
+ * what was not committed. */
+static void write_outputs(const struct layer_options *opt, const struct layer_result *res,
+                          const char *out_path, struct atomic_file *out, const char *desc_path,
+                          const char *digest_path)
+{
+	struct atomic_file desc = {.fd = -1}, dg = {.fd = -1};
+	size_t len;
+	char *line = layer_descriptor_line(opt->compression, res, &len);
+	/* The descriptor is written before the layer is committed, so a layer never appears
+	 * without its descriptor. */
+	if (desc_path) {
+		if (atomic_open(&desc, desc_path, 0666) < 0 || write_all(desc.fd, line, len) < 0) {
+			int saved = errno;
+			atomic_abort(out);
+			atomic_abort(&desc);
+			errno = saved;
+			err(EXIT_FAIL, "%s", desc_path);
+		}
+	}
+	/* --digest-out: the layer's digest on a line, complete before the layer is committed */
+	char dline[DIGEST_STR_LEN + 1];
+	snprintf(dline, sizeof dline, "%s\n", res->digest);
+	if (digest_path && (atomic_open(&dg, digest_path, 0666) < 0 ||
+	                    write_all(dg.fd, dline, strlen(dline)) < 0 || atomic_commit(&dg) < 0)) {
+		int saved = errno;
+		atomic_abort(out);
+		atomic_abort(&desc);
+		errno = saved;
+		err(EXIT_FAIL, "%s", digest_path);
+	}
+	if (out_path && atomic_commit(out) < 0) {
+		int saved = errno;
+		atomic_abort(&desc);
+		errno = saved;
+		err(EXIT_FAIL, "%s", out_path);
+	}
+	if (desc_path) {
+		if (atomic_commit(&desc) < 0)
+			err(EXIT_FAIL, "%s", desc_path);
+	} else {
+		/* With -o, stdout is free for the descriptor; without it, stdout is the layer. */
+		FILE *f = out_path ? stdout : stderr;
+		if (fwrite(line, 1, len, f) != len || fflush(f) != 0)
+			err(EXIT_FAIL, "%s", out_path ? "stdout" : "stderr");
+	}
+	free(line);
+	if (!out_path && close(STDOUT_FILENO) < 0)
+		err(EXIT_FAIL, "stdout");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -57,8 +160,7 @@ int main(int argc, char **argv)
 	        {"descriptor", required_argument, NULL, 'd'},
 	        {"raw", no_argument, NULL, OPT_RAW},
 	        {"digest-out", required_argument, NULL, 'D'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},
+	        CLI_HELP_VERSION_LONGOPTS,
 	        {NULL, 0, NULL, 0},
 	};
 	struct layer_options opt = {.compression = LAYER_ZSTD, .input = LAYER_INPUT_TAR};
@@ -90,14 +192,8 @@ int main(int argc, char **argv)
 		case 'D':
 			digest_path = optarg;
 			break;
-		case 'V':
-			version_exit("oci-digest");
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage_text, stderr);
-			return EXIT_USAGE;
+		default: /* -h, --help, --version, or what getopt refused */
+			cli_common_option(c, "oci-digest", usage_text);
 		}
 	}
 	if (optind < argc)
@@ -111,16 +207,7 @@ int main(int argc, char **argv)
 	if (level_arg)
 		opt.level = parse_int("-l", level_arg, min, max);
 
-	int max_threads = layer_max_threads();
-	if (opt.compression == LAYER_ZSTD && max_threads < 1)
-		errx(EXIT_FAIL, "libzstd was built without multi-threading, which a reproducible "
-		                "layer needs");
-	/* 0, like zstd -T0, means one worker per online core. */
-	opt.threads = threads_arg ? parse_int("-T", threads_arg, 0, INT_MAX) : 0;
-	if (opt.threads == 0)
-		opt.threads = online_cores();
-	if (opt.threads > max_threads)
-		opt.threads = max_threads;
+	opt.threads = threads(opt.compression, threads_arg);
 
 	if (out_path && strcmp(out_path, "-") == 0)
 		out_path = NULL;
@@ -131,80 +218,9 @@ int main(int argc, char **argv)
 		            "refusing to write a layer to a terminal: redirect stdout or "
 		            "use -o FILE");
 
-	struct atomic_file out = {.fd = -1}, desc = {.fd = -1}, dg = {.fd = -1};
-	int out_fd = STDOUT_FILENO;
-	if (out_path) {
-		if (atomic_open(&out, out_path, 0666) < 0)
-			err(EXIT_FAIL, "%s", out_path);
-		out_fd = out.fd;
-	} else {
-		grow_pipe(STDOUT_FILENO);
-	}
-	grow_pipe(STDIN_FILENO);
-
+	struct atomic_file out = {.fd = -1};
 	struct layer_result res;
-	struct layer_error e = {0};
-	if (layer_stream(STDIN_FILENO, out_fd, &opt, &res, &e) < 0) {
-		atomic_abort(&out);
-		switch (e.stage) {
-		case LAYER_ERR_READ:
-			errno = e.err;
-			err(EXIT_FAIL, "stdin");
-		case LAYER_ERR_WRITE:
-			errno = e.err;
-			err(EXIT_FAIL, "%s", out_path ? out_path : "stdout");
-		case LAYER_ERR_INPUT:
-			/* Whatever went out on stdout is no layer: the exit status says so, and no
-			 * descriptor is written. */
-			errx(EXIT_FAIL, "stdin: not a whole tar stream: %s (--raw takes any data)",
-			     e.msg);
-		case LAYER_ERR_CODEC:
-			break;
-		}
-		errx(EXIT_FAIL, "%s", e.msg);
-	}
-
-	size_t len;
-	char *line = layer_descriptor_line(opt.compression, &res, &len);
-	/* The descriptor is written before the layer is committed, so a layer never appears
-	 * without its descriptor. */
-	if (desc_path) {
-		if (atomic_open(&desc, desc_path, 0666) < 0 || write_all(desc.fd, line, len) < 0) {
-			int saved = errno;
-			atomic_abort(&out);
-			atomic_abort(&desc);
-			errno = saved;
-			err(EXIT_FAIL, "%s", desc_path);
-		}
-	}
-	/* --digest-out: the layer's digest on a line, complete before the layer is committed */
-	char dline[DIGEST_STR_LEN + 1];
-	snprintf(dline, sizeof dline, "%s\n", res.digest);
-	if (digest_path && (atomic_open(&dg, digest_path, 0666) < 0 ||
-	                    write_all(dg.fd, dline, strlen(dline)) < 0 || atomic_commit(&dg) < 0)) {
-		int saved = errno;
-		atomic_abort(&out);
-		atomic_abort(&desc);
-		errno = saved;
-		err(EXIT_FAIL, "%s", digest_path);
-	}
-	if (out_path && atomic_commit(&out) < 0) {
-		int saved = errno;
-		atomic_abort(&desc);
-		errno = saved;
-		err(EXIT_FAIL, "%s", out_path);
-	}
-	if (desc_path) {
-		if (atomic_commit(&desc) < 0)
-			err(EXIT_FAIL, "%s", desc_path);
-	} else {
-		/* With -o, stdout is free for the descriptor; without it, stdout is the layer. */
-		FILE *f = out_path ? stdout : stderr;
-		if (fwrite(line, 1, len, f) != len || fflush(f) != 0)
-			err(EXIT_FAIL, "%s", out_path ? "stdout" : "stderr");
-	}
-	free(line);
-	if (!out_path && close(STDOUT_FILENO) < 0)
-		err(EXIT_FAIL, "stdout");
+	stream_layer(&opt, out_path, &out, &res);
+	write_outputs(&opt, &res, out_path, &out, desc_path, digest_path);
 	return EXIT_OK;
 }

@@ -183,7 +183,7 @@ int fetch_run(const struct fetch_job *job, const char *usage)
 	char e[256];
 	if (store_parse(&run.st, job->ref, e, sizeof e) < 0)
 		usage_error(usage, "%s: invalid reference: %s", job->ref, e);
-	session_init(&run.s, &job->http, job->insecure);
+	session_init(&run.s, &job->net.http, job->net.insecure);
 	if (store_attach(&run.s, &run.st, false) < 0)
 		return EXIT_FAIL;
 	int r = job->mode == FETCH_BLOB                                   ? fetch_blob(job)

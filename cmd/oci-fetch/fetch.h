@@ -5,7 +5,7 @@
 #ifndef OCINOCO_FETCH_H
 #define OCINOCO_FETCH_H
 
-#include "http.h"
+#include "cli.h"
 #include "platform.h"
 
 #include <stdbool.h>
@@ -30,8 +30,7 @@ struct fetch_job {
 	bool platform_given;   /* --platform: a single-platform image must be that one too */
 	const char *output;    /* what mode names; NULL or "-": stdout */
 	const char *config_out, *digest_out, *manifest_out; /* NULL: not written */
-	struct http_opts http;
-	bool insecure;
+	struct net_options net;
 };
 
 /* EXIT_OK, or EXIT_FAIL after a message; a bad reference is a usage error (exits 2). */

@@ -3,9 +3,9 @@
  * are fetch.c. */
 #include "digest.h"
 #include "fetch.h"
+#include "cli.h"
 #include "index.h"
 #include "util.h"
-#include "version.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -33,8 +33,6 @@ int main(int argc, char **argv)
 		OPT_CONFIG_OUT,
 		OPT_DIGEST_OUT,
 		OPT_MANIFEST_OUT,
-		OPT_INSECURE,
-		OPT_CACERT,
 		OPT_NAME,
 		OPT_PLATFORMS,
 		OPT_EACH
@@ -49,14 +47,11 @@ int main(int argc, char **argv)
 	        {"config-out", required_argument, NULL, OPT_CONFIG_OUT},
 	        {"digest-out", required_argument, NULL, OPT_DIGEST_OUT},
 	        {"manifest-out", required_argument, NULL, OPT_MANIFEST_OUT},
-	        {"insecure", no_argument, NULL, OPT_INSECURE},
-	        {"cacert", required_argument, NULL, OPT_CACERT},
 	        {"name", no_argument, NULL, OPT_NAME},
 	        {"platforms", no_argument, NULL, OPT_PLATFORMS},
 	        {"each", required_argument, NULL, OPT_EACH},
-	        {"verbose", no_argument, NULL, 'v'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},
+	        CLI_NET_LONGOPTS,
+	        CLI_HELP_VERSION_LONGOPTS,
 	        {0},
 	};
 	struct fetch_job job = {.mode = FETCH_MANIFEST};
@@ -64,6 +59,8 @@ int main(int argc, char **argv)
 	const char *platform = NULL;
 	bool names = false;
 	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
+		if (cli_net_option(c, &job.net))
+			continue;
 		switch (c) {
 		case OPT_PLATFORM:
 			platform = optarg;
@@ -92,12 +89,6 @@ int main(int argc, char **argv)
 		case OPT_MANIFEST_OUT:
 			job.manifest_out = optarg;
 			break;
-		case OPT_INSECURE:
-			job.insecure = true;
-			break;
-		case OPT_CACERT:
-			job.http.cacert = optarg;
-			break;
 		case OPT_NAME:
 			names = true;
 			break;
@@ -107,17 +98,8 @@ int main(int argc, char **argv)
 		case OPT_EACH:
 			job.mode = FETCH_EACH, modes++, job.each_dir = optarg;
 			break;
-		case 'v':
-			job.http.verbose++;
-			break;
-		case 'V':
-			version_exit("oci-fetch");
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+		default: /* -h, --help, --version, or what getopt refused */
+			cli_common_option(c, "oci-fetch", usage);
 		}
 	}
 	char why[256];

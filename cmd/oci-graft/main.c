@@ -4,8 +4,8 @@
  * Here: the options; the job (reading, checking, writing) is job.c, the grafting graft.c. */
 #include "graft.h"
 #include "job.h"
+#include "cli.h"
 #include "util.h"
-#include "version.h"
 
 #include <err.h>
 #include <getopt.h>
@@ -123,8 +123,7 @@ static const struct option longopts[] = {
         {"source-url", required_argument, NULL, OPT_SOURCE_URL},
         {"revision", required_argument, NULL, OPT_REVISION},
         {"version-from", required_argument, NULL, OPT_VERSION_FROM},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
+        CLI_HELP_VERSION_LONGOPTS,
         {NULL, 0, NULL, 0},
 };
 
@@ -296,10 +295,8 @@ int main(int argc, char **argv)
 		}
 		switch (c) {
 		case 'V':
-			version_exit("oci-graft");
 		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
+			cli_common_option(c, "oci-graft", usage_text);
 		case OPT_MANIFEST:
 			job.manifest_path = optarg;
 			break;
@@ -358,14 +355,11 @@ int main(int argc, char **argv)
 		case OPT_VERSION_FROM:
 			job.version_from = optarg;
 			break;
-		case ':':
-			usage_error(usage_text, "option %s needs a value", argv[optind - 1]);
-		default:
-			usage_error(usage_text, "unknown option %s", argv[optind - 1]);
+		default: /* ':' or an unknown option */
+			cli_refused_option(c, argv, usage_text);
 		}
 	}
-	if (optind < argc)
-		usage_error(usage_text, "unexpected argument \"%s\"", argv[optind]);
+	cli_no_operands(argc, argv, usage_text);
 	job.layers = layers;
 	job.nlayers = nlayers;
 	choose_base(&job, scratch, check, platform);

@@ -6,7 +6,7 @@
 #include "index.h"
 #include "oci.h"
 #include "util.h"
-#include "version.h"
+#include "cli.h"
 
 #include <err.h>
 #include <errno.h>
@@ -356,8 +356,7 @@ int main(int argc, char **argv)
 	        {"annotations-of", required_argument, NULL, OPT_ANNOTATIONS_OF},
 	        {"output", required_argument, NULL, 'o'},
 	        {"digest-out", required_argument, NULL, OPT_DIGEST_OUT},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},
+	        CLI_HELP_VERSION_LONGOPTS,
 	        {0},
 	};
 	static struct request r; /* static: reachable at any exit (no leak reports) */
@@ -405,18 +404,13 @@ int main(int argc, char **argv)
 			r.digest_out = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
 		case 'V':
-			version_exit("oci-index");
-		case ':':
-			usage_error(usage_text, "option %s needs a value", argv[optind - 1]);
-		default:
-			usage_error(usage_text, "unknown option %s", argv[optind - 1]);
+			cli_common_option(c, "oci-index", usage_text);
+		default: /* ':' or an unknown option */
+			cli_refused_option(c, argv, usage_text);
 		}
 	}
-	if (optind < argc)
-		usage_error(usage_text, "unexpected argument \"%s\"", argv[optind]);
+	cli_no_operands(argc, argv, usage_text);
 	check_request(&r);
 	int rc = write_index(&r);
 	free(r.children);

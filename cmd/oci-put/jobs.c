@@ -11,9 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static void start_session(struct session *s, const struct put_common *o, bool http1)
+static void start_session(struct session *s, const struct net_options *o, bool http1)
 {
-	struct http_opts ho = {.cacert = o->cacert, .verbose = o->verbose, .http1 = http1};
+	struct http_opts ho = o->http;
+	ho.http1 = http1;
 	session_init(s, &ho, o->insecure);
 }
 
@@ -73,7 +74,7 @@ int put_blob_job(struct blob_job *j)
 	/* A stream alone (a build's layer): HTTP/1.1, whose TCP window grows with the upload,
 	 * where the HTTP/2 of Go registries lets 1 MiB through per round trip (17 round trips
 	 * for a 17 MB layer). Its requests come one after another: one connection either way. */
-	start_session(&j->s, &j->common, j->nargs == 1 && j->stream == 0);
+	start_session(&j->s, &j->net, j->nargs == 1 && j->stream == 0);
 	if (store_attach(&j->s, &j->dst, true) < 0 ||
 	    (j->has_mount_from && store_attach(&j->s, &j->mount_from, false) < 0) ||
 	    (j->has_from && store_attach(&j->s, &j->from, false) < 0))
@@ -197,7 +198,7 @@ int put_manifest_job(struct manifest_job *j)
 			err(EXIT_FAIL, "%s", j->blobs[i]);
 		j->local[i] = &j->bsrc[i];
 	}
-	start_session(&j->s, &j->common, false);
+	start_session(&j->s, &j->net, false);
 	if (store_attach(&j->s, &j->dst, true) < 0)
 		return EXIT_FAIL;
 	for (size_t i = 0; i < j->nfrom; i++)

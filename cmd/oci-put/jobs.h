@@ -6,21 +6,16 @@
 #define OCI_PUT_JOBS_H
 
 #include "blobsrc.h"
+#include "cli.h"
 #include "doc.h"
 #include "store.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
-struct put_common {
-	const char *cacert;
-	bool insecure;
-	int verbose;
-};
-
 /* oci-put blob [--mount-from REPO] [--from REF] [--expect DIGEST] DEST (FILE | - | DIGEST)... */
 struct blob_job {
-	struct put_common common;
+	struct net_options net;
 	struct store dst, mount_from, from;
 	bool has_mount_from, has_from;
 	char **args; /* FILE, - or DIGEST */
@@ -37,7 +32,7 @@ int put_blob_job(struct blob_job *j);
 
 /* oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]... DEST[:TAG] (FILE | -) */
 struct manifest_job {
-	struct put_common common;
+	struct net_options net;
 	struct store dst, *from, *tags; /* from: each --from, tried in order */
 	size_t nfrom, ntags;
 	const char **blobs; /* --blob FILE */

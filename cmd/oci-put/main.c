@@ -3,8 +3,8 @@
 #include "digest.h"
 #include "jobs.h"
 #include "store.h"
+#include "cli.h"
 #include "util.h"
-#include "version.h"
 
 #include <err.h>
 #include <errno.h>
@@ -23,7 +23,7 @@ static const char usage[] =
         "       oci-put -h | --help | --version\n";
 
 struct opts {
-	struct put_common common;
+	struct net_options net;
 	const char *mount_from, *from, *expect;
 	const char **blobs, **tags, **names, **froms; /* froms: every --from (manifest: several) */
 	size_t nblobs, ntags, nnames, nfroms;
@@ -58,7 +58,7 @@ static void blob_args(struct blob_job *j, int argc, char **argv, const struct op
 {
 	if (argc < 2)
 		usage_error(usage, "blob: DEST and at least one FILE, - or DIGEST");
-	j->common = o->common;
+	j->net = o->net;
 	open_store(&j->dst, argv[0]);
 	if ((j->has_mount_from = o->mount_from != NULL))
 		open_mount_source(&j->mount_from, o->mount_from, &j->dst);
@@ -91,7 +91,7 @@ static void manifest_args(struct manifest_job *j, int argc, char **argv, const s
 {
 	if (argc != 2)
 		usage_error(usage, "manifest: DEST[:TAG] and one FILE or -");
-	j->common = o->common;
+	j->net = o->net;
 	open_store(&j->dst, argv[0]);
 	if (j->dst.ref.digest)
 		usage_error(usage,
@@ -129,8 +129,6 @@ int main(int argc, char **argv)
 		OPT_TAG,
 		OPT_NAME,
 		OPT_DOCKER_SAVE,
-		OPT_INSECURE,
-		OPT_CACERT,
 		OPT_EXPECT
 	};
 	static const struct option longopts[] = {
@@ -141,11 +139,8 @@ int main(int argc, char **argv)
 	        {"tag", required_argument, NULL, OPT_TAG},
 	        {"name", required_argument, NULL, OPT_NAME},
 	        {"docker-save", no_argument, NULL, OPT_DOCKER_SAVE},
-	        {"insecure", no_argument, NULL, OPT_INSECURE},
-	        {"cacert", required_argument, NULL, OPT_CACERT},
-	        {"verbose", no_argument, NULL, 'v'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},
+	        CLI_NET_LONGOPTS,
+	        CLI_HELP_VERSION_LONGOPTS,
 	        {0},
 	};
 	static struct opts o; /* static: reachable at any exit (no leak reports) */
@@ -173,6 +168,8 @@ int main(int argc, char **argv)
 	}
 	int c;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		if (cli_net_option(c, &o.net))
+			continue;
 		switch (c) {
 		case OPT_MOUNT_FROM:
 			o.mount_from = optarg;
@@ -196,23 +193,8 @@ int main(int argc, char **argv)
 		case OPT_DOCKER_SAVE:
 			o.docker_save = true;
 			break;
-		case OPT_INSECURE:
-			o.common.insecure = true;
-			break;
-		case OPT_CACERT:
-			o.common.cacert = optarg;
-			break;
-		case 'v':
-			o.common.verbose++;
-			break;
-		case 'V':
-			version_exit("oci-put");
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+		default: /* -h, --help, --version, or what getopt refused */
+			cli_common_option(c, "oci-put", usage);
 		}
 	}
 	if (cmd == NULL)

@@ -176,9 +176,10 @@ static int copy_from_sources(struct put_ctx *c, struct store *dst, struct wanted
 		if (c->sources[s] == dst)
 			continue;
 		/* with several sources, ask before copying (a failed copy is an error) */
-		int there = 0;
+		enum head_result there = HEAD_ABSENT;
 		if (candidates > 1 &&
-		    (store_blobs_exist(c->sources[s], &b->digest, 1, &there) < 0 || !there))
+		    (store_blobs_exist(c->sources[s], &b->digest, 1, &there) < 0 ||
+		     there != HEAD_PRESENT))
 			continue;
 		if (store_copy_blob(c->s, dst, c->sources[s], b->digest) < 0)
 			return -1;
@@ -250,15 +251,17 @@ int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src)
 	}
 	if (src->eof && src->size <= PUT_STREAM_SMALL) {
 		const char *dg = src->digest;
-		int have = 0;
-		if (store_blobs_exist(dst, &dg, 1, &have) < 0) {
+		enum head_result there = HEAD_ABSENT;
+		if (store_blobs_exist(dst, &dg, 1, &there) < 0) {
 			store_upload_cancel(dst, &u);
 			return -1;
 		}
-		for (size_t s = 0; s < c->nsources && !have && c->mount_local; s++)
+		int mounted = 0;
+		for (size_t s = 0;
+		     s < c->nsources && there != HEAD_PRESENT && !mounted && c->mount_local; s++)
 			if (c->sources[s] != dst && store_same_registry(dst, c->sources[s]))
-				store_mount(dst, c->sources[s], &dg, 1, &have);
-		if (have) {
+				store_mount(dst, c->sources[s], &dg, 1, &mounted);
+		if (there == HEAD_PRESENT || mounted) {
 			store_upload_cancel(dst, &u);
 			return 0;
 		}
@@ -293,14 +296,14 @@ static int load_child(struct put_ctx *c, struct store *dst, const char *digest, 
  * among them in one put_blobs (its rounds once, not once a child), a nested index's own
  * children through put_refs. */
 static int put_children_refs(struct put_ctx *c, struct store *dst, const struct doc *docs,
-                             const int *have, size_t n, int level)
+                             const enum head_result *have, size_t n, int level)
 {
 	const char **all = NULL;
 	size_t nall = 0;
 	json_t **jsons = xcalloc(n, sizeof *jsons), *seen = json_object();
 	int ret = 0;
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		if (have[i])
+		if (have[i] == HEAD_PRESENT)
 			continue;
 		if (media_type_is_index(docs[i].media_type)) {
 			ret = put_refs(c, dst, &docs[i], level + 1);
@@ -347,12 +350,12 @@ static int put_children(struct put_ctx *c, struct store *dst, const struct doc *
 		      index->digest, PUT_MAX_DOCUMENTS);
 		return -1;
 	}
-	int *have = xcalloc(n, sizeof *have);
+	enum head_result *have = xcalloc(n, sizeof *have);
 	struct doc *docs = xcalloc(n, sizeof *docs);
 	int ret = store_manifests_exist(dst, digests, n, have);
 	size_t held = 0; /* the children are held together: bounded */
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		if (have[i])
+		if (have[i] == HEAD_PRESENT)
 			continue;
 		if (load_child(c, dst, digests[i], &docs[i]) < 0)
 			ret = -1;
@@ -365,7 +368,7 @@ static int put_children(struct put_ctx *c, struct store *dst, const struct doc *
 	if (ret == 0)
 		ret = put_children_refs(c, dst, docs, have, n, level);
 	for (size_t i = 0; i < n && ret == 0; i++)
-		if (!have[i])
+		if (have[i] != HEAD_PRESENT)
 			ret = store_put_manifest(dst, NULL, &docs[i]);
 	for (size_t i = 0; i < n; i++)
 		doc_free(&docs[i]);

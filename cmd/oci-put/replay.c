@@ -34,11 +34,11 @@ static int read_to_end(const struct store *dst, struct blob_src *src)
 static int expected(struct store *dst, struct blob_src *src, bool *there)
 {
 	const char *dg = src->expect;
-	int have = 0;
+	enum head_result have = HEAD_ABSENT;
 	*there = false;
 	if (!store_is_layout(dst) && store_blobs_exist(dst, &dg, 1, &have) < 0)
 		return EXIT_FAIL;
-	if (have) {
+	if (have == HEAD_PRESENT) {
 		*there = true;
 		return read_to_end(dst, src);
 	}

@@ -1,4 +1,5 @@
 #include "copy.h"
+#include "fdio.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -21,9 +22,7 @@ static int copy_range(struct tar_out *o, int fd, uint64_t pos, uint64_t end, str
 		char *at = tar_out_tail(o, &want);
 		if (want > end - pos)
 			want = (size_t)(end - pos);
-		ssize_t r = pread(fd, at, want, (off_t)pos);
-		if (r < 0 && errno == EINTR)
-			continue;
+		ssize_t r = pread_retry(fd, at, want, (off_t)pos);
 		if (r < 0)
 			return fail(e, COPY_ERR_READ);
 		if (r == 0)
@@ -92,9 +91,7 @@ static int copy_dense(struct tar_out *o, int fd, uint64_t size, struct copy_erro
 		if (want > left)
 			want = (size_t)left + 1;
 		char one;
-		ssize_t r = left > 0 ? read(fd, at, want) : read(fd, &one, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
+		ssize_t r = left > 0 ? read_retry(fd, at, want) : read_retry(fd, &one, 1);
 		if (r < 0)
 			return fail(e, COPY_ERR_READ);
 		if ((uint64_t)r > left)

@@ -5,9 +5,9 @@
 #include "out.h"
 #include "part.h"
 #include "path.h"
+#include "cli.h"
 #include "signature.h"
 #include "util.h"
-#include "version.h"
 #include "walk.h"
 
 #include <err.h>
@@ -86,8 +86,7 @@ static const struct option longopts[] = {
         {"only", required_argument, NULL, OPT_ONLY},
         {"skip", required_argument, NULL, OPT_SKIP},
         {"signature", no_argument, NULL, OPT_SIGNATURE},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
+        CLI_HELP_VERSION_LONGOPTS,
         {NULL, 0, NULL, 0},
 };
 
@@ -104,10 +103,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'V':
-			version_exit("oci-tar");
 		case 'h':
-			fputs(usage_text, stdout);
-			exit(EXIT_OK);
+			cli_common_option(c, "oci-tar", usage_text);
 		case OPT_ROOT:
 			free(opt->root);
 			opt->root = parse_root(optarg);

@@ -9,6 +9,14 @@
 
 #include <jansson.h>
 
+/* A tag about to be pointed at a manifest: HEADed with the first round of blob requests in
+ * its repository; one that points at the manifest already is not PUT again. */
+struct tag_check {
+	struct store *repo; /* the store whose put_blobs HEADs it (same repository) */
+	const char *tag;
+	bool there; /* the tag is the manifest already (then so are its blobs) */
+};
+
 struct put_ctx {
 	struct session *s;
 	struct blob_src **files; /* local blobs (--blob FILE, FILE arguments): digests known */
@@ -19,6 +27,9 @@ struct put_ctx {
 	bool head_first;  /* HEAD blobs before mounting them (a build's new layer is there) */
 	bool speculate;   /* open upload sessions for local files while they are HEADed */
 	size_t documents; /* the documents an index walk has reached (put_document_refs) */
+	struct tag_check *tags; /* HEADed in the first round of their repository's blobs */
+	size_t ntags;
+	const char *manifest; /* the digest the tags are checked against */
 };
 
 /* Bounds of an index walk, which a registry serving an endless chain or an enormous tree cannot

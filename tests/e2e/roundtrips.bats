@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# Round trips against a far registry: the single-request upload (POST ?digest= with the body)
+# and its fallback on a registry that refuses it, a tag that points at the manifest already not
+# PUT again, and the connections and sequential exchanges of whole builds through a TCP delay
+# line (tests/lib/tcp_proxy.py --delay-ms: each sequential exchange costs DELAY more).
+# shellcheck disable=SC2154 # status, output are set by bats' run
+bats_require_minimum_version 1.5.0
+load ../lib/common
+load ../lib/registry
+load ../lib/images
+load ../lib/registry_extra
+load ../lib/build
+
+DELAY_MS=200
+
+setup_file() {
+	unset SOURCE_DATE_EPOCH
+	registry_start REG plain
+	fault_proxy_start FP "$REG_HOST"
+	registry_start FAR tls-basic
+	tcp_proxy_start NEAR "$FAR_HOST"
+	tcp_proxy_start FARP "$FAR_HOST" --delay-ms "$DELAY_MS"
+	export FIX=$BATS_FILE_TMPDIR/fix
+	mkdir -p "$FIX"
+	make_app "$FIX/app"
+	make_busybox_layout "$FIX/bb" oci
+	push_layout "$FIX/bb" "$REG_HOST/base/bb:latest"
+	push_layout "$FIX/bb" "$FAR_HOST/base/bb:latest" FAR
+	export DOCKER_CONFIG=$FIX/docker
+	docker_config_for FAR "$DOCKER_CONFIG"
+	docker_config_for NEAR "$DOCKER_CONFIG"
+	docker_config_for FARP "$DOCKER_CONFIG"
+	export SSL_CERT_FILE=$TEST_CA
+}
+
+teardown_file() {
+	registry_stop_all
+}
+
+sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
+
+# A config and a manifest naming the base's layers and it, in $BATS_TEST_TMPDIR.
+new_manifest() {
+	oci-fetch --config-out "$BATS_TEST_TMPDIR/base-config" "$REG_HOST/base/bb:latest" >"$BATS_TEST_TMPDIR/base.json"
+	jq -c --arg n "$BATS_TEST_NAME" '.config.Labels.test = $n' "$BATS_TEST_TMPDIR/base-config" |
+		tr -d '\n' >"$BATS_TEST_TMPDIR/config"
+	jq -c --arg c "$(sha "$BATS_TEST_TMPDIR/config")" --argjson cs "$(stat -c %s "$BATS_TEST_TMPDIR/config")" \
+		'.config.digest = $c | .config.size = $cs' "$BATS_TEST_TMPDIR/base.json" | tr -d '\n' >"$BATS_TEST_TMPDIR/m.json"
+}
+
+@test "single-request upload: POST ?digest= with the body, sent with the HEADs; CNCF distribution answers 202, the PUT goes on that session" {
+	new_manifest
+	run_status 0 oci-put manifest --from "$REG_HOST/base/bb:latest" --blob "$BATS_TEST_TMPDIR/config" \
+		"$REG_HOST/one/post:v1" "$BATS_TEST_TMPDIR/m.json"
+	c=$(sha "$BATS_TEST_TMPDIR/config")
+	[ "$(registry_requests REG POST "^/v2/one/post/blobs/uploads/\\?digest=$c\$" 202)" = 1 ]
+	[ "$(registry_requests REG POST '^/v2/one/post/blobs/uploads/$')" = 0 ]
+	[ "$(registry_requests REG PUT "^/v2/one/post/blobs/uploads/.*digest=$c" 201)" = 1 ]
+	[ "$(registry_requests REG 'PUT|PATCH' '^/v2/one/post/blobs/')" = 1 ]
+	oci-fetch --blob "$c" "$REG_HOST/one/post:v1" | cmp - "$BATS_TEST_TMPDIR/config"
+	[ "$(oci-fetch --digest "$REG_HOST/one/post:v1")" = "$(sha "$BATS_TEST_TMPDIR/m.json")" ]
+}
+
+@test "single-request upload refused (405, 404): POST and PUT instead, the same blob and manifest" {
+	for code in 405 404; do
+		new_manifest
+		jq -c --arg c "$code" '.config.Labels.code = $c' "$BATS_TEST_TMPDIR/config" | tr -d '\n' >"$BATS_TEST_TMPDIR/c2"
+		mv "$BATS_TEST_TMPDIR/c2" "$BATS_TEST_TMPDIR/config"
+		jq -c --arg c "$(sha "$BATS_TEST_TMPDIR/config")" --argjson cs "$(stat -c %s "$BATS_TEST_TMPDIR/config")" \
+			'.config.digest = $c | .config.size = $cs' "$BATS_TEST_TMPDIR/base.json" | tr -d '\n' >"$BATS_TEST_TMPDIR/m.json"
+		fault_proxy_rules FP "POST /blobs/uploads/\\?digest= status=$code times=always"
+		c=$(sha "$BATS_TEST_TMPDIR/config")
+		run_status 0 oci-put manifest --from "$FP_HOST/base/bb:latest" --blob "$BATS_TEST_TMPDIR/config" \
+			"$FP_HOST/refused/p$code:v1" "$BATS_TEST_TMPDIR/m.json"
+		[ "$(fault_proxy_requests FP POST "^/v2/refused/p$code/blobs/uploads/\\?digest=$c\$" "$code")" = 1 ]
+		[ "$(registry_requests REG POST "^/v2/refused/p$code/blobs/uploads/\$" 202)" = 1 ]
+		[ "$(registry_requests REG PUT "^/v2/refused/p$code/blobs/uploads/.*digest=$c" 201)" = 1 ]
+		oci-fetch --blob "$c" "$REG_HOST/refused/p$code:v1" | cmp - "$BATS_TEST_TMPDIR/config"
+		[ "$(oci-fetch --digest "$REG_HOST/refused/p$code:v1")" = "$(sha "$BATS_TEST_TMPDIR/m.json")" ]
+	done
+	fault_proxy_rules FP
+}
+
+@test "a tag that points at the manifest already is not PUT again; the other tags are" {
+	new_manifest
+	oci-put manifest --from "$REG_HOST/base/bb:latest" --blob "$BATS_TEST_TMPDIR/config" \
+		"$REG_HOST/same/tag:v1" "$BATS_TEST_TMPDIR/m.json" >/dev/null
+	puts=$(registry_requests REG PUT '^/v2/same/tag/manifests/')
+	d=$(sha "$BATS_TEST_TMPDIR/m.json")
+	run_status 0 oci-put manifest --from "$REG_HOST/base/bb:latest" --blob "$BATS_TEST_TMPDIR/config" \
+		--tag "$REG_HOST/same/tag:v2" "$REG_HOST/same/tag:v1" "$BATS_TEST_TMPDIR/m.json"
+	[ "$output" = "$REG_HOST/same/tag@$d
+$REG_HOST/same/tag@$d" ]
+	[ "$(registry_requests REG PUT '^/v2/same/tag/manifests/v1$')" = 1 ]
+	[ "$(registry_requests REG PUT '^/v2/same/tag/manifests/v2$' 201)" = 1 ]
+	[ "$(registry_requests REG PUT '^/v2/same/tag/manifests/')" = $((puts + 1)) ]
+	# a tag pointing at another manifest is moved
+	jq -c '.config.Labels.other = "yes"' "$BATS_TEST_TMPDIR/config" | tr -d '\n' >"$BATS_TEST_TMPDIR/c2"
+	jq -c --arg c "$(sha "$BATS_TEST_TMPDIR/c2")" --argjson cs "$(stat -c %s "$BATS_TEST_TMPDIR/c2")" \
+		'.config.digest = $c | .config.size = $cs' "$BATS_TEST_TMPDIR/base.json" | tr -d '\n' >"$BATS_TEST_TMPDIR/m2.json"
+	run_status 0 oci-put manifest --blob "$BATS_TEST_TMPDIR/c2" "$REG_HOST/same/tag:v1" "$BATS_TEST_TMPDIR/m2.json"
+	[ "$(oci-fetch --digest "$REG_HOST/same/tag:v1")" = "$(sha "$BATS_TEST_TMPDIR/m2.json")" ]
+	[ "$(oci-fetch --digest "$REG_HOST/same/tag:v2")" = "$d" ]
+}
+
+# build_rt NAME ARGS...: `ocinoco build ARGS` twice, through NEAR (no delay) and FARP (DELAY_MS
+# ms away): every "@@" in ARGS is the registry host, every "@R" the host and a repository
+# prefix of each side's own (n/, f/: the far build finds nothing the near one pushed). Sets conns (FARP's connections), rt (the
+# sequential exchanges: (far - near) / DELAY_MS, one decimal) and prints both to the TAP log.
+build_rt() {
+	local name=$1 t0 t1 t2 c0 a
+	shift
+	local near=() far=()
+	for a in "$@"; do
+		a=${a//@@/$NEAR_HOST}
+		near+=("${a//@R/$NEAR_HOST/n}")
+		a=${a//$NEAR_HOST/$FARP_HOST}
+		far+=("${a//@R/$FARP_HOST/f}")
+	done
+	t0=$EPOCHREALTIME
+	ocinoco build -q "${near[@]}" >/dev/null
+	t1=$EPOCHREALTIME
+	c0=$(tcp_proxy_connections FARP)
+	ocinoco build -q "${far[@]}" >/dev/null
+	t2=$EPOCHREALTIME
+	conns=$(($(tcp_proxy_connections FARP) - c0))
+	rt=$(awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$DELAY_MS" 'BEGIN { printf "%.1f", ((c - b) - (b - a)) * 1000 / d }')
+	echo "# $name: $conns connections, $rt sequential exchanges (${DELAY_MS} ms each)" >&3
+}
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+
+@test "round trips through a ${DELAY_MS} ms delay line: cold build, no-op rebuild" {
+	build_rt "cold build" "$FIX/app" --from @@/base/bb:latest --tag @R/rt/cold:latest --push --root-dir /app
+	[ "$conns" -le 3 ]
+	cold=$rt
+	build_rt "no-op rebuild" "$FIX/app" --from @@/base/bb:latest --tag @R/rt/cold:latest --push --root-dir /app
+	[ "$conns" -le 3 ]
+	le "$cold" 10.5
+	le "$rt" 10.5
+}
+
+@test "round trips through a ${DELAY_MS} ms delay line: two tags in two repositories, a cross-registry base" {
+	build_rt "two tags in two repositories" "$FIX/app" --from @@/base/bb:latest --tag @R/rt/two-a:latest \
+		--tag @R/rt/two-b:latest --push --root-dir /app
+	[ "$conns" -le 3 ]
+	le "$rt" 13.5
+	build_rt "cross-registry base" "$FIX/app" --from "$REG_HOST/base/bb:latest" --tag @R/rt/cross:latest \
+		--push --root-dir /app
+	[ "$conns" -le 3 ]
+	le "$rt" 14.5
+}

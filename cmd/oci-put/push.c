@@ -271,7 +271,7 @@ int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src)
 		store_upload_cancel(dst, &u);
 		return -1;
 	}
-	if (src->eof && src->size <= PUT_STREAM_SMALL) {
+	if (src->eof && src->size > PUT_STREAM_TINY && src->size <= PUT_STREAM_SMALL) {
 		const char *dg = src->digest;
 		int have = 0;
 		if (store_blobs_exist(dst, &dg, 1, &have) < 0) {

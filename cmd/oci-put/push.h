@@ -49,10 +49,14 @@ int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
 /* A stream that ends within this many bytes has its digest known in time to skip its upload
  * (HEAD); a longer one is sent as it comes (it would wait for its end otherwise). */
 #define PUT_STREAM_SMALL (4u << 20)
+/* A stream that ends within this many bytes is sent (one PUT on its session) without a HEAD
+ * first: the HEAD would cost the same round trip as sending it. */
+#define PUT_STREAM_TINY (256u << 10)
 /* A held stream (blobsrc_stream_held, read ahead by session_feed) into dst: the upload session
  * is opened at once (auth and POST while the stream is read); a stream that ends within
- * PUT_STREAM_SMALL bytes is then HEADed (mounted with mount_local) and, if present, not sent
- * (the session cancelled), else sent in one PUT; a longer one is sent as it comes. */
+ * PUT_STREAM_SMALL bytes (and more than PUT_STREAM_TINY) is then HEADed (mounted with
+ * mount_local) and, if present, not sent (the session cancelled), else sent in one PUT; a
+ * longer one is sent as it comes. */
 int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src);
 /* The digests a manifest or index references (config and layers; or manifests). Caller frees
  * the array (the strings are owned by *json). */

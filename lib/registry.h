@@ -47,6 +47,7 @@ struct registry {
 	unsigned long token_gen; /* bumped for each new token */
 	unsigned long tokens;    /* token requests made */
 	char *auth_error;        /* why the last token request failed */
+	bool token_first;        /* a hint named a Bearer realm: fetch the token before asking */
 };
 
 struct registry *registry_new(struct http_client *http, const char *domain, const char *host,

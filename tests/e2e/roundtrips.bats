@@ -149,3 +149,49 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 	[ "$conns" -le 3 ]
 	le "$rt" 14.5
 }
+
+@test "what one program learnt goes to the next privately: no secret in any file, command line or environment; gone after the build" {
+	local t=$BATS_TEST_TMPDIR/t auth seen=0 h procs=0
+	mkdir -p "$t"
+	auth=$(printf '%s:%s' "$TEST_USER" "$TEST_PASS" | base64 -w0)
+	# the build's processes carry the marker (and not the test's own TEST_PASS)
+	env -u TEST_PASS -u TEST_USER RT_MARK="$BATS_TEST_TMPDIR" TMPDIR="$t" ocinoco build -v "$FIX/app" --from "$FARP_HOST/base/bb:latest" --tag "$FARP_HOST/priv/app:latest" \
+		--push --root-dir /app >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		for p in /proc/[0-9]*; do
+			# shellcheck disable=SC2002 # /proc files
+			{ tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qxF "RT_MARK=$BATS_TEST_TMPDIR" || continue
+			procs=$((procs + 1))
+			if cat "$p/cmdline" "$p/environ" 2>/dev/null | tr '\0' '\n' | grep -qF -e "$TEST_PASS" -e "$auth"; then
+				echo "# a secret in $p: $(tr '\0' ' ' <"$p/cmdline")" >&3
+				seen=1
+			fi
+		done
+		for h in "$t"/ocinoco.*/hints/*; do
+			[ -f "$h" ] || continue
+			[ "$(stat -c %a "$(dirname "$h")")" = 700 ]
+			[ "$(stat -c %a "$h")" = 600 ]
+			! grep -qF -e "$TEST_PASS" -e "$auth" -e Basic "$h"
+			grep -qx 'https basic' "$h" && seen=${seen/0/h}
+		done
+		sleep 0.05
+	done
+	wait "$pid"
+	[ "$seen" = h ] # a hint was seen, and no secret anywhere
+	[ "$procs" -gt 0 ]
+	[ -z "$(ls -A "$t")" ] # the build's temporary directory is gone
+	grep -q 'basic auth (learnt by an earlier program of this build)' "$BATS_TEST_TMPDIR/out"
+}
+
+@test "a hint in a directory another user could write to is ignored" {
+	local d=$BATS_TEST_TMPDIR/hints
+	mkdir -m 755 "$d"
+	printf 'https bearer https://127.0.0.1:1/evil svc\n' >"$d/${FAR_HOST//:/_}"
+	run_status 0 env OCINOCO_REGISTRY_HINTS="$d" oci-fetch -v --digest "$FAR_HOST/base/bb:latest"
+	[[ $output != *learnt* ]]
+	chmod 700 "$d"
+	run_status 0 env OCINOCO_REGISTRY_HINTS="$d" oci-fetch -v --digest "$FAR_HOST/base/bb:latest"
+	[[ $output == *"bearer auth (learnt"* ]] # tried, failed, then the 401 said Basic
+	grep -qx 'https basic' "$d/${FAR_HOST//:/_}"
+}

@@ -178,10 +178,17 @@ static int put_everywhere(struct manifest_job *j, struct put_ctx *c, struct stor
 	sources[c->nsources++] = &j->dst;
 	if (j->has_from)
 		sources[c->nsources++] = &j->from;
-	for (size_t i = 0; i < j->ntags; i++)
-		if (!same_repository(&j->tags[i], &j->dst) &&
-		    put_document_refs(c, &j->tags[i], &j->d) < 0)
+	for (size_t i = 0; i < j->ntags; i++) {
+		if (same_repository(&j->tags[i], &j->dst))
+			continue;
+		/* in DEST's registry, every blob is mounted from DEST at once (one round; a mount
+		 * of a blob the repository has succeeds too), none uploaded again */
+		struct put_ctx o = *c;
+		if (store_same_registry(&j->tags[i], &j->dst))
+			o.head_first = o.speculate = false, o.nfiles = 0;
+		if (put_document_refs(&o, &j->tags[i], &j->d) < 0)
 			return -1;
+	}
 	for (size_t i = 0; i <= j->ntags; i++) {
 		struct store *t = i == 0 ? &j->dst : &j->tags[i - 1];
 		if (!tag_is_there(c, t) && store_put_manifest(t, t->ref.tag, &j->d) < 0)

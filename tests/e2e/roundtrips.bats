@@ -151,35 +151,36 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 }
 
 @test "what one program learnt goes to the next privately: no secret in any file, command line or environment; gone after the build" {
-	local t=$BATS_TEST_TMPDIR/t auth seen=0 h procs=0
+	local t=$BATS_TEST_TMPDIR/t auth h procs=0 secret=0 e line
 	mkdir -p "$t"
 	auth=$(printf '%s:%s' "$TEST_USER" "$TEST_PASS" | base64 -w0)
 	# the build's processes carry the marker (and not the test's own TEST_PASS)
-	env -u TEST_PASS -u TEST_USER RT_MARK="$BATS_TEST_TMPDIR" TMPDIR="$t" ocinoco build -v "$FIX/app" --from "$FARP_HOST/base/bb:latest" --tag "$FARP_HOST/priv/app:latest" \
-		--push --root-dir /app >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	env -u TEST_PASS -u TEST_USER RT_MARK="$BATS_TEST_TMPDIR" TMPDIR="$t" ocinoco build -v "$FIX/app" \
+		--from "$FARP_HOST/base/bb:latest" --tag "$FARP_HOST/priv/app:latest" --push --root-dir /app \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 &
 	local pid=$!
+	: >"$BATS_TEST_TMPDIR/hints"
 	while kill -0 "$pid" 2>/dev/null; do
-		for p in /proc/[0-9]*; do
-			# shellcheck disable=SC2002 # /proc files
-			{ tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qxF "RT_MARK=$BATS_TEST_TMPDIR" || continue
-			procs=$((procs + 1))
-			if cat "$p/cmdline" "$p/environ" 2>/dev/null | tr '\0' '\n' | grep -qF -e "$TEST_PASS" -e "$auth"; then
-				echo "# a secret in $p: $(tr '\0' ' ' <"$p/cmdline")" >&3
-				seen=1
-			fi
-		done
 		for h in "$t"/ocinoco.*/hints/*; do
 			[ -f "$h" ] || continue
-			[ "$(stat -c %a "$(dirname "$h")")" = 700 ]
-			[ "$(stat -c %a "$h")" = 600 ]
-			! grep -qF -e "$TEST_PASS" -e "$auth" -e Basic "$h"
-			grep -qx 'https basic' "$h" && seen=${seen/0/h}
+			# (the build may end and remove it meanwhile)
+			if line="$(stat -c %a "$(dirname "$h")") $(stat -c %a "$h") $(cat "$h")"; then
+				echo "$line" >>"$BATS_TEST_TMPDIR/hints"
+			fi 2>/dev/null
 		done
-		sleep 0.05
+		while read -r e; do
+			procs=$((procs + 1))
+			if grep -qsF -e "$TEST_PASS" -e "$auth" "${e%/environ}/cmdline" "$e"; then
+				echo "# a secret in ${e%/environ}" >&3
+				secret=1
+			fi
+		done < <(grep -lsxzF "RT_MARK=$BATS_TEST_TMPDIR" /proc/[0-9]*/environ)
 	done
 	wait "$pid"
-	[ "$seen" = h ] # a hint was seen, and no secret anywhere
-	[ "$procs" -gt 0 ]
+	[ "$procs" -gt 0 ] && [ "$secret" = 0 ]
+	# the hints seen: the directory 0700, each file 0600, the scheme and challenge only
+	[ -s "$BATS_TEST_TMPDIR/hints" ]
+	[ "$(sort -u "$BATS_TEST_TMPDIR/hints")" = "700 600 https basic" ]
 	[ -z "$(ls -A "$t")" ] # the build's temporary directory is gone
 	grep -q 'basic auth (learnt by an earlier program of this build)' "$BATS_TEST_TMPDIR/out"
 }

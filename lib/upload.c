@@ -177,11 +177,24 @@ static int upload_status(struct registry *r, char **loc, uint64_t *next)
 	return ret;
 }
 
+/* A cancellation is best effort: a registry that hands out tokens wants a "delete" scope for
+ * it, which no token of ours has (a 401, and another token for nothing), so there it is not
+ * sent (the registry expires the session); elsewhere it is sent once, its 401 not answered. */
+static bool cancel_request(struct registry *r, struct rreq *q, const char *loc)
+{
+	if (r->scheme == SCHEME_BEARER)
+		return false;
+	rreq_init(q, "DELETE", loc);
+	q->once = true;
+	q->auth_tries = 2;
+	return true;
+}
+
 static void cancel_upload(struct registry *r, const char *loc)
 {
 	struct rreq q, *qp = &q;
-	rreq_init(&q, "DELETE", loc);
-	q.once = true;
+	if (!cancel_request(r, &q, loc))
+		return;
 	registry_run(r, &qp, 1);
 	rreq_free(&q);
 }
@@ -210,7 +223,7 @@ static void body_from_file(struct rreq *q, const struct blob_src *src)
 }
 
 /* The request of one batch operation in q; false if it is not sent (see registry.h). */
-static bool batch_request(const char *path, struct blob_op *op, struct rreq *q)
+static bool batch_request(struct registry *r, const char *path, struct blob_op *op, struct rreq *q)
 {
 	char *url = NULL, *f;
 	op->result = -1;
@@ -252,10 +265,11 @@ static bool batch_request(const char *path, struct blob_op *op, struct rreq *q)
 		                            ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST);
 		break;
 	case BLOB_CANCEL:
-		if (op->up->loc == NULL)
+		if (op->up->loc == NULL || !cancel_request(r, q, op->up->loc)) {
+			op->result = 0;
+			session_close(op->up);
 			return false;
-		rreq_init(q, "DELETE", op->up->loc);
-		q->once = true;
+		}
 		break;
 	}
 	free(url);
@@ -335,7 +349,7 @@ void registry_blob_batch(struct registry *r, const char *path, struct blob_op *o
 	struct blob_op **sent = xcalloc(n, sizeof *sent);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++)
-		if (batch_request(path, &ops[i], &qs[m])) {
+		if (batch_request(r, path, &ops[i], &qs[m])) {
 			sent[m] = &ops[i];
 			qp[m] = &qs[m];
 			m++;

@@ -785,6 +785,10 @@ cmd_build() {
 	started=$EPOCHREALTIME
 	build_destination
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco.XXXXXX")
+	# What a program learns of a registry (its scheme, its auth challenge: no secret) is
+	# there for the next one, which then needs no 401 first; gone with $tmp.
+	mkdir -m 700 "$tmp/hints"
+	export OCINOCO_REGISTRY_HINTS=$tmp/hints
 	build_inputs
 	build_graft
 	build_put

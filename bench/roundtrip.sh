@@ -60,6 +60,11 @@ cat >"$tmp/cmd/ocinoco.sh" <<SH
 set -euo pipefail
 "$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\$3:latest" --push --root-dir /app
 SH
+# the same build again onto the same tag as the round's ocinoco build: a no-op rebuild
+cat >"$tmp/cmd/ocinoco-noop.sh" <<SH
+set -euo pipefail
+"$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\${3/ocinoco-noop/ocinoco}:latest" --push --root-dir /app
+SH
 cat >"$tmp/cmd/umoci.sh" <<SH
 set -euo pipefail
 tls=(--cert-dir "\$REG_CERTDIR" --creds "\$TEST_USER:\$TEST_PASS")
@@ -67,8 +72,11 @@ skopeo --policy "$tmp/policy.json" copy -q "\${tls[@]/#--/--src-}" "docker://\$2
 umoci insert --image "\$4/layout:base" --tag new "\$1" /app
 skopeo --policy "$tmp/policy.json" copy -q "\${tls[@]/#--/--dest-}" "oci:\$4/layout:new" "docker://\$2/\$3:latest"
 SH
-names=(ocinoco umoci)
-declare -A labels=([ocinoco]="ocinoco build --push" [umoci]="skopeo copy + umoci insert + skopeo copy")
+names=(ocinoco ocinoco-noop umoci)
+declare -A labels=([ocinoco]="ocinoco build --push" [ocinoco-noop]="the same build again (a no-op rebuild)"
+	[umoci]="skopeo copy + umoci insert + skopeo copy")
+# LOCAL and REMOTE: TLS with a token server; LOCALB and REMOTEB: TLS with Basic auth (ocinoco only)
+regs=(LOCAL REMOTE LOCALB REMOTEB)
 
 # Two registries a round, each behind a tcp_proxy: LOCAL (no delay), REMOTE (the registry and
 # its token server $delay ms away). Clients talk to NAME_PROXY_HOST.
@@ -76,14 +84,17 @@ round_registries() {
 	registry_stop_all
 	registry_start LOCAL tls-token
 	REGISTRY_TOKEN_DELAY_MS=$delay registry_start REMOTE tls-token
-	for reg in LOCAL REMOTE; do
+	registry_start LOCALB tls-basic
+	registry_start REMOTEB tls-basic
+	for reg in "${regs[@]}"; do
 		push_layout "$tmp/busybox" "$(host_of "$reg" direct)/base:latest" "$reg"
 	done
 	tcp_proxy_start LOCAL_PROXY "$LOCAL_HOST"
 	tcp_proxy_start REMOTE_PROXY "$REMOTE_HOST" --delay-ms "$delay"
+	tcp_proxy_start LOCALB_PROXY "$LOCALB_HOST"
+	tcp_proxy_start REMOTEB_PROXY "$REMOTEB_HOST" --delay-ms "$delay"
 	rm -f "$DOCKER_CONFIG/config.json"
-	docker_config_for LOCAL_PROXY "$DOCKER_CONFIG"
-	docker_config_for REMOTE_PROXY "$DOCKER_CONFIG"
+	for reg in "${regs[@]}"; do docker_config_for "${reg}_PROXY" "$DOCKER_CONFIG"; done
 }
 host_of() { # REG direct|proxy
 	local v=$1_HOST
@@ -93,8 +104,10 @@ host_of() { # REG direct|proxy
 
 # Counters of registry REG: "registry-connections token-requests token-connections requests".
 counters() {
-	printf '%s %s %s %s\n' "$(tcp_proxy_connections "$1_PROXY")" "$(token_requests "$1")" \
-		"$(token_connections "$1")" "$(registry_requests "$1" '[A-Z]+' '.')"
+	local tok=0 tokc=0
+	if [ "${1%B}" = "$1" ]; then tok=$(token_requests "$1") tokc=$(token_connections "$1"); fi
+	printf '%s %s %s %s\n' "$(tcp_proxy_connections "$1_PROXY")" "$tok" "$tokc" \
+		"$(registry_requests "$1" '[A-Z]+' '.')"
 }
 
 # run NAME ROUND REG: one build through REG's proxy, timed and counted; its results go to
@@ -132,25 +145,32 @@ tar -C "$tree" -cf - . | cat >/dev/null # the page cache, for the first build
 for ((r = 1; r <= runs; r++)); do
 	round_registries >"$tmp/log/round.$r" 2>&1 || { cat "$tmp/log/round.$r" >&2; bench_die "round $r: set-up failed"; }
 	for n in "${names[@]}"; do
-		for reg in LOCAL REMOTE; do run "$n" "$r" "$reg"; done
+		for reg in "${regs[@]}"; do
+			[ "$n" != umoci ] || [ "${reg%B}" = "$reg" ] || continue
+			run "$n" "$r" "$reg"
+		done
 	done
 done
 
 echo
 printf '%-10s %-7s %9s %12s %7s %11s %9s %s\n' command where "wall ms" "connections" tokens \
 	"token conns" requests "round trips"
+# round_trips NAME B: (REMOTE - LOCAL) / delay of NAME's builds (B: "B" for the Basic-auth pair)
+round_trips() {
+	awk -v a="$(field "$1.LOCAL$2" 1)" -v b="$(field "$1.REMOTE$2" 1)" -v d="$delay" \
+		'BEGIN { printf "%.1f", (b - a) * 1000 / d }'
+}
 for n in "${names[@]}"; do
-	for reg in LOCAL REMOTE; do
+	for reg in "${regs[@]}"; do
+		[ -n "${results[$n.$reg]:-}" ] || continue
 		rt=
-		if [ "$reg" = REMOTE ]; then
-			rt=$(awk -v a="$(field "$n.LOCAL" 1)" -v b="$(field "$n.REMOTE" 1)" -v d="$delay" \
-				'BEGIN { printf "%.1f", (b - a) * 1000 / d }')
-		fi
+		case $reg in REMOTE*) rt=$(round_trips "$n" "${reg#REMOTE}") ;; esac
 		printf '%-10s %-7s %9.0f %12s %7s %11s %9s %s\n' "$n" "$reg" "$(awk -v t="$(field "$n.$reg" 1)" 'BEGIN { print t * 1000 }')" \
 			"$(field "$n.$reg" 2)" "$(field "$n.$reg" 3)" "$(field "$n.$reg" 4)" "$(field "$n.$reg" 5)" "$rt"
 	done
 done
-echo "(medians of $runs; round trips = (REMOTE - LOCAL) / ${delay} ms, the exchanges made one after another)"
+echo "(medians of $runs; round trips = (REMOTE - LOCAL) / ${delay} ms, the exchanges made one after another;"
+echo " LOCAL/REMOTE: TLS + token server, LOCALB/REMOTEB: TLS + Basic auth)"
 for n in "${names[@]}"; do echo "  $n: ${labels[$n]}"; done
 
 # Where the remote build's time goes: instrumented builds on the last round's registries.
@@ -167,6 +187,24 @@ for ((r = 1; r <= runs; r++)); do
 done
 inst_timeline "${logs[@]}"
 echo
+# target CASE VALUE MAX: one line of the targets of issue 13
+target() {
+	printf '=> %-42s %5s round trips; target <= %-4s %s\n' "$1:" "$2" "$3" \
+		"$(awk -v a="$2" -v b="$3" 'BEGIN { print (a <= b ? "yes" : "NO") }')"
+}
+target "cold build, Basic auth over TLS" "$(round_trips ocinoco B)" 6
+target "no-op rebuild, Basic auth over TLS" "$(round_trips ocinoco-noop B)" 4
+target "cold build, Bearer token server" "$(round_trips ocinoco '')" 6.5
+target "no-op rebuild, Bearer token server" "$(round_trips ocinoco-noop '')" 5
+for n in ocinoco ocinoco-noop; do
+	for reg in REMOTE REMOTEB; do
+		c=$(field "$n.$reg" 2) k=$(field "$n.$reg" 3)
+		ok=yes
+		[ "${c%.*}" -le 3 ] && [ "${k%.*}" -le 3 ] || ok=NO
+		printf '=> %s, %s: %s TLS handshakes, %s token requests; target <= 3 and <= 3: %s\n' \
+			"$n" "$reg" "$c" "$k" "$ok"
+	done
+done
 ours=$(field ocinoco.REMOTE 1)
 theirs=$(field umoci.REMOTE 1)
 conns=$(field ocinoco.REMOTE 2)

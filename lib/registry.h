@@ -47,6 +47,7 @@ struct registry {
 	unsigned long token_gen; /* bumped for each new token */
 	unsigned long tokens;    /* token requests made */
 	char *auth_error;        /* why the last token request failed */
+	bool token_first;        /* a hint named a Bearer realm: fetch the token before asking */
 };
 
 struct registry *registry_new(struct http_client *http, const char *domain, const char *host,
@@ -103,14 +104,20 @@ void registry_upload_cancel(struct registry *r, struct upload *u);
  *   BLOB_PUT    src (a file, digest known, at most BLOBSRC_RING bytes) in one PUT on *up, which
  *               it closes: result 0, else -1 (not said, not retried: registry_upload then); a
  *               larger blob is not sent, and *up stays open for registry_upload
- *   BLOB_CANCEL DELETE *up, which it closes; errors do not matter */
-enum blob_op_kind { BLOB_HEAD, BLOB_MOUNT, BLOB_OPEN, BLOB_PUT, BLOB_CANCEL };
+ *   BLOB_CANCEL DELETE *up, which it closes; errors do not matter
+ *   BLOB_POST   the single-request upload: src (a file, digest known, at most BLOBSRC_RING
+ *               bytes) as the body of POST ?digest=: result 1 uploaded (201); 0 the registry
+ *               opened a session into *up instead (202 with a Location: BLOB_PUT it there);
+ *               -1 refused (404, 405, any other answer; not said: upload it otherwise)
+ *   BLOB_TAG    HEAD of the manifest tagged `from`: result 1 when it is the manifest
+ *               `digest` (Docker-Content-Digest), else 0 (absent, another one, an error) */
+enum blob_op_kind { BLOB_HEAD, BLOB_MOUNT, BLOB_OPEN, BLOB_PUT, BLOB_CANCEL, BLOB_POST, BLOB_TAG };
 struct blob_op {
 	enum blob_op_kind kind;
-	const char *digest;   /* HEAD, MOUNT, PUT */
-	const char *from;     /* MOUNT: the repository */
-	struct blob_src *src; /* PUT */
-	struct upload *up;    /* OPEN, PUT, CANCEL */
+	const char *digest;   /* HEAD, MOUNT, PUT, TAG */
+	const char *from;     /* MOUNT: the repository; TAG: the tag */
+	struct blob_src *src; /* PUT, POST */
+	struct upload *up;    /* OPEN, PUT, CANCEL, POST */
 	int result;
 	void *ctx; /* the caller's: what the operation is for */
 };

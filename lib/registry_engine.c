@@ -44,6 +44,7 @@ struct registry *registry_new(struct http_client *http, const char *domain, cons
 	/* Plain HTTP only where nobody can be in the middle, or when asked for. */
 	r->may_use_http = insecure || host_is_loopback(host);
 	r->base = xasprintf("https://%s", host);
+	registry_hints_read(r);
 	return r;
 }
 
@@ -51,6 +52,7 @@ void registry_free(struct registry *r)
 {
 	if (r == NULL)
 		return;
+	registry_hints_write(r);
 	creds_free(&r->creds);
 	for (size_t i = 0; i < r->nscopes; i++)
 		free(r->scopes[i].path);
@@ -254,6 +256,15 @@ void registry_run(struct registry *r, struct rreq **qs, size_t n)
 	 * they go with its retry (after the token, if it asked for one). */
 	if (!r->scheme_known && r->may_use_http && n > 1)
 		nheld = n - 1, np = 1;
+	/* a Bearer realm known from a hint: the token first, with no 401 to ask for it (if that
+	 * fails, the 401s say what to do) */
+	if (r->token_first && r->token == NULL && n > 0 && !qs[0]->noauth) {
+		r->token_first = false;
+		if (registry_fetch_token(r) < 0) {
+			free(r->auth_error);
+			r->auth_error = NULL;
+		}
+	}
 	while (np > 0 || nheld > 0) {
 		for (size_t i = 0; i < np; i++) {
 			start(r, pend[i]);

@@ -8,7 +8,10 @@
 #include "util.h"
 
 #include <err.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,4 +270,96 @@ int registry_fetch_token(struct registry *r)
 	rreq_free(&q);
 	buf_free(&form);
 	return ret;
+}
+
+/* ---- hints: what an earlier program of the build learnt (no secret) ---- */
+
+/* $OCINOCO_REGISTRY_HINTS/HOST (":" as "_"), if the directory is this user's own and nobody
+ * else's (0700 or stricter, not a symbolic link); else NULL. */
+static char *hint_path(const struct registry *r)
+{
+	const char *d = getenv("OCINOCO_REGISTRY_HINTS");
+	struct stat st;
+	if (d == NULL || d[0] != '/' || lstat(d, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+		return NULL;
+	char *p = xasprintf("%s/%s", d, r->host);
+	for (char *c = p + strlen(d) + 1; *c; c++)
+		if (*c == ':' || *c == '/' || *c == '[' || *c == ']')
+			*c = '_';
+	return p;
+}
+
+void registry_hints_read(struct registry *r)
+{
+	char *p = hint_path(r);
+	if (p == NULL)
+		return;
+	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(p);
+	struct buf b = {0};
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    st.st_size > 4096 || buf_read_fd(&b, fd, 4096) < 0 || b.len == 0) {
+		if (fd >= 0)
+			close(fd);
+		buf_free(&b);
+		return;
+	}
+	close(fd);
+	/* "SCHEME AUTH [REALM [SERVICE]]\n": SCHEME https or http, AUTH none, basic or bearer */
+	char *save = NULL, *scheme = strtok_r(b.data, " \n", &save);
+	char *auth = strtok_r(NULL, " \n", &save);
+	char *realm = strtok_r(NULL, " \n", &save), *service = strtok_r(NULL, " \n", &save);
+	if (scheme &&
+	    (strcmp(scheme, "https") == 0 || (strcmp(scheme, "http") == 0 && r->may_use_http))) {
+		free(r->base);
+		r->base = xasprintf("%s://%s", scheme, r->host);
+		r->scheme_known = true;
+	}
+	if (auth && strcmp(auth, "basic") == 0) {
+		lookup_creds(r);
+		if (have_password(r))
+			r->scheme = SCHEME_BASIC;
+	} else if (auth && strcmp(auth, "bearer") == 0 && realm) {
+		r->scheme = SCHEME_BEARER;
+		r->realm = xstrdup(realm);
+		r->service = service ? xstrdup(service) : NULL;
+		r->token_first = true;
+	}
+	if (r->http->opts.verbose && r->scheme_known)
+		http_trace("%s: %s, %s auth (learnt by an earlier program of this build)", r->host,
+		           scheme, auth ? auth : "no");
+	buf_free(&b);
+}
+
+void registry_hints_write(const struct registry *r)
+{
+	if (!r->scheme_known)
+		return;
+	char *p = hint_path(r);
+	if (p == NULL)
+		return;
+	struct buf b = {0};
+	buf_appendf(&b, "%s %s", strncmp(r->base, "http:", 5) == 0 ? "http" : "https",
+	            r->scheme == SCHEME_BASIC    ? "basic"
+	            : r->scheme == SCHEME_BEARER ? "bearer"
+	                                         : "none");
+	/* a realm or service with white space or a control character is not passed on */
+	bool plain = true;
+	for (const char *c = r->realm; c && *c; c++)
+		plain &= *c > ' ' && *c != 0x7f;
+	for (const char *c = r->service; c && *c; c++)
+		plain &= *c > ' ' && *c != 0x7f;
+	if (r->scheme == SCHEME_BEARER && r->realm && plain)
+		buf_appendf(&b, " %s%s%s", r->realm, r->service ? " " : "",
+		            r->service ? r->service : "");
+	buf_appendf(&b, "\n");
+	struct atomic_file f;
+	if (atomic_open(&f, p, 0600) == 0) {
+		if (write_all(f.fd, b.data, b.len) < 0 || atomic_commit(&f) < 0)
+			atomic_abort(&f);
+	}
+	buf_free(&b);
+	free(p);
 }

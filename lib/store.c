@@ -235,9 +235,13 @@ void store_blob_batch(struct store *st, struct blob_op *ops, size_t n)
 			op->result = 0;
 			break;
 		case BLOB_PUT:
+		case BLOB_POST:
+			if (op->up)
+				*op->up = (struct upload){0};
 			op->result = -1;
 			break;
 		case BLOB_CANCEL:
+		case BLOB_TAG: /* a layout's index.json is written in any case */
 			op->result = 0;
 			break;
 		}

@@ -1,6 +1,7 @@
 /* Blob uploads (distribution spec "Pushing blobs"): one PUT for what fits the buffer, else
  * POST, one PATCH with everything, PUT ?digest=; resumed or restarted after a failure, and
  * chunks of OCI-Chunk-Min-Length for a registry that refuses the single PATCH. */
+#include "oci.h"
 #include "registry.h"
 #include "registry_engine.h"
 #include "util.h"
@@ -176,11 +177,24 @@ static int upload_status(struct registry *r, char **loc, uint64_t *next)
 	return ret;
 }
 
+/* A cancellation is best effort: a registry that hands out tokens wants a "delete" scope for
+ * it, which no token of ours has (a 401, and another token for nothing), so there it is not
+ * sent (the registry expires the session); elsewhere it is sent once, its 401 not answered. */
+static bool cancel_request(struct registry *r, struct rreq *q, const char *loc)
+{
+	if (r->scheme == SCHEME_BEARER)
+		return false;
+	rreq_init(q, "DELETE", loc);
+	q->once = true;
+	q->auth_tries = 2;
+	return true;
+}
+
 static void cancel_upload(struct registry *r, const char *loc)
 {
 	struct rreq q, *qp = &q;
-	rreq_init(&q, "DELETE", loc);
-	q.once = true;
+	if (!cancel_request(r, &q, loc))
+		return;
 	registry_run(r, &qp, 1);
 	rreq_free(&q);
 }
@@ -197,8 +211,19 @@ void registry_upload_cancel(struct registry *r, struct upload *u)
 	session_close(u);
 }
 
+/* The whole of a file as the body, sent once (a failure: the caller uploads otherwise). */
+static void body_from_file(struct rreq *q, const struct blob_src *src)
+{
+	q->once = true;
+	q->x.has_body = true;
+	q->x.body_fd = src->fd;
+	q->x.body_off = 0;
+	q->x.body_size = (int64_t)src->size;
+	http_xfer_add_header(&q->x, "Content-Type: application/octet-stream");
+}
+
 /* The request of one batch operation in q; false if it is not sent (see registry.h). */
-static bool batch_request(const char *path, struct blob_op *op, struct rreq *q)
+static bool batch_request(struct registry *r, const char *path, struct blob_op *op, struct rreq *q)
 {
 	char *url = NULL, *f;
 	op->result = -1;
@@ -218,27 +243,54 @@ static bool batch_request(const char *path, struct blob_op *op, struct rreq *q)
 		url = xasprintf("/v2/%s/blobs/uploads/", path);
 		rreq_init(q, "POST", url);
 		break;
+	case BLOB_POST:
+		*op->up = (struct upload){0};
+		if (!op->src->seekable || op->src->size > BLOBSRC_RING || !op->src->digest[0])
+			return false;
+		url = xasprintf("/v2/%s/blobs/uploads/?digest=%s", path, op->src->digest);
+		rreq_init(q, "POST", url);
+		body_from_file(q, op->src);
+		break;
 	case BLOB_PUT:
 		if (op->up->loc == NULL || !op->src->seekable || op->src->size > BLOBSRC_RING)
 			return false;
 		url = with_digest(op->up->loc, op->src->digest);
 		rreq_init(q, "PUT", url);
-		q->once = true;
-		q->x.has_body = true;
-		q->x.body_fd = op->src->fd;
-		q->x.body_off = 0;
-		q->x.body_size = (int64_t)op->src->size;
-		http_xfer_add_header(&q->x, "Content-Type: application/octet-stream");
+		body_from_file(q, op->src);
+		break;
+	case BLOB_TAG:
+		url = xasprintf("/v2/%s/manifests/%s", path, op->from);
+		rreq_init(q, "HEAD", url);
+		http_xfer_add_header(&q->x, "Accept: " MT_OCI_INDEX ", " MT_OCI_MANIFEST
+		                            ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST);
 		break;
 	case BLOB_CANCEL:
-		if (op->up->loc == NULL)
+		if (op->up->loc == NULL || !cancel_request(r, q, op->up->loc)) {
+			op->result = 0;
+			session_close(op->up);
 			return false;
-		rreq_init(q, "DELETE", op->up->loc);
-		q->once = true;
+		}
 		break;
 	}
 	free(url);
 	return true;
+}
+
+/* A single-request upload's answer: 1 uploaded, 0 a session to PUT on, -1 refused. */
+static int post_result(struct registry *r, const struct rreq *q, struct blob_op *op,
+                       const char *what)
+{
+	if (q->x.result == CURLE_OK && q->x.status == 201)
+		return 1;
+	if (q->x.result == CURLE_OK && q->x.status == 202 && session_from(q, op->up) == 0)
+		return 0;
+	if (r->http->opts.verbose) {
+		char *why = registry_error_text(r, q);
+		http_trace("%s: POST ?digest=%s: %s; uploading with POST and PUT", what, op->digest,
+		           why);
+		free(why);
+	}
+	return -1;
 }
 
 /* op->result from the answer to its request. */
@@ -276,6 +328,14 @@ static void batch_result(struct registry *r, struct blob_op *op, const struct rr
 		op->result = 0;
 		session_close(op->up);
 		break;
+	case BLOB_POST:
+		op->result = post_result(r, q, op, what);
+		break;
+	case BLOB_TAG: {
+		const char *dcd = rreq_ok(q) ? http_header(&q->x, "Docker-Content-Digest") : NULL;
+		op->result = dcd && strcmp(dcd, op->digest) == 0;
+		break;
+	}
 	}
 }
 
@@ -289,7 +349,7 @@ void registry_blob_batch(struct registry *r, const char *path, struct blob_op *o
 	struct blob_op **sent = xcalloc(n, sizeof *sent);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++)
-		if (batch_request(path, &ops[i], &qs[m])) {
+		if (batch_request(r, path, &ops[i], &qs[m])) {
 			sent[m] = &ops[i];
 			qp[m] = &qs[m];
 			m++;

@@ -143,10 +143,35 @@ static bool same_repository(const struct store *a, const struct store *b)
 	               : store_same_registry(a, b) && strcmp(a->ref.path, b->ref.path) == 0;
 }
 
+/* The tags to HEAD with the first round of blob requests of their repository (a tag already
+ * pointing at the manifest is not PUT again): those of registries, by name. */
+static void tag_checks(struct manifest_job *j, struct put_ctx *c)
+{
+	c->tags = xcalloc(j->ntags + 1, sizeof *c->tags);
+	c->manifest = j->d.digest;
+	for (size_t i = 0; i <= j->ntags; i++) {
+		struct store *t = i == 0 ? &j->dst : &j->tags[i - 1];
+		if (store_is_layout(t) || t->ref.tag == NULL)
+			continue;
+		c->tags[c->ntags++] = (struct tag_check){
+		        .repo = i == 0 || same_repository(t, &j->dst) ? &j->dst : t,
+		        .tag = t->ref.tag};
+	}
+}
+
+static bool tag_is_there(const struct put_ctx *c, const struct store *t)
+{
+	for (size_t k = 0; k < c->ntags; k++)
+		if (c->tags[k].there && c->tags[k].tag == t->ref.tag)
+			return true;
+	return false;
+}
+
 /* Every target's blobs first, the manifests last and in a row: a target that fails (its
  * credentials, its registry) leaves no tag pushed anywhere. */
 static int put_everywhere(struct manifest_job *j, struct put_ctx *c, struct store **sources)
 {
+	tag_checks(j, c);
 	if (put_document_refs(c, &j->dst, &j->d) < 0)
 		return -1;
 	/* the other tags: their blobs come from DEST (mounted in the same registry) */
@@ -154,17 +179,22 @@ static int put_everywhere(struct manifest_job *j, struct put_ctx *c, struct stor
 	sources[c->nsources++] = &j->dst;
 	for (size_t i = 0; i < j->nfrom; i++)
 		sources[c->nsources++] = &j->from[i];
-	for (size_t i = 0; i < j->ntags; i++)
-		if (!same_repository(&j->tags[i], &j->dst) &&
-		    put_document_refs(c, &j->tags[i], &j->d) < 0)
-			return -1;
-	if (store_put_manifest(&j->dst, j->dst.ref.tag, &j->d) < 0)
-		return -1;
-	pushed(&j->out, &j->dst, j->d.digest);
 	for (size_t i = 0; i < j->ntags; i++) {
-		if (store_put_manifest(&j->tags[i], j->tags[i].ref.tag, &j->d) < 0)
+		if (same_repository(&j->tags[i], &j->dst))
+			continue;
+		/* in DEST's registry, every blob is mounted from DEST at once (one round; a mount
+		 * of a blob the repository has succeeds too), none uploaded again */
+		struct put_ctx o = *c;
+		if (store_same_registry(&j->tags[i], &j->dst))
+			o.head_first = o.speculate = false, o.nfiles = 0;
+		if (put_document_refs(&o, &j->tags[i], &j->d) < 0)
 			return -1;
-		pushed(&j->out, &j->tags[i], j->d.digest);
+	}
+	for (size_t i = 0; i <= j->ntags; i++) {
+		struct store *t = i == 0 ? &j->dst : &j->tags[i - 1];
+		if (!tag_is_there(c, t) && store_put_manifest(t, t->ref.tag, &j->d) < 0)
+			return -1;
+		pushed(&j->out, t, j->d.digest);
 	}
 	return 0;
 }
@@ -218,7 +248,9 @@ int put_manifest_job(struct manifest_job *j)
 	                    .speculate = true};
 	for (size_t i = 0; i < j->nfrom; i++)
 		sources[c.nsources++] = &j->from[i];
-	if (put_everywhere(j, &c, sources) < 0)
+	int ret = put_everywhere(j, &c, sources);
+	free(c.tags);
+	if (ret < 0)
 		return EXIT_FAIL;
 	fputs(j->out.data, stdout);
 	flush_stdout();

@@ -91,7 +91,7 @@ static struct blob_op blob_op_for(struct wanted_blob *b, enum blob_op_kind kind,
 	if (kind == BLOB_MOUNT) {
 		op.from = msrc->ref.path;
 		b->mount_asked = true;
-	} else if (kind == BLOB_OPEN || kind == BLOB_PUT || kind == BLOB_CANCEL) {
+	} else if (kind != BLOB_HEAD) {
 		op.up = &b->up;
 		op.src = b->file;
 	}
@@ -108,10 +108,12 @@ static const struct store *mount_source(const struct put_ctx *c, const struct st
 }
 
 /* Round 1, what is there: HEAD; or, unless head_first, a mount straight away of what has no
- * local file (a mount of a blob the repository has succeeds too). Upload sessions for local
- * files expected to be missing (speculate), opened meanwhile. */
-static size_t first_round(const struct put_ctx *c, const struct store *msrc, struct wanted_blob *bs,
-                          size_t n, struct blob_op *ops)
+ * local file (a mount of a blob the repository has succeeds too). Local files expected to be
+ * missing (speculate) meanwhile: a small one uploaded in one POST ?digest= (a registry that
+ * refuses it: POST and PUT later), an upload session opened for a larger one. */
+static size_t first_round(const struct put_ctx *c, const struct store *dst,
+                          const struct store *msrc, struct wanted_blob *bs, size_t n,
+                          struct blob_op *ops)
 {
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -119,8 +121,18 @@ static size_t first_round(const struct put_ctx *c, const struct store *msrc, str
 		bool mount = !b->file && msrc && !c->head_first;
 		ops[m++] = blob_op_for(b, mount ? BLOB_MOUNT : BLOB_HEAD, msrc);
 		if (b->file && c->speculate)
-			ops[m++] = blob_op_for(b, BLOB_OPEN, msrc);
+			ops[m++] = blob_op_for(b,
+			                       b->file->seekable && b->file->size <= BLOBSRC_RING
+			                               ? BLOB_POST
+			                               : BLOB_OPEN,
+			                       msrc);
 	}
+	for (size_t t = 0; t < c->ntags; t++)
+		if (c->tags[t].repo == dst && !c->tags[t].there)
+			ops[m++] = (struct blob_op){.kind = BLOB_TAG,
+			                            .digest = c->manifest,
+			                            .from = c->tags[t].tag,
+			                            .ctx = &c->tags[t]};
 	return m;
 }
 
@@ -148,22 +160,33 @@ static size_t second_round(const struct put_ctx *c, const struct store *msrc,
 	return m;
 }
 
-/* A round run, each blob's presence from its operations' results; -1 if a HEAD failed. */
-static int run_round(struct store *dst, struct blob_op *ops, size_t m)
+/* A round run, each blob's presence from its operations' results; -1 if a HEAD failed. A tag
+ * that is the manifest already: its blobs are all there. */
+static int run_round(struct store *dst, struct blob_op *ops, size_t m, struct wanted_blob *bs,
+                     size_t n)
 {
 	store_blob_batch(dst, ops, m);
 	int ret = 0;
+	bool tagged = false;
 	for (size_t k = 0; k < m; k++) {
 		struct wanted_blob *b = ops[k].ctx;
-		if (ops[k].kind == BLOB_HEAD && ops[k].result < 0)
+		if (ops[k].kind == BLOB_TAG) {
+			struct tag_check *t = ops[k].ctx;
+			t->there = ops[k].result == 1;
+			tagged |= t->there;
+		} else if (ops[k].kind == BLOB_HEAD && ops[k].result < 0)
 			ret = -1;
 		else if (ops[k].kind == BLOB_HEAD && ops[k].result == 1)
 			b->presence = WAS_THERE;
 		else if ((ops[k].kind == BLOB_MOUNT && ops[k].result == 1) ||
-		         (ops[k].kind == BLOB_PUT && ops[k].result == 0))
+		         (ops[k].kind == BLOB_PUT && ops[k].result == 0) ||
+		         (ops[k].kind == BLOB_POST && ops[k].result == 1))
 			b->presence = MADE_THERE;
 	}
-	return ret;
+	for (size_t i = 0; i < n && tagged; i++)
+		if (bs[i].presence == MISSING)
+			bs[i].presence = WAS_THERE;
+	return tagged ? 0 : ret;
 }
 
 /* Copied, streamed, from a source other than dst; with several, the first that has it. */
@@ -222,10 +245,10 @@ int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, 
 	for (size_t i = 0; i < n; i++)
 		bs[i] = (struct wanted_blob){.digest = digests[i],
 		                             .file = local_file(c, digests[i])};
-	struct blob_op *ops = xcalloc(2 * n, sizeof *ops);
+	struct blob_op *ops = xcalloc(2 * n + c->ntags, sizeof *ops);
 	const struct store *msrc = mount_source(c, dst);
-	int ret = run_round(dst, ops, first_round(c, msrc, bs, n, ops));
-	if (run_round(dst, ops, second_round(c, msrc, bs, n, ops, ret < 0)) < 0)
+	int ret = run_round(dst, ops, first_round(c, dst, msrc, bs, n, ops), bs, n);
+	if (run_round(dst, ops, second_round(c, msrc, bs, n, ops, ret < 0), bs, n) < 0)
 		ret = -1;
 	for (size_t i = 0; i < n && ret == 0; i++)
 		if (bs[i].presence == MISSING)
@@ -249,7 +272,7 @@ int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src)
 		store_upload_cancel(dst, &u);
 		return -1;
 	}
-	if (src->eof && src->size <= PUT_STREAM_SMALL) {
+	if (src->eof && src->size > PUT_STREAM_TINY && src->size <= PUT_STREAM_SMALL) {
 		const char *dg = src->digest;
 		enum head_result there = HEAD_ABSENT;
 		if (store_blobs_exist(dst, &dg, 1, &there) < 0) {

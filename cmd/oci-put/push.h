@@ -9,6 +9,14 @@
 
 #include <jansson.h>
 
+/* A tag about to be pointed at a manifest: HEADed with the first round of blob requests in
+ * its repository; one that points at the manifest already is not PUT again. */
+struct tag_check {
+	struct store *repo; /* the store whose put_blobs HEADs it (same repository) */
+	const char *tag;
+	bool there; /* the tag is the manifest already (then so are its blobs) */
+};
+
 struct put_ctx {
 	struct session *s;
 	struct blob_src **files; /* local blobs (--blob FILE, FILE arguments): digests known */
@@ -19,6 +27,9 @@ struct put_ctx {
 	bool head_first;  /* HEAD blobs before mounting them (a build's new layer is there) */
 	bool speculate;   /* open upload sessions for local files while they are HEADed */
 	size_t documents; /* the documents an index walk has reached (put_document_refs) */
+	struct tag_check *tags; /* HEADed in the first round of their repository's blobs */
+	size_t ntags;
+	const char *manifest; /* the digest the tags are checked against */
 };
 
 /* Bounds of an index walk, which a registry serving an endless chain or an enormous tree cannot
@@ -38,10 +49,14 @@ int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
 /* A stream that ends within this many bytes has its digest known in time to skip its upload
  * (HEAD); a longer one is sent as it comes (it would wait for its end otherwise). */
 #define PUT_STREAM_SMALL (4u << 20)
+/* A stream that ends within this many bytes is sent (one PUT on its session) without a HEAD
+ * first: the HEAD would cost the same round trip as sending it. */
+#define PUT_STREAM_TINY (256u << 10)
 /* A held stream (blobsrc_stream_held, read ahead by session_feed) into dst: the upload session
  * is opened at once (auth and POST while the stream is read); a stream that ends within
- * PUT_STREAM_SMALL bytes is then HEADed (mounted with mount_local) and, if present, not sent
- * (the session cancelled), else sent in one PUT; a longer one is sent as it comes. */
+ * PUT_STREAM_SMALL bytes (and more than PUT_STREAM_TINY) is then HEADed (mounted with
+ * mount_local) and, if present, not sent (the session cancelled), else sent in one PUT; a
+ * longer one is sent as it comes. */
 int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src);
 /* The digests a manifest or index references (config and layers; or manifests). Caller frees
  * the array (the strings are owned by *json). */

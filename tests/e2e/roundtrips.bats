@@ -1,0 +1,219 @@
+#!/usr/bin/env bats
+# Round trips against a far registry: the single-request upload (POST ?digest= with the body)
+# and its fallback on a registry that refuses it, a tag that points at the manifest already not
+# PUT again, and the connections and sequential exchanges of whole builds through a TCP delay
+# line (tests/lib/tcp_proxy.py --delay-ms: each sequential exchange costs DELAY more).
+# shellcheck disable=SC2154 # status, output are set by bats' run
+bats_require_minimum_version 1.5.0
+load ../lib/common
+load ../lib/registry
+load ../lib/images
+load ../lib/registry_extra
+load ../lib/build
+
+DELAY_MS=200
+
+setup_file() {
+	unset SOURCE_DATE_EPOCH
+	registry_start REG plain
+	fault_proxy_start FP "$REG_HOST"
+	registry_start FAR tls-basic
+	tcp_proxy_start NEAR "$FAR_HOST"
+	tcp_proxy_start FARP "$FAR_HOST" --delay-ms "$DELAY_MS"
+	export FIX=$BATS_FILE_TMPDIR/fix
+	mkdir -p "$FIX"
+	make_app "$FIX/app"
+	make_busybox_layout "$FIX/bb" oci
+	push_layout "$FIX/bb" "$REG_HOST/base/bb:latest"
+	push_layout "$FIX/bb" "$FAR_HOST/base/bb:latest" FAR
+	export DOCKER_CONFIG=$FIX/docker
+	docker_config_for FAR "$DOCKER_CONFIG"
+	docker_config_for NEAR "$DOCKER_CONFIG"
+	docker_config_for FARP "$DOCKER_CONFIG"
+	export SSL_CERT_FILE=$TEST_CA
+}
+
+teardown_file() {
+	registry_stop_all
+}
+
+sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
+
+# A config and a manifest naming the base's layers and it, in $BATS_TEST_TMPDIR.
+new_manifest() {
+	oci-fetch --config-out "$BATS_TEST_TMPDIR/base-config" "$REG_HOST/base/bb:latest" >"$BATS_TEST_TMPDIR/base.json"
+	jq -c --arg n "$BATS_TEST_NAME" '.config.Labels.test = $n' "$BATS_TEST_TMPDIR/base-config" |
+		tr -d '\n' >"$BATS_TEST_TMPDIR/config"
+	jq -c --arg c "$(sha "$BATS_TEST_TMPDIR/config")" --argjson cs "$(stat -c %s "$BATS_TEST_TMPDIR/config")" \
+		'.config.digest = $c | .config.size = $cs' "$BATS_TEST_TMPDIR/base.json" | tr -d '\n' >"$BATS_TEST_TMPDIR/m.json"
+}
+
+@test "single-request upload: POST ?digest= with the body, sent with the HEADs; CNCF distribution answers 202, the PUT goes on that session" {
+	new_manifest
+	run_status 0 oci-put manifest --from "$REG_HOST/base/bb:latest" --blob "$BATS_TEST_TMPDIR/config" \
+		"$REG_HOST/one/post:v1" "$BATS_TEST_TMPDIR/m.json"
+	c=$(sha "$BATS_TEST_TMPDIR/config")
+	[ "$(registry_requests REG POST "^/v2/one/post/blobs/uploads/\\?digest=$c\$" 202)" = 1 ]
+	[ "$(registry_requests REG POST '^/v2/one/post/blobs/uploads/$')" = 0 ]
+	[ "$(registry_requests REG PUT "^/v2/one/post/blobs/uploads/.*digest=$c" 201)" = 1 ]
+	[ "$(registry_requests REG 'PUT|PATCH' '^/v2/one/post/blobs/')" = 1 ]
+	oci-fetch --blob "$c" "$REG_HOST/one/post:v1" | cmp - "$BATS_TEST_TMPDIR/config"
+	[ "$(oci-fetch --digest "$REG_HOST/one/post:v1")" = "$(sha "$BATS_TEST_TMPDIR/m.json")" ]
+}
+
+@test "single-request upload refused (405, 404): POST and PUT instead, the same blob and manifest" {
+	for code in 405 404; do
+		new_manifest
+		jq -c --arg c "$code" '.config.Labels.code = $c' "$BATS_TEST_TMPDIR/config" | tr -d '\n' >"$BATS_TEST_TMPDIR/c2"
+		mv "$BATS_TEST_TMPDIR/c2" "$BATS_TEST_TMPDIR/config"
+		jq -c --arg c "$(sha "$BATS_TEST_TMPDIR/config")" --argjson cs "$(stat -c %s "$BATS_TEST_TMPDIR/config")" \
+			'.config.digest = $c | .config.size = $cs' "$BATS_TEST_TMPDIR/base.json" | tr -d '\n' >"$BATS_TEST_TMPDIR/m.json"
+		fault_proxy_rules FP "POST /blobs/uploads/\\?digest= status=$code times=always"
+		c=$(sha "$BATS_TEST_TMPDIR/config")
+		run_status 0 oci-put manifest --from "$FP_HOST/base/bb:latest" --blob "$BATS_TEST_TMPDIR/config" \
+			"$FP_HOST/refused/p$code:v1" "$BATS_TEST_TMPDIR/m.json"
+		[ "$(fault_proxy_requests FP POST "^/v2/refused/p$code/blobs/uploads/\\?digest=$c\$" "$code")" = 1 ]
+		[ "$(registry_requests REG POST "^/v2/refused/p$code/blobs/uploads/\$" 202)" = 1 ]
+		[ "$(registry_requests REG PUT "^/v2/refused/p$code/blobs/uploads/.*digest=$c" 201)" = 1 ]
+		oci-fetch --blob "$c" "$REG_HOST/refused/p$code:v1" | cmp - "$BATS_TEST_TMPDIR/config"
+		[ "$(oci-fetch --digest "$REG_HOST/refused/p$code:v1")" = "$(sha "$BATS_TEST_TMPDIR/m.json")" ]
+	done
+	fault_proxy_rules FP
+}
+
+@test "a tag that points at the manifest already is not PUT again; the other tags are" {
+	new_manifest
+	oci-put manifest --from "$REG_HOST/base/bb:latest" --blob "$BATS_TEST_TMPDIR/config" \
+		"$REG_HOST/same/tag:v1" "$BATS_TEST_TMPDIR/m.json" >/dev/null
+	puts=$(registry_requests REG PUT '^/v2/same/tag/manifests/')
+	d=$(sha "$BATS_TEST_TMPDIR/m.json")
+	run_status 0 oci-put manifest --from "$REG_HOST/base/bb:latest" --blob "$BATS_TEST_TMPDIR/config" \
+		--tag "$REG_HOST/same/tag:v2" "$REG_HOST/same/tag:v1" "$BATS_TEST_TMPDIR/m.json"
+	[ "$output" = "$REG_HOST/same/tag@$d
+$REG_HOST/same/tag@$d" ]
+	[ "$(registry_requests REG PUT '^/v2/same/tag/manifests/v1$')" = 1 ]
+	[ "$(registry_requests REG PUT '^/v2/same/tag/manifests/v2$' 201)" = 1 ]
+	[ "$(registry_requests REG PUT '^/v2/same/tag/manifests/')" = $((puts + 1)) ]
+	# a tag pointing at another manifest is moved
+	jq -c '.config.Labels.other = "yes"' "$BATS_TEST_TMPDIR/config" | tr -d '\n' >"$BATS_TEST_TMPDIR/c2"
+	jq -c --arg c "$(sha "$BATS_TEST_TMPDIR/c2")" --argjson cs "$(stat -c %s "$BATS_TEST_TMPDIR/c2")" \
+		'.config.digest = $c | .config.size = $cs' "$BATS_TEST_TMPDIR/base.json" | tr -d '\n' >"$BATS_TEST_TMPDIR/m2.json"
+	run_status 0 oci-put manifest --blob "$BATS_TEST_TMPDIR/c2" "$REG_HOST/same/tag:v1" "$BATS_TEST_TMPDIR/m2.json"
+	[ "$(oci-fetch --digest "$REG_HOST/same/tag:v1")" = "$(sha "$BATS_TEST_TMPDIR/m2.json")" ]
+	[ "$(oci-fetch --digest "$REG_HOST/same/tag:v2")" = "$d" ]
+}
+
+# build_rt NAME ARGS...: `ocinoco build ARGS` through NEAR (no delay) and FARP (DELAY_MS ms
+# away), twice each: every "@@" in ARGS is the registry host, every "@R" the host and a
+# repository prefix of each build's own (n1/, f1/, n2/, f2/: a far build finds nothing a near
+# one pushed, and the same call again rebuilds the same tags). Sets conns (FARP's connections
+# per build, the most) and rt (the sequential exchanges: the fastest far build less the fastest
+# near one, / DELAY_MS, one decimal: the machine's load counts once) and prints both.
+build_rt() {
+	local name=$1 t0 c0 a i side host near=999 far=999 took
+	shift
+	conns=0
+	for i in 1 2; do
+		for side in n f; do
+			host=$NEAR_HOST
+			[ "$side" = n ] || host=$FARP_HOST
+			local args=()
+			for a in "$@"; do
+				a=${a//@@/$host}
+				args+=("${a//@R/$host/$side$i}")
+			done
+			c0=$(tcp_proxy_connections FARP)
+			t0=$EPOCHREALTIME
+			ocinoco build -q "${args[@]}" >/dev/null
+			took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')
+			if [ "$side" = n ]; then
+				near=$(awk -v a="$near" -v b="$took" 'BEGIN { print (b < a ? b : a) }')
+			else
+				far=$(awk -v a="$far" -v b="$took" 'BEGIN { print (b < a ? b : a) }')
+				c0=$(($(tcp_proxy_connections FARP) - c0))
+				[ "$c0" -le "$conns" ] || conns=$c0
+			fi
+		done
+	done
+	rt=$(awk -v a="$near" -v b="$far" -v d="$DELAY_MS" 'BEGIN { printf "%.1f", (b - a) * 1000 / d }')
+	echo "# $name: $conns connections, $rt sequential exchanges (${DELAY_MS} ms each)" >&3
+}
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+
+@test "round trips through a ${DELAY_MS} ms delay line: cold build, no-op rebuild" {
+	build_rt "cold build" "$FIX/app" --from @@/base/bb:latest --tag @R/rt/cold:latest --push --root-dir /app
+	[ "$conns" -le 3 ]
+	cold=$rt
+	local puts mounts
+	puts=$(registry_requests FAR 'PUT|PATCH' '^/v2/f[12]/rt/cold/')
+	mounts=$(registry_requests FAR POST '^/v2/f[12]/rt/cold/blobs/uploads/\?mount=')
+	build_rt "no-op rebuild" "$FIX/app" --from @@/base/bb:latest --tag @R/rt/cold:latest --push --root-dir /app
+	[ "$conns" -le 3 ]
+	# the no-op rebuild: no manifest PUT (the tag's HEAD found it), no mount; only the tiny
+	# layer PUT again (no HEAD first), one per build
+	[ "$(registry_requests FAR PUT '^/v2/f[12]/rt/cold/manifests/')" = 2 ]
+	[ "$(registry_requests FAR POST '^/v2/f[12]/rt/cold/blobs/uploads/\?mount=')" = "$mounts" ]
+	[ "$(registry_requests FAR 'PUT|PATCH' '^/v2/f[12]/rt/cold/')" = $((puts + 2)) ]
+	# bounds with room for a loaded machine and the sanitized build (quiet: ~7 and ~7, from
+	# 9.8 and 9.0 before the single-request upload, the tag HEAD and the hints)
+	le "$cold" 12
+	le "$rt" 10
+}
+
+@test "round trips through a ${DELAY_MS} ms delay line: two tags in two repositories, a cross-registry base" {
+	build_rt "two tags in two repositories" "$FIX/app" --from @@/base/bb:latest --tag @R/rt/two-a:latest \
+		--tag @R/rt/two-b:latest --push --root-dir /app
+	[ "$conns" -le 3 ]
+	le "$rt" 15
+	build_rt "cross-registry base" "$FIX/app" --from "$REG_HOST/base/bb:latest" --tag @R/rt/cross:latest \
+		--push --root-dir /app
+	[ "$conns" -le 3 ]
+	le "$rt" 15
+}
+
+@test "what one program learnt goes to the next privately: no secret in any file, command line or environment; gone after the build" {
+	local t=$BATS_TEST_TMPDIR/t auth h procs=0 secret=0 e line
+	mkdir -p "$t"
+	auth=$(printf '%s:%s' "$TEST_USER" "$TEST_PASS" | base64 -w0)
+	# the build's processes carry the marker (and not the test's own TEST_PASS)
+	env -u TEST_PASS -u TEST_USER RT_MARK="$BATS_TEST_TMPDIR" TMPDIR="$t" ocinoco build -v "$FIX/app" \
+		--from "$FARP_HOST/base/bb:latest" --tag "$FARP_HOST/priv/app:latest" --push --root-dir /app \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local pid=$!
+	: >"$BATS_TEST_TMPDIR/hints"
+	while kill -0 "$pid" 2>/dev/null; do
+		for h in "$t"/ocinoco.*/hints/*; do
+			[ -f "$h" ] || continue
+			# (the build may end and remove it meanwhile)
+			if line="$(stat -c %a "$(dirname "$h")") $(stat -c %a "$h") $(cat "$h")"; then
+				echo "$line" >>"$BATS_TEST_TMPDIR/hints"
+			fi 2>/dev/null
+		done
+		while read -r e; do
+			procs=$((procs + 1))
+			if grep -qsF -e "$TEST_PASS" -e "$auth" "${e%/environ}/cmdline" "$e"; then
+				echo "# a secret in ${e%/environ}" >&3
+				secret=1
+			fi
+		done < <(grep -lsxzF "RT_MARK=$BATS_TEST_TMPDIR" /proc/[0-9]*/environ)
+	done
+	wait "$pid"
+	[ "$procs" -gt 0 ] && [ "$secret" = 0 ]
+	# the hints seen: the directory 0700, each file 0600, the scheme and challenge only
+	[ -s "$BATS_TEST_TMPDIR/hints" ]
+	[ "$(sort -u "$BATS_TEST_TMPDIR/hints")" = "700 600 https basic" ]
+	[ -z "$(ls -A "$t")" ] # the build's temporary directory is gone
+	grep -q 'basic auth (learnt by an earlier program of this build)' "$BATS_TEST_TMPDIR/out"
+}
+
+@test "a hint in a directory another user could write to is ignored" {
+	local d=$BATS_TEST_TMPDIR/hints
+	mkdir -m 755 "$d"
+	printf 'https bearer https://127.0.0.1:1/evil svc\n' >"$d/${FAR_HOST//:/_}"
+	run_status 0 env OCINOCO_REGISTRY_HINTS="$d" oci-fetch -v --digest "$FAR_HOST/base/bb:latest"
+	[[ $output != *learnt* ]]
+	chmod 700 "$d"
+	run_status 0 env OCINOCO_REGISTRY_HINTS="$d" oci-fetch -v --digest "$FAR_HOST/base/bb:latest"
+	[[ $output == *"bearer auth (learnt"* ]] # tried, failed, then the 401 said Basic
+	grep -qx 'https basic' "$d/${FAR_HOST//:/_}"
+}

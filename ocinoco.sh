@@ -246,7 +246,7 @@ layer_job() {
 	if [ -n "$sink" ]; then
 		st=(0 0 0)
 		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
-			oci-put "${net_opts[@]}" blob "$sink" - >/dev/null || st=("${PIPESTATUS[@]}")
+			oci-put "${net_opts[@]}" "${put_quiet[@]}" blob "$sink" - >/dev/null || st=("${PIPESTATUS[@]}")
 	else
 		st=(0 0)
 		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" >/dev/null || st=("${PIPESTATUS[@]}")
@@ -311,7 +311,7 @@ source_annotations() {
 # shifted in its arm, the option by the loop.)
 build_options() {
 	args=() from='' platform='' push=0 output='' digest_file='' quiet=0 annotate_source=0
-	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=()
+	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() put_quiet=()
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-h | --help) build_usage && exit 0 ;;
@@ -334,7 +334,7 @@ build_options() {
 		--digest-file) need_value build "$@" && digest_file=$2 && shift ;;
 		--cacert) need_value build "$@" && net_opts+=("$1" "$2") && shift ;;
 		--insecure | -v | --verbose) net_opts+=("$1") ;;
-		-q | --quiet) quiet=1 ;;
+		-q | --quiet) quiet=1 && put_quiet=(-q) ;; # and no progress line from oci-put
 		--annotate-source) annotate_source=1 ;;
 		--) shift && args+=("$@") && break ;;
 		-?*) usage_die "build: unknown option: $1" ;;
@@ -464,7 +464,7 @@ build_graft() {
 # from BASE, the config uploaded): pushed to every tag, or put in the layout named by the tags
 # (docker save's naming for an archive).
 build_put() {
-	local -a put_opts=("${net_opts[@]}")
+	local -a put_opts=("${net_opts[@]}" "${put_quiet[@]}")
 	[ "$from" = scratch ] || put_opts+=(--from "$from")
 	put_opts+=(--blob "$tmp/config.json")
 	local t dest

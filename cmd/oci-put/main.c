@@ -2,6 +2,7 @@
  * only if it is not there yet (HEAD, mount, upload), streaming with constant memory. */
 #include "digest.h"
 #include "jobs.h"
+#include "progress.h"
 #include "store.h"
 #include "util.h"
 #include "version.h"
@@ -18,7 +19,7 @@ static const char usage[] =
         "usage: oci-put blob [--mount-from REPO] [--from REF] DEST (FILE | - | DIGEST)...\n"
         "       oci-put manifest [--from REF] [--blob FILE]... [--tag REF]...\n"
         "                        [[--name REF]... [--docker-save]] DEST[:TAG] (FILE | -)\n"
-        "       common options: [--insecure] [--cacert FILE] [-v]\n"
+        "       common options: [--insecure] [--cacert FILE] [-q] [-v]\n"
         "       oci-put -h | --help | --version\n";
 
 struct opts {
@@ -26,7 +27,7 @@ struct opts {
 	const char *mount_from, *from;
 	const char **blobs, **tags, **names;
 	size_t nblobs, ntags, nnames;
-	bool docker_save;
+	bool docker_save, quiet;
 };
 
 static void open_store(struct store *st, const char *name)
@@ -134,6 +135,7 @@ int main(int argc, char **argv)
 	        {"docker-save", no_argument, NULL, OPT_DOCKER_SAVE},
 	        {"insecure", no_argument, NULL, OPT_INSECURE},
 	        {"cacert", required_argument, NULL, OPT_CACERT},
+	        {"quiet", no_argument, NULL, 'q'},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
@@ -162,7 +164,7 @@ int main(int argc, char **argv)
 		argc--;
 	}
 	int c;
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_MOUNT_FROM:
 			o.mount_from = optarg;
@@ -188,6 +190,9 @@ int main(int argc, char **argv)
 		case OPT_CACERT:
 			o.common.cacert = optarg;
 			break;
+		case 'q':
+			o.quiet = true;
+			break;
 		case 'v':
 			o.common.verbose++;
 			break;
@@ -212,6 +217,7 @@ int main(int argc, char **argv)
 		usage_error(usage, "--docker-save names the image: give --name REF");
 	if (!blob && o.mount_from)
 		usage_error(usage, "--mount-from is for blob (manifest mounts from --from)");
+	progress_init("oci-put", o.quiet);
 	/* static: reachable at any exit (no leak reports) */
 	static struct blob_job bj;
 	static struct manifest_job mj;

@@ -247,12 +247,34 @@ layer_job() {
 		st=(0 0 0)
 		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
 			oci-put "${net_opts[@]}" "${put_quiet[@]}" blob "$sink" - >/dev/null || st=("${PIPESTATUS[@]}")
+		[ "${st[*]}" != "0 0 75" ] || replay_layer
 	else
 		st=(0 0)
 		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" >/dev/null || st=("${PIPESTATUS[@]}")
 	fi
 	echo "${st[*]}" >"$tmp/layer.status"
 	pipeline_status "${st[@]}"
+}
+
+# replay_layer: oci-put lost the layer's stream past the bytes it holds (exit 75; oci-digest,
+# which saw the whole stream, wrote its digest to $tmp/layer.digest). The layer is made again
+# from DIR, byte for byte the same (docs/DESIGN.md, Determinism), and sent again with --expect:
+# oci-put HEADs it first (it may be there now), and exits 65 if the bytes are not the expected
+# ones: DIR changed meanwhile. At most two replays. Sets st, as the pipeline of layer_job does
+# (whose digest_cmd it runs again).
+replay_layer() {
+	local expect tries
+	for ((tries = 1; tries <= 2; tries++)); do
+		[ "${st[*]}" = "0 0 75" ] && read -r expect <"$tmp/layer.digest" || return 0
+		note "the upload of the layer of $dir broke off past what oci-put holds: making it again ($expect)"
+		st=(0 0 0)
+		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
+			oci-put "${net_opts[@]}" "${put_quiet[@]}" blob --expect "$expect" "$sink" - >/dev/null ||
+			st=("${PIPESTATUS[@]}")
+		if [ "${st[*]}" = "0 0 65" ]; then
+			echo "$prog: build: $dir changed while its layer was uploaded (the layer made again is not $expect)" >&2
+		fi
+	done
 }
 
 layer_statuses() {

@@ -1,4 +1,5 @@
 #include "auth.h"
+#include "time_limits.h"
 #include "oci.h"
 #include "util.h"
 
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -107,6 +109,103 @@ static json_t *object_member_for(json_t *obj, const char *domain)
 	return NULL;
 }
 
+static long monotonic_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+enum helper_end { HELPER_DONE, HELPER_READ_ERROR, HELPER_HUNG, HELPER_HELD_OPEN };
+
+/* Kills the helper's process group (and the helper, if it left it) and reaps the helper unless
+ * it has exited already; returns exited. */
+static bool helper_kill(pid_t pid, bool exited)
+{
+	kill(-pid, SIGKILL);
+	if (!exited) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	return exited;
+}
+
+/* A helper's process group while it runs: a signal that ends us ends it too (it is not in our
+ * process group, where ocinoco's SIGTERM or a terminal's ^C would reach it). */
+static volatile sig_atomic_t helper_group;
+
+static void stop_helper(int sig)
+{
+	if (helper_group > 0)
+		kill(-(pid_t)helper_group, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig); /* delivered once this handler returns */
+}
+
+static const int ending_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+/* Installs stop_helper for the ending signals not ignored (on), or restores them (off). */
+static void guard_helper(pid_t pgid, struct sigaction *old)
+{
+	struct sigaction sa = {.sa_handler = stop_helper};
+	sigemptyset(&sa.sa_mask);
+	helper_group = pgid;
+	for (size_t i = 0; i < sizeof ending_signals / sizeof *ending_signals; i++) {
+		if (pgid > 0) {
+			sigaction(ending_signals[i], NULL, &old[i]);
+			if (old[i].sa_handler == SIG_DFL)
+				sigaction(ending_signals[i], &sa, NULL);
+		} else if (old[i].sa_handler == SIG_DFL) {
+			sigaction(ending_signals[i], &old[i], NULL);
+		}
+	}
+}
+
+/* Reads the helper's output until its end and its exit, for at most timeout seconds; past
+ * them, kills its process group (itself and what it started) and reaps it. */
+static enum helper_end helper_wait(pid_t pid, int fd, struct buf *o, long timeout, int *status)
+{
+	long deadline = monotonic_ms() + timeout * 1000;
+	bool eof = false, exited = false;
+	while (!eof || !exited) {
+		if (!exited) {
+			pid_t w = waitpid(pid, status, WNOHANG);
+			exited = w == pid || (w < 0 && errno != EINTR);
+		}
+		long left = deadline - monotonic_ms();
+		if ((!eof || !exited) && left <= 0)
+			return helper_kill(pid, exited) ? HELPER_HELD_OPEN : HELPER_HUNG;
+		if (eof) {
+			poll(NULL, 0, left < 10 ? (int)left : 10); /* its exit, soon */
+			continue;
+		}
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, left < 100 ? (int)left : 100) <= 0)
+			continue;
+		char piece[4096];
+		ssize_t n = read(fd, piece, sizeof piece);
+		if (n < 0 && errno != EINTR && errno != EAGAIN) {
+			int e = errno;
+			helper_kill(pid, exited);
+			errno = e;
+			return HELPER_READ_ERROR;
+		}
+		if (n == 0)
+			eof = true;
+		if (n > 0) {
+			buf_append(o, piece, (size_t)n);
+			explicit_bzero(piece, sizeof piece);
+			if (o->len > (1u << 20)) {
+				helper_kill(pid, exited);
+				errno = EFBIG;
+				return HELPER_READ_ERROR;
+			}
+		}
+	}
+	return HELPER_DONE;
+}
+
 /* Starts PROG get with its stdin (*to) and stdout (*from) on pipes; -1 with the reason. */
 static pid_t spawn_helper(const char *prog, int *to, int *from, char *err, size_t errlen)
 {
@@ -121,7 +220,13 @@ static pid_t spawn_helper(const char *prog, int *to, int *from, char *err, size_
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	char *argv[] = {(char *)prog, "get", NULL};
 	pid_t pid;
-	int r = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+	/* its own process group: what it starts can be killed with it (helper_wait) */
+	posix_spawnattr_t sa;
+	posix_spawnattr_init(&sa);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&sa, 0);
+	int r = posix_spawnp(&pid, prog, &fa, &sa, argv, environ);
+	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);
 	close(in[0]);
 	close(out[1]);
@@ -193,16 +298,27 @@ int auth_helper_get(const char *name, const char *server, struct creds *c, char 
 	sigaction(SIGPIPE, &old, NULL);
 	close(to);
 	struct buf o = {0};
-	int rr = buf_read_fd(&o, from, 1 << 20);
+	int st = 0;
+	long timeout = time_limits()->timeout;
+	struct sigaction old_handlers[sizeof ending_signals / sizeof *ending_signals];
+	guard_helper(pid, old_handlers);
+	enum helper_end end = helper_wait(pid, from, &o, timeout, &st);
+	int rerr = errno;
+	guard_helper(0, old_handlers);
 	close(from);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	int ret;
-	if (rr < 0) {
+	int ret = -1;
+	if (end == HELPER_HUNG) {
+		snprintf(err, errlen,
+		         "credential helper %s: no answer within %ld s: killed (OCINOCO_TIMEOUT)",
+		         prog, timeout);
+	} else if (end == HELPER_HELD_OPEN) {
+		snprintf(err, errlen,
+		         "credential helper %s: exited, but what it started kept its output open "
+		         "for %ld s: killed (OCINOCO_TIMEOUT)",
+		         prog, timeout);
+	} else if (end == HELPER_READ_ERROR) {
 		snprintf(err, errlen, "credential helper %s: reading its output: %s", prog,
-		         strerror(errno));
-		ret = -1;
+		         strerror(rerr));
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		ret = helper_failed(prog, st, &o, err, errlen);
 	} else {

@@ -1,5 +1,6 @@
 #include "http.h"
 #include "progress.h"
+#include "time_limits.h"
 #include "util.h"
 #include "version.h"
 
@@ -7,12 +8,14 @@
 #include <err.h>
 #include <poll.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 void http_trace(const char *fmt, ...)
@@ -36,16 +39,12 @@ void http_init(struct http_client *c, const struct http_opts *o)
 		global = true;
 	}
 	*c = (struct http_client){.opts = *o};
-	if (c->opts.timeout <= 0) {
-		/* OCINOCO_TIMEOUT: how long a stalled transfer may wait, for every program alike.
-		 */
-		const char *t = getenv("OCINOCO_TIMEOUT");
-		uint64_t secs = 60;
-		if (t && *t && !parse_u64(t, 3600, &secs))
-			errx(EXIT_USAGE,
-			     "OCINOCO_TIMEOUT=%s: not a number of seconds (at most 3600)", t);
-		c->opts.timeout = secs ? (long)secs : 60;
-	}
+	/* OCINOCO_TIMEOUT, OCINOCO_MIN_RATE: for every program alike (lib/time_limits.h) */
+	const struct time_limits *l = time_limits();
+	if (c->opts.timeout <= 0)
+		c->opts.timeout = l->timeout;
+	if (c->opts.min_rate == 0)
+		c->opts.min_rate = l->min_rate;
 	http_ca_locations(o->cacert, &c->cafile, &c->capath);
 	c->feed.fd = -1;
 	c->multi = curl_multi_init();
@@ -152,7 +151,7 @@ void http_xfer_clear_response(struct http_xfer *x)
 	x->reached = NULL;
 	x->status = 0;
 	x->result = CURLE_OK;
-	x->too_big = x->write_failed = false;
+	x->too_big = x->write_failed = x->too_slow = false;
 	x->errbuf[0] = '\0';
 	x->sent = 0;
 }
@@ -230,6 +229,32 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 	return len;
 }
 
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The deadline (http_run): floor + bytes / rate seconds since the transfer began, the time our
+ * own callbacks took not counted. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	struct http_xfer *x = ctx;
+	(void)dltotal;
+	(void)ultotal;
+	double t = now();
+	if (x->started == 0)
+		x->started = t;
+	double took = t - x->started - x->waited_on_us;
+	double bytes = (double)dlnow + (double)ulnow;
+	if (took <= (double)x->floor + bytes / (double)x->rate)
+		return 0;
+	x->too_slow = true;
+	return 1;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 {
 	struct http_xfer *x = ctx;
@@ -237,7 +262,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 	long st = 0;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
 	if (x->write_cb && st >= 200 && st < 300) {
+		double t = now();
 		size_t w = x->write_cb(p, len, x->write_ctx);
+		x->waited_on_us += now() - t;
 		if (w != len)
 			x->write_failed = true;
 		return w;
@@ -257,7 +284,9 @@ static size_t on_read(char *p, size_t size, size_t n, void *ctx)
 	struct http_xfer *x = ctx;
 	size_t want = size * n;
 	if (x->read_cb) {
+		double t = now();
 		size_t r = x->read_cb(p, want, x->read_ctx);
+		x->waited_on_us += now() - t;
 		if (r != CURL_READFUNC_ABORT && r != CURL_READFUNC_PAUSE) {
 			x->sent += r;
 			progress_count(r);
@@ -364,6 +393,12 @@ static void set_transport(CURL *e, struct http_client *c, struct http_xfer *x)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, c->opts.timeout);
+	x->started = x->waited_on_us = 0;
+	x->floor = c->opts.timeout;
+	x->rate = c->opts.min_rate ? c->opts.min_rate : 1;
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, x);
 }
 
 /* Trust (http_ca_locations), or none with --insecure. */
@@ -460,6 +495,18 @@ static void finish_transfer(struct http_client *c, struct http_xfer *x)
 	x->reached = xstrdup(eff ? eff : x->url);
 	c->requests++;
 	c->connections += (unsigned long)conns;
+	if (x->too_slow) {
+		curl_off_t up = 0, down = 0;
+		curl_easy_getinfo(x->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+		curl_easy_getinfo(x->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+		x->result = CURLE_OPERATION_TIMEDOUT;
+		snprintf(x->errbuf, sizeof x->errbuf,
+		         "cut after %.0f s for %" PRIu64
+		         " bytes: a request may take %ld s plus 1 s "
+		         "per %" PRIu64 " bytes (OCINOCO_TIMEOUT, OCINOCO_MIN_RATE)",
+		         now() - x->started - x->waited_on_us, (uint64_t)(up + down), x->floor,
+		         x->rate);
+	}
 	if (x->result != CURLE_OK && x->errbuf[0] == '\0')
 		snprintf(x->errbuf, sizeof x->errbuf, "%s", curl_easy_strerror(x->result));
 	if (x->result != CURLE_OK)

@@ -16,7 +16,10 @@
 struct http_opts {
 	const char *cacert; /* a CA file trusted besides the system's (else SSL_CERT_FILE) */
 	int verbose;        /* 1: each exchange on stderr, secrets redacted */
-	long timeout;       /* seconds without progress (0: $OCINOCO_TIMEOUT, else 60) */
+	long timeout;       /* seconds without progress, and the start of each request's deadline
+	                     * (0: OCINOCO_TIMEOUT, lib/time_limits.h) */
+	uint64_t min_rate;  /* bytes a second a request must average after its first timeout
+	                     * seconds (0: OCINOCO_MIN_RATE) */
 	bool http1;         /* HTTP/1.1 only (see oci-put blob -) */
 };
 
@@ -69,10 +72,14 @@ struct http_xfer {
 	char *reached; /* the URL the response came from (owned) */
 	CURLcode result;
 	char errbuf[CURL_ERROR_SIZE];
+	bool too_slow; /* cut: slower than its deadline allows (result CURLE_OPERATION_TIMEDOUT) */
 	/* private */
 	CURL *easy;
 	struct curl_slist *wire; /* headers as sent */
 	uint64_t sent;
+	double started, waited_on_us; /* monotonic seconds; time spent in read_cb and write_cb */
+	uint64_t rate;                /* the client's min_rate */
+	long floor;                   /* the client's timeout */
 };
 
 void http_init(struct http_client *c, const struct http_opts *o);
@@ -87,7 +94,11 @@ void http_cleanup(struct http_client *c);
 /* Sets the feed (fd -1: none); returns the one it replaces. */
 struct http_feed http_set_feed(struct http_client *c, struct http_feed f);
 
-/* Runs the transfers at once and returns when all are done (each has result and status). */
+/* Runs the transfers at once and returns when all are done (each has result and status).
+ * Besides the no-progress timeout, each transfer has a deadline: it is cut (too_slow) once it
+ * has taken longer than timeout + bytes / min_rate seconds (bytes sent and received so far),
+ * not counting the time its read_cb or write_cb took (a stream's producer, a copy's
+ * consumer). */
 void http_run(struct http_client *c, struct http_xfer **xs, size_t n);
 
 /* Response header (case-insensitive; the last one if repeated) or NULL. */

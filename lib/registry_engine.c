@@ -6,6 +6,7 @@
 #include "ref.h"
 #include "registry.h"
 #include "registry_engine.h"
+#include "time_limits.h"
 #include "util.h"
 
 #include <err.h>
@@ -133,8 +134,20 @@ static double retry_after(const struct http_xfer *x, int attempt)
 	return registry_backoff(attempt);
 }
 
+/* Seconds this run has waited before retries, on any thread (OCINOCO_MAX_WAIT bounds it). */
+static _Atomic long waited_ms;
+
+bool registry_may_wait(double secs)
+{
+	return (double)waited_ms / 1000 + secs <= (double)time_limits()->max_wait;
+}
+
 void registry_sleep(double secs)
 {
+	double left = (double)time_limits()->max_wait - (double)waited_ms / 1000;
+	if (secs > left)
+		secs = left > 0 ? left : 0;
+	waited_ms += (long)(secs * 1000);
 	struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -269,6 +282,11 @@ void registry_run(struct registry *r, struct rreq **qs, size_t n)
 			np += nheld;
 			nheld = 0;
 		}
+		if (wait > 0 && np > 0 && !registry_may_wait(wait)) {
+			for (size_t i = 0; i < np; i++)
+				pend[i]->gave_up = wait; /* they keep their last answer */
+			break;
+		}
 		if (wait > 0 && np > 0) {
 			if (r->http->opts.verbose)
 				http_trace("retrying in %.2f s", wait);
@@ -348,16 +366,29 @@ static void unauthorized_text(struct buf *b, const struct registry *r, const str
 		buf_appendf(b, " (no credentials for %s found)", r->domain);
 }
 
+/* A retry not made: it would have waited beyond OCINOCO_MAX_WAIT. */
+static void wait_limit_text(struct buf *b, const struct rreq *q)
+{
+	if (q->gave_up > 0)
+		buf_appendf(
+		        b,
+		        " (not retried: waiting %.0f s more would pass the %ld s a run may wait "
+		        "for retries, OCINOCO_MAX_WAIT)",
+		        q->gave_up, time_limits()->max_wait);
+}
+
 char *registry_error_text(const struct registry *r, const struct rreq *q)
 {
 	const struct http_xfer *x = &q->x;
 	struct buf b = {0};
 	if (x->result != CURLE_OK) {
 		transport_error_text(&b, x);
+		wait_limit_text(&b, q);
 		return b.data;
 	}
 	buf_appendf(&b, "HTTP %ld", x->status);
 	bool shown = error_document_text(&b, x);
+	wait_limit_text(&b, q);
 	if (x->status == 401)
 		unauthorized_text(&b, r, q, shown);
 	return b.data;

@@ -23,6 +23,7 @@ struct rreq {
 	bool sent_https;
 	enum auth_scheme sent_scheme; /* what Authorization the last try carried */
 	unsigned long token_gen_used;
+	double gave_up; /* not retried: waiting this long would pass OCINOCO_MAX_WAIT */
 	void (*prepare)(struct rreq *q);
 	void *ctx;
 };
@@ -44,7 +45,10 @@ bool registry_transient_curl(CURLcode c);
 bool registry_transient_status(long status);
 /* Back-off before try n (1, 2, ...): 0.25 s doubling, at most 8 s. */
 double registry_backoff(int attempt);
+/* Sleeps secs, or what is left of the run's OCINOCO_MAX_WAIT (lib/time_limits.h) if less. */
 void registry_sleep(double secs);
+/* Whether sleeping secs more keeps the run within OCINOCO_MAX_WAIT. */
+bool registry_may_wait(double secs);
 /* URL-escapes (caller frees). */
 char *registry_escape(const char *s);
 

@@ -1,6 +1,7 @@
 #include "jobs.h"
 #include "oci.h"
 #include "push.h"
+#include "replay.h"
 #include "util.h"
 
 #include <err.h>
@@ -39,7 +40,7 @@ static void read_local(struct blob_job *j, size_t *nlocal, size_t *nknown)
 		}
 		if ((int)i == j->stream) {
 			blobsrc_stream_held(&j->src[i], STDIN_FILENO, "stdin", BLOBSRC_RING,
-			                    BLOBSRC_AHEAD, NULL);
+			                    BLOBSRC_AHEAD, j->expect);
 			session_feed(&j->s, &j->src[i]);
 			continue;
 		}
@@ -93,8 +94,9 @@ int put_blob_job(struct blob_job *j)
 	                    .mount_local = j->has_mount_from};
 	if (put_blobs(&c, &j->dst, j->known, nknown) < 0)
 		return EXIT_FAIL;
-	if (j->stream >= 0 && put_stream(&c, &j->dst, &j->src[j->stream]) < 0)
-		return EXIT_FAIL;
+	int rc = j->stream >= 0 ? put_stream_replayable(&c, &j->dst, &j->src[j->stream]) : EXIT_OK;
+	if (rc != EXIT_OK)
+		return rc;
 	for (size_t i = 0; i < j->nargs; i++)
 		printf("%s\n", j->is_digest[i] ? j->args[i] : j->src[i].digest);
 	flush_stdout();

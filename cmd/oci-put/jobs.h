@@ -18,15 +18,16 @@ struct put_common {
 	int verbose;
 };
 
-/* oci-put blob [--mount-from REPO] [--from REF] DEST (FILE | - | DIGEST)... */
+/* oci-put blob [--mount-from REPO] [--from REF] [--expect DIGEST] DEST (FILE | - | DIGEST)... */
 struct blob_job {
 	struct put_common common;
 	struct store dst, mount_from, from;
 	bool has_mount_from, has_from;
 	char **args; /* FILE, - or DIGEST */
 	size_t nargs;
-	bool *is_digest; /* per argument */
-	int stream;      /* the argument that is "-", or -1 */
+	bool *is_digest;    /* per argument */
+	int stream;         /* the argument that is "-", or -1 */
+	const char *expect; /* --expect: the stream's digest (replay.h) */
 	/* the job's own */
 	struct session s;
 	struct blob_src *src, **local;

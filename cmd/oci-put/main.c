@@ -16,7 +16,8 @@
 #include <unistd.h>
 
 static const char usage[] =
-        "usage: oci-put blob [--mount-from REPO] [--from REF] DEST (FILE | - | DIGEST)...\n"
+        "usage: oci-put blob [--mount-from REPO] [--from REF] [--expect DIGEST] DEST\n"
+        "                    (FILE | - | DIGEST)...\n"
         "       oci-put manifest [--from REF] [--blob FILE]... [--tag REF]...\n"
         "                        [[--name REF]... [--docker-save]] DEST[:TAG] (FILE | -)\n"
         "       common options: [--insecure] [--cacert FILE] [-q] [-v]\n"
@@ -24,7 +25,7 @@ static const char usage[] =
 
 struct opts {
 	struct put_common common;
-	const char *mount_from, *from;
+	const char *mount_from, *from, *expect;
 	const char **blobs, **tags, **names;
 	size_t nblobs, ntags, nnames;
 	bool docker_save, quiet;
@@ -80,6 +81,10 @@ static void blob_args(struct blob_job *j, int argc, char **argv, const struct op
 			j->is_digest[i] = true;
 		}
 	}
+	if ((j->expect = o->expect) && (j->stream < 0 || !digest_is_sha256(o->expect)))
+		usage_error(usage, "--expect %s: %s", o->expect,
+		            j->stream < 0 ? "is for a stream (-)"
+		                          : "not a sha256 digest (sha256:<64 hex>)");
 }
 
 /* manifest: DEST[:TAG] (a tag, not a digest) and one FILE or -; --tag REFs are tags. */
@@ -124,11 +129,13 @@ int main(int argc, char **argv)
 		OPT_NAME,
 		OPT_DOCKER_SAVE,
 		OPT_INSECURE,
-		OPT_CACERT
+		OPT_CACERT,
+		OPT_EXPECT
 	};
 	static const struct option longopts[] = {
 	        {"mount-from", required_argument, NULL, OPT_MOUNT_FROM},
 	        {"from", required_argument, NULL, OPT_FROM},
+	        {"expect", required_argument, NULL, OPT_EXPECT},
 	        {"blob", required_argument, NULL, OPT_BLOB},
 	        {"tag", required_argument, NULL, OPT_TAG},
 	        {"name", required_argument, NULL, OPT_NAME},
@@ -171,6 +178,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FROM:
 			o.from = optarg;
+			break;
+		case OPT_EXPECT:
+			o.expect = optarg;
 			break;
 		case OPT_BLOB:
 			o.blobs[o.nblobs++] = optarg;
@@ -217,6 +227,8 @@ int main(int argc, char **argv)
 		usage_error(usage, "--docker-save names the image: give --name REF");
 	if (!blob && o.mount_from)
 		usage_error(usage, "--mount-from is for blob (manifest mounts from --from)");
+	if (!blob && o.expect)
+		usage_error(usage, "--expect is for blob");
 	progress_init("oci-put", o.quiet);
 	/* static: reachable at any exit (no leak reports) */
 	static struct blob_job bj;

@@ -146,6 +146,52 @@ teardown_file() {
 	[[ $output != *"$TEST_PASS"* ]]
 }
 
+@test "a credential helper that hangs, or whose child keeps its stdout open, is killed after OCINOCO_TIMEOUT and named" {
+	helpers=$BATS_TEST_TMPDIR/bin
+	mark=ocinoco-helper-$BATS_ROOT_PID-$BATS_TEST_NUMBER
+	mkdir -p "$helpers" "$BATS_TEST_TMPDIR/dc"
+	# never answers
+	printf '#!/bin/bash\nexec -a %s-hang sleep 1000\n' "$mark" >"$helpers/docker-credential-hang"
+	# answers and exits, but what it started in the background holds its stdout
+	printf '#!/bin/bash\nread -r server\necho "{\\"Username\\":\\"u\\",\\"Secret\\":\\"s\\"}"\n(exec -a %s-child sleep 1000) &\n' \
+		"$mark" >"$helpers/docker-credential-fork"
+	chmod 755 "$helpers"/docker-credential-*
+	export DOCKER_CONFIG=$BATS_TEST_TMPDIR/dc PATH=$helpers:$PATH
+	for helper in hang fork; do
+		printf '{"credHelpers":{"%s":"%s"}}' "$TOK_HOST" "$helper" >"$DOCKER_CONFIG/config.json"
+		start=$EPOCHREALTIME
+		OCINOCO_TIMEOUT=1 run_status 1 oci-fetch --cacert "$TEST_CA" --digest "$TOK_HOST/private/bb:v1"
+		took=$(((${EPOCHREALTIME/./} - ${start/./}) / 1000))
+		[ "$took" -lt 4000 ]
+		if [ $helper = hang ]; then
+			[[ $output == *"oci-fetch: $TOK_HOST: credentials: credential helper docker-credential-hang: no answer within 1 s: killed (OCINOCO_TIMEOUT)"* ]]
+		else
+			[[ $output == *"oci-fetch: $TOK_HOST: credentials: credential helper docker-credential-fork: exited, but what it started kept its output open for 1 s: killed (OCINOCO_TIMEOUT)"* ]]
+		fi
+		[[ $output == *"HTTP 401"* ]] # then without credentials: refused
+		# nothing of the helper is left running
+		if pgrep -f -- "$mark" >&2; then false; fi
+	done
+	# a signal that ends the program ends its helper too (not in the program's process group)
+	printf '{"credHelpers":{"%s":"hang"}}' "$TOK_HOST" >"$DOCKER_CONFIG/config.json"
+	oci-fetch --cacert "$TEST_CA" --digest "$TOK_HOST/private/bb:v1" >/dev/null 2>&1 3>&- &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		pgrep -f -- "$mark-hang" >/dev/null && break
+		sleep 0.05
+	done
+	pgrep -f -- "$mark-hang" >/dev/null
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 143 ]
+	for ((i = 0; i < 40; i++)); do
+		pgrep -f -- "$mark-hang" >/dev/null || break
+		sleep 0.05
+	done
+	if pgrep -f -- "$mark-hang" >&2; then false; fi
+}
+
 @test "Podman's auth file and REGISTRY_AUTH_FILE are read too" {
 	mkdir -p "$BATS_TEST_TMPDIR/xdg/containers"
 	cp "$FIX/dc/config.json" "$BATS_TEST_TMPDIR/xdg/containers/auth.json"

@@ -24,6 +24,9 @@ setup_file() {
 	mkdir -p "$FIX/badcreds"
 	printf '{"auths":{"%s":{"auth":"%s"}}}' "$SEC_HOST" \
 		"$(printf '%s:wrong-password' "$TEST_USER" | base64 -w0)" >"$FIX/badcreds/config.json"
+	# a tree whose layer is ~48 MB whatever the compression: far past the 16 MiB oci-put holds
+	mkdir -p "$FIX/big"
+	head -c 48000000 /dev/urandom >"$FIX/big/b-big"
 }
 
 teardown_file() {
@@ -184,5 +187,75 @@ at_least_one() { [ "$("$@")" -ge 1 ]; }
 	no_process "$FP_HOST/base/bb"
 	fault_proxy_stop FP
 	only_names "$T/out"
+	only_names "$TMPDIR"
+}
+
+# The digest of DIR's layer, as a build with the default options makes it.
+layer_of() { oci-tar "$1" | oci-digest 2>/dev/null | sha256sum | sed 's/^/sha256:/; s/ .*//'; }
+
+@test "a cut deep into a big streamed layer: the layer is made again from the tree and sent again" {
+	# the registry sees the partial body (and, being distribution, cancels the upload)
+	fault_proxy_start FPD "$REG_HOST" 'PATCH /v2/f/deep/blobs/uploads/ drop=30000000'
+	start=$EPOCHREALTIME
+	run_status 0 ocinoco build "$FIX/big" --from "$FPD_HOST/base/bb:latest" --tag "$FPD_HOST/f/deep:latest" --push
+	echo "# built in $(((${EPOCHREALTIME/./} - ${start/./}) / 1000)) ms" >&3
+	layer=$(layer_of "$FIX/big")
+	[[ $output == *"oci-put: $FPD_HOST/f/deep:latest: stdin cannot be sent on from where its upload broke off; send the same "*" bytes again with --expect $layer"* ]]
+	[[ $output == *"ocinoco: build: the upload of the layer of $FIX/big broke off past what oci-put holds: making it again ($layer)"* ]]
+	grep -qx "$FPD_HOST/f/deep:latest@$(oci-fetch --digest "$REG_HOST/f/deep:latest")" <<<"$output"
+	[ "$(fault_proxy_requests FPD PATCH '^/v2/f/deep/blobs/uploads/' dropped)" = 1 ]
+	[ "$(fault_proxy_requests FPD PATCH '^/v2/f/deep/blobs/uploads/' 202)" = 1 ]
+	[ "$(oci-fetch "$REG_HOST/f/deep:latest" | jq -r '.layers[-1].digest')" = "$layer" ]
+	reg_has_blob REG f/deep "$layer"
+	fault_proxy_stop FPD
+	only_names "$TMPDIR"
+}
+
+@test "the tree changes while its layer is uploaded: the replay's other bytes are an error, exit 1, no tag" {
+	mkdir "$T/tree"
+	echo one >"$T/tree/a-first"
+	ln "$FIX/big/b-big" "$T/tree/b-big"
+	before=$(layer_of "$T/tree")
+	# the cut, then a moment (the upload's status asked for) to change what is already packed
+	fault_proxy_start FPC "$REG_HOST" 'PATCH /v2/f/changed/blobs/uploads/ drop=30000000' \
+		'GET /v2/f/changed/blobs/uploads/ delay=3'
+	ocinoco build "$T/tree" --from "$FPC_HOST/base/bb:latest" --tag "$FPC_HOST/f/changed:latest" --push \
+		>"$T/out" 2>&1 3>&- &
+	pid=$!
+	wait_for at_least_one fault_proxy_requests FPC PATCH '^/v2/f/changed/blobs/uploads/' dropped
+	echo two >"$T/tree/a-first"
+	rc=0
+	wait "$pid" || rc=$?
+	cat "$T/out"
+	[ "$rc" = 1 ]
+	out=$(cat "$T/out")
+	[[ $out == *"oci-put: $FPC_HOST/f/changed:latest: uploading stdin: digest mismatch: the bytes hash to $(layer_of "$T/tree"), not $before"* ]]
+	[[ $out == *"ocinoco: build: $T/tree changed while its layer was uploaded (the layer made again is not $before)"* ]]
+	[[ $out == *"ocinoco: build: the layer of $T/tree failed (oci-tar exit 0, oci-digest exit 0, oci-put exit 65): nothing pushed"* ]]
+	fault_proxy_stop FPC
+	no_tag REG f/changed
+	only_names "$TMPDIR"
+}
+
+@test "the registry restarts in the middle of a big layer's upload: the build goes on and succeeds" {
+	# the upload slowed to ~16 MB/s so that it is surely in the middle when the registry goes
+	fault_proxy_start FPR "$REG_HOST" 'PATCH /v2/f/restart/blobs/uploads/ rate=16000000'
+	ocinoco build "$FIX/big" --from "$FPR_HOST/base/bb:latest" --tag "$FPR_HOST/f/restart:latest" --push \
+		>"$T/out" 2>&1 3>&- &
+	pid=$!
+	wait_for compgen -G "$REG_DIR/data/docker/registry/v2/repositories/f/restart/_uploads/*/data" >/dev/null
+	big_upload() {
+		[ -n "$(find "$REG_DIR/data/docker/registry/v2/repositories/f/restart/_uploads" -name data -size +20M)" ]
+	}
+	wait_for big_upload
+	registry_restart REG
+	rc=0
+	wait "$pid" || rc=$?
+	cat "$T/out"
+	[ "$rc" = 0 ]
+	layer=$(layer_of "$FIX/big")
+	[ "$(oci-fetch "$REG_HOST/f/restart:latest" | jq -r '.layers[-1].digest')" = "$layer" ]
+	oci-fetch --blob "$layer" "$REG_HOST/f/restart" | sha256sum | grep -q "^${layer#sha256:} "
+	fault_proxy_stop FPR
 	only_names "$TMPDIR"
 }

@@ -53,17 +53,47 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	oci-fetch --blob "$(sha "$FIX/stream")" "$REG_HOST/drop/a" | cmp - "$FIX/stream"
 }
 
-@test "a dropped PATCH of a file resumes or restarts; past the stream buffer a stream fails clearly" {
+@test "a dropped PATCH of a file resumes or restarts; past the stream buffer a stream exits 75 with its digest" {
+	d=$(sha "$FIX/stream")
 	fault_proxy_rules FP 'PATCH /blobs/uploads/ drop=2000000'
 	run_status 0 oci-put blob "$FP_HOST/drop/file" "$FIX/stream"
-	[ "$output" = "$(sha "$FIX/stream")" ]
-	reg_has_blob REG drop/file "$(sha "$FIX/stream")"
+	[ "$output" = "$d" ]
+	reg_has_blob REG drop/file "$d"
 	# distribution cancels an upload whose PATCH broke off after writing, so a stream that
-	# broke beyond its first 16 MiB cannot be finished
+	# broke beyond its first 16 MiB cannot be finished: it is read to its end for its digest,
+	# printed on stdout, and exit 75 asks for the same bytes again
 	fault_proxy_rules FP 'PATCH /blobs/uploads/ drop=20000000'
-	run_status 1 oci-put blob "$FP_HOST/drop/late" - <"$FIX/stream"
-	[[ $output == *"$FP_HOST/drop/late: uploading stdin:"*"no longer held"* ]]
-	if reg_has_blob REG drop/late "$(sha "$FIX/stream")"; then false; fi
+	oci-put blob "$FP_HOST/drop/late" - <"$FIX/stream" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || rc=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "${rc:-0}" = 75 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "$d" ]
+	grep -q "$FP_HOST/drop/late: uploading stdin:.*no longer held" "$BATS_TEST_TMPDIR/err"
+	grep -qx "oci-put: $FP_HOST/drop/late: stdin cannot be sent on from where its upload broke off; send the same 24000000 bytes again with --expect $d" "$BATS_TEST_TMPDIR/err"
+	if reg_has_blob REG drop/late "$d"; then false; fi
+	# other bytes with --expect: exit 65, nothing stored
+	run_status 65 oci-put blob --expect "$d" "$FP_HOST/drop/late" - < <(head -c 23999999 "$FIX/stream"; echo)
+	[[ ${lines[-1]} == "oci-put: $FP_HOST/drop/late: uploading stdin: digest mismatch: the bytes hash to sha256:"*", not $d" ]]
+	run_status 65 oci-put blob --expect "$d" "$FP_HOST/drop/late" - <"$FIX/small"
+	[ "$output" = "oci-put: $FP_HOST/drop/late: stdin: digest mismatch: the bytes hash to $(sha "$FIX/small"), not the expected $d" ]
+	if reg_has_blob REG drop/late "$d"; then false; fi
+	# the same bytes again with --expect: sent (HEAD first: it is not there)
+	before=$(fault_proxy_requests FP HEAD "/v2/drop/late/blobs/$d" 404)
+	run_status 0 oci-put blob --expect "$d" "$FP_HOST/drop/late" - <"$FIX/stream"
+	[ "$output" = "$d" ]
+	[ "$(fault_proxy_requests FP HEAD "/v2/drop/late/blobs/$d" 404)" = $((before + 1)) ]
+	oci-fetch --blob "$d" "$REG_HOST/drop/late" | cmp - "$FIX/stream"
+	# and once it is there, the stream is read and checked, not sent
+	patches=$(fault_proxy_requests FP PATCH /v2/drop/late/)
+	run_status 0 oci-put blob --expect "$d" "$FP_HOST/drop/late" - <"$FIX/stream"
+	[ "$output" = "$d" ]
+	[ "$(fault_proxy_requests FP PATCH /v2/drop/late/)" = "$patches" ]
+	run_status 65 oci-put blob --expect "$d" "$FP_HOST/drop/late" - <"$FIX/small"
+	# --expect is for a stream, and takes a digest
+	run_status 2 oci-put blob --expect sha256:12 "$FP_HOST/drop/late" - </dev/null
+	[[ ${lines[0]} == "oci-put: --expect sha256:12: not a sha256 digest (sha256:<64 hex>)" ]]
+	run_status 2 oci-put blob --expect "$(sha "$FIX/small")" "$FP_HOST/drop/late" "$FIX/small"
+	[[ ${lines[0]} == "oci-put: --expect $(sha "$FIX/small"): is for a stream (-)" ]]
+	run_status 2 oci-put manifest --expect "$(sha "$FIX/small")" "$FP_HOST/drop/late" "$FIX/m.json"
 }
 
 @test "a slow response times out and the retry recovers" {
@@ -108,4 +138,41 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	[ "$(fault_proxy_requests FP PATCH '/v2/chunks/s/blobs/uploads/' 413)" = 1 ]
 	[ "$(fault_proxy_requests FP PATCH '/v2/chunks/s/blobs/uploads/' 202)" = 2 ]
 	oci-fetch --blob "$(sha "$BATS_TEST_TMPDIR/s")" "$REG_HOST/chunks/s" | cmp - "$BATS_TEST_TMPDIR/s"
+}
+
+# Milliseconds since $1 (an $EPOCHREALTIME).
+ms_since() { echo $(((${EPOCHREALTIME/./} - ${1/./}) / 1000)); }
+
+@test "a response trickling a byte a second is cut by its deadline, and the run ends within its bound" {
+	# today's no-progress timeout would never fire: each byte is progress
+	fault_proxy_rules FP 'GET /manifests/ trickle=1 times=always'
+	before=$(registry_requests REG GET '^/v2/base/bb/manifests/v1$')
+	start=$EPOCHREALTIME
+	OCINOCO_TIMEOUT=1 OCINOCO_MAX_WAIT=1 run_status 1 oci-fetch --digest "$FP_HOST/base/bb:v1"
+	took=$(ms_since "$start")
+	echo "# ended in $took ms" >&3
+	[ "$took" -lt 12000 ]
+	[[ ${lines[-1]} == "oci-fetch: $FP_HOST/base/bb:v1: GET http://$FP_HOST/v2/base/bb/manifests/v1: cut after "[12]" s for "[0-9]*" bytes: a request may take 1 s plus 1 s per 10240 bytes (OCINOCO_TIMEOUT, OCINOCO_MIN_RATE) (not retried: waiting 1 s more would pass the 1 s a run may wait for retries, OCINOCO_MAX_WAIT)" ]]
+	# tried, then again after 0.25 s and 0.5 s of back-off; the next 1 s would pass the bound
+	[ "$(registry_requests REG GET '^/v2/base/bb/manifests/v1$')" = $((before + 3)) ]
+}
+
+@test "Retry-After: 999999 on every try: the run stops at its bound on waiting, with the reason" {
+	fault_proxy_rules FP 'HEAD /blobs/ status=429 retry-after=999999 times=always'
+	start=$EPOCHREALTIME
+	OCINOCO_MAX_WAIT=3 run_status 1 oci-put blob "$FP_HOST/ra/a" "$FIX/small"
+	took=$(ms_since "$start")
+	[ "$took" -lt 3000 ] # one Retry-After (capped at 60 s) would pass the 3 s: not waited for
+	[ "${lines[-1]}" = "oci-put: $FP_HOST/ra/a: HEAD $(sha "$FIX/small"): HTTP 429 (not retried: waiting 60 s more would pass the 3 s a run may wait for retries, OCINOCO_MAX_WAIT)" ]
+	[ "$(fault_proxy_requests FP HEAD '/v2/ra/a/blobs/' 429)" = 1 ]
+	# the waits of every retry of the run add up: 1 s + 1 s, and a third would pass 2.5 s
+	fault_proxy_rules FP 'HEAD /blobs/ status=503 retry-after=1 times=always'
+	start=$EPOCHREALTIME
+	OCINOCO_MAX_WAIT=2.5 run_status 2 oci-put blob "$FP_HOST/ra/b" "$FIX/small"
+	[ "$output" = "oci-put: OCINOCO_MAX_WAIT=2.5: not a number of seconds (at most 86400)" ]
+	OCINOCO_MAX_WAIT=2 run_status 1 oci-put blob "$FP_HOST/ra/b" "$FIX/small"
+	took=$(ms_since "$start")
+	[ "$took" -ge 2000 ] && [ "$took" -lt 5000 ]
+	[ "$(fault_proxy_requests FP HEAD '/v2/ra/b/blobs/' 503)" = 3 ]
+	[[ ${lines[-1]} == *"HTTP 503 (not retried: waiting 1 s more would pass the 2 s a run may wait for retries, OCINOCO_MAX_WAIT)" ]]
 }

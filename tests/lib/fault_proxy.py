@@ -27,6 +27,9 @@ METHOD is an HTTP method or `*`; PATH_REGEX a Python regex searched in the reque
     delay=S          wait S seconds (a float) before forwarding (or before answering status=)
     redirect=URL     answer 307 (or status=) with `Location: URL` + the request target, as a
                      registry sends blob GETs to a storage host (URL: e.g. another proxy's)
+    trickle=S        forward the request; send the response's status and headers at once, then
+                     its body one byte every S seconds (a float): "progress", but no speed
+    rate=B           forward the request body at most B bytes a second (a slow uplink)
 times=N: the rule applies to the first N matching requests, then no more (default 1);
 times=always: to every matching request (a permanent fault). For each request the first rule
 that matches and has applications left is used. Examples:
@@ -34,6 +37,8 @@ that matches and has applications left is used. Examples:
     * /v2/.+/blobs/ status=500 times=2
     PUT /manifests/ status=429 retry-after=1
     GET /manifests/ delay=2
+    GET /manifests/ trickle=1 times=always
+    PATCH /blobs/uploads/ rate=10000000
 
 The log gets one line per event, space-separated:
     TIME connect CONN PEER
@@ -76,7 +81,8 @@ class Rule:
         self.text = "_".join(fields)
         self.method, self.path = fields[0], re.compile(fields[1])
         self.status = self.retry_after = self.drop = self.redirect = None
-        self.delay = 0.0
+        self.delay = self.trickle = 0.0
+        self.rate = None
         self.left = 1
         for f in fields[2:]:
             key, _, val = f.partition("=")
@@ -90,6 +96,10 @@ class Rule:
                 self.drop = int(val)
             elif key == "delay":
                 self.delay = float(val)
+            elif key == "trickle":
+                self.trickle = float(val)
+            elif key == "rate":
+                self.rate = int(val)
             elif key == "times":
                 self.left = None if val == "always" else int(val)
             else:
@@ -169,7 +179,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer_fault(rule)
         sent = [0]
         try:
-            status = self.forward(rule.drop if rule else None, sent)
+            status = self.forward(rule, sent)
         except Dropped:
             self.log_request_line("dropped", sent[0], fault)
             self.reset_connection()
@@ -246,7 +256,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.upstream = None
         self.close_connection = True
 
-    def forward(self, drop, sent):
+    def forward(self, rule, sent):
+        drop = rule.drop if rule else None
+        rate = rule.rate if rule else None
+        trickle = rule.trickle if rule else 0
+        started = time.monotonic()
         target = self.server.target
         if self.upstream is None:
             if self.server.upstream_ctx is not None:
@@ -277,6 +291,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise Dropped()
             up.send(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
             sent[0] += len(data)
+            if rate:
+                ahead = sent[0] / rate - (time.monotonic() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
         if drop is not None:
             raise Dropped()
         if chunked:
@@ -304,6 +322,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             data = resp.read1(PIECE) if hasattr(resp, "read1") else resp.read(PIECE)
             if not data:
                 break
+            if trickle:
+                for i in range(len(data)):
+                    piece = data[i:i + 1]
+                    self.wfile.write(b"1\r\n%s\r\n" % piece if rechunk else piece)
+                    self.wfile.flush()
+                    time.sleep(trickle)
+                continue
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if rechunk else data)
         if rechunk:
             self.wfile.write(b"0\r\n\r\n")

@@ -291,6 +291,30 @@ registry_stop() {
 	_reg_kill "${dir%/*}/ocinoco-tests-tcp-${1}_TOKENPROXY/proxy.pid"
 }
 
+# registry_restart NAME: stops registry NAME and starts it again on the same port, with the
+# same storage and secret (uploads in progress stay on disk, their Location URLs valid); waits
+# until it answers. Its token server, if any, keeps running.
+registry_restart() {
+	local dir host url cfg port pid i code curlopts=()
+	dir=$(_reg_state_dir)/ocinoco-tests-reg-$1 || return 1
+	host=${1}_HOST url=${1}_URL cfg=$dir/ocinoco-tests-registry.yml
+	port=${!host##*:}
+	_reg_kill "$dir/registry.pid"
+	sed -i "s/^  addr: 127\.0\.0\.1:[0-9]*\$/  addr: 127.0.0.1:$port/" "$cfg"
+	_reg_spawn "$dir/registry.pid" "$dir/registry.log" docker-registry serve "$cfg"
+	pid=$(cat "$dir/registry.pid")
+	_reg_watchdog "$dir" "$pid"
+	[[ ${!url} != https:* ]] || curlopts=(--cacert "$TEST_CA")
+	for ((i = 0; i < 400; i++)); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' "${curlopts[@]}" "${!url}/v2/") || code=000
+		case $code in 200 | 401) return 0 ;; esac
+		_reg_alive "$pid" || break
+		sleep 0.05
+	done
+	cat "$dir/registry.log" >&2
+	_reg_die "registry $1 did not start again on port $port"
+}
+
 # registry_stop_all: stops every registry and proxy started under REGISTRY_STATE_DIR
 # (for teardown_file).
 registry_stop_all() {

@@ -22,6 +22,7 @@ fi
 usage() {
 	cat <<USAGE
 usage: ocinoco build DIR --from BASE --tag TAG [--push | --output DEST] [options]
+       ocinoco index --tag TAG [--tag TAG]... IMAGE... [options]
        ocinoco pack DIR OUT [options]
        ocinoco --help | --version | COMMAND --help
 USAGE
@@ -156,7 +157,7 @@ build_usage() {
 	cat <<USAGE
 usage: ocinoco build DIR --from BASE|scratch --tag TAG [--tag TAG]...
                      [--push | --output oci:DIR | --output FILE.tar]
-                     [--platform OS/ARCH[/VARIANT]] [--compression zstd|gzip|none]
+                     [--platform all|OS/ARCH[/VARIANT][,...]]... [--compression zstd|gzip|none]
                      [--root-dir PATH] [--uid N] [--gid N] [--mtime EPOCH|keep]
                      [--exclude PATTERN]... [--exclude-from FILE]...
                      [--entrypoint CMD] [--cmd CMD] [--env K=V]... [--workdir DIR]
@@ -230,7 +231,7 @@ note() {
 # A stage failed: its own message is on stderr already; say what it means for the build.
 # Exit 2 when the stage saw a usage error (an option value it refused), else 1.
 build_failed() { # STATUS MESSAGE
-	echo "$prog: build: $2: nothing $nothing" >&2
+	echo "$prog: ${subcommand:-build}: $2: nothing $nothing" >&2
 	[ "$1" -eq 2 ] && exit 2
 	exit 1
 }
@@ -333,7 +334,7 @@ source_annotations() {
 # shifted in its arm, the option by the loop.)
 build_options() {
 	args=() from='' platform='' push=0 output='' digest_file='' quiet=0 annotate_source=0
-	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() put_quiet=()
+	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() platforms=() put_quiet=()
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-h | --help) build_usage && exit 0 ;;
@@ -346,7 +347,7 @@ build_options() {
 			need_value build "$@" && graft_opts+=("$1" "$2") && shift ;;
 		--from) need_value build "$@" && from=$2 && shift ;;
 		--tag) need_value build "$@" && tags+=("$2") && shift ;;
-		--platform) need_value build "$@" && platform=$2 && shift ;;
+		--platform) need_value build "$@" && platforms+=("$2") && shift ;;
 		--push) push=1 ;;
 		--output)
 			need_value build "$@"
@@ -368,7 +369,9 @@ build_options() {
 
 # Every check that needs no work, before any is done: a typo is a usage error, not a build
 # that fails after its upload. The references by the programs' parser (oci-fetch --name, which
-# gives BASE's full name for --base-name), the changes and the platform by oci-graft's.
+# gives BASE's full name for --base-name, and checks a list of platforms), the changes and one
+# platform by oci-graft's. Several platforms (a list, or all the base has: multi=1) make an
+# index.
 build_check() {
 	[ ${#args[@]} -ge 1 ] || usage_die "build: missing DIR"
 	[ ${#args[@]} -eq 1 ] || usage_die "build: unexpected argument: ${args[1]}"
@@ -382,10 +385,20 @@ build_check() {
 	-) usage_die "build: --output -: give a FILE (the archive is written next to it first)" ;;
 	esac
 	local t names
-	local -a refs=("${tags[@]}") tag_names
+	local -a refs=("${tags[@]}") tag_names selection=()
+	multi=0
+	if [ ${#platforms[@]} -gt 0 ]; then
+		platform=$(IFS=,; printf '%s' "${platforms[*]}")
+	fi
+	case $platform in
+	all | *,*)
+		multi=1 selection=(--platform "$platform")
+		[ "$from" != scratch ] || usage_die "build: --platform $platform: --from scratch has no platforms to choose from (give one --platform)"
+		;;
+	esac
 	[ "$from" = scratch ] || [[ $from == oci:* ]] || refs+=("$from")
-	names=$(oci-fetch --name "${refs[@]}") ||
-		usage_die "build: --tag or --from: not an image reference (REGISTRY/REPOSITORY[:TAG])"
+	names=$(oci-fetch --name "${selection[@]}" "${refs[@]}") ||
+		usage_die "build: --tag or --from: not an image reference (REGISTRY/REPOSITORY[:TAG])${selection:+, or --platform: not OS/ARCH[/VARIANT] or all}"
 	mapfile -t tag_names <<<"$names"
 	base_name=
 	if [ ${#refs[@]} -gt ${#tags[@]} ]; then
@@ -397,7 +410,7 @@ build_check() {
 			usage_die "build: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
 	done
 	local -a check=(oci-graft --check "${graft_opts[@]}")
-	[ -z "$platform" ] || check+=(--platform "$platform")
+	[ -z "$platform" ] || [ "$multi" = 1 ] || check+=(--platform "$platform")
 	"${check[@]}" || exit 2
 	[ -e "$dir" ] || die "build: $dir: No such file or directory"
 	[ -d "$dir" ] || die "build: $dir: Not a directory"
@@ -436,10 +449,14 @@ build_destination() {
 	fi
 }
 
-# 1. The base's manifest, config and digest, in one oci-fetch run, while the layer is made
-# and streamed to where the image goes; the first to fail stops the other.
+# 1. The base's manifest, config and digest (several platforms: each one's manifest and config
+# into base/), in one oci-fetch run, while the layer is made and streamed to where the image
+# goes; the first to fail stops the other.
 build_inputs() {
-	if [ "$from" != scratch ]; then
+	if [ "$multi" = 1 ]; then
+		mkdir "$tmp/base"
+		start_job oci-fetch "${net_opts[@]}" --platform "$platform" --each "$tmp/base" "$from"
+	elif [ "$from" != scratch ]; then
 		local -a fetch_opts=("${net_opts[@]}")
 		[ -z "$platform" ] || fetch_opts+=(--platform "$platform")
 		start_job oci-fetch "${fetch_opts[@]}" -o "$tmp/base.json" \
@@ -462,9 +479,59 @@ build_inputs() {
 	note "layer $digest of $dir"
 }
 
-# 2. The new config and manifest (and the manifest's digest).
+# base_entries: the platforms oci-fetch --each selected ($tmp/base/platforms: "N DIGEST
+# PLATFORM" lines) in base_lines; one of them is a plain image, as if it were the only one asked
+# for (multi=0, its files where a single-platform fetch puts them).
+base_entries() {
+	mapfile -t base_lines <"$tmp/base/platforms"
+	[ ${#base_lines[@]} -eq 1 ] || return 0
+	local n digest p
+	read -r n digest p <<<"${base_lines[0]}"
+	mv -- "$tmp/base/$n.json" "$tmp/base.json"
+	mv -- "$tmp/base/$n.config.json" "$tmp/base-config.json"
+	printf '%s\n' "$digest" >"$tmp/base.digest"
+	multi=0
+}
+
+# graft_platforms: one oci-graft per selected platform ($tmp/config-N.json, $tmp/manifest-N.json)
+# and oci-index of them ($tmp/manifest.json, its digest in digest); the files oci-put must make
+# present in put_blobs. The annotations go on each child and on the index.
+graft_platforms() {
+	local line n digest_n p
+	local -a children=() names=()
+	put_blobs=()
+	for line in "${base_lines[@]}"; do
+		read -r n digest_n p <<<"$line"
+		SOURCE_DATE_EPOCH=$graft_epoch oci-graft --manifest "$tmp/base/$n.json" \
+			--config "$tmp/base/$n.config.json" \
+			${base_name:+--base-name "$base_name"} --layer "$tmp/layer.json" \
+			--created-by "ocinoco build $dir" "${graft_opts[@]}" \
+			--config-out "$tmp/config-$n.json" -o "$tmp/manifest-$n.json" ||
+			build_failed $? "oci-graft failed for $p"
+		children+=(--child "$digest_n=$tmp/manifest-$n.json")
+		put_blobs+=(--blob "$tmp/config-$n.json" --blob "$tmp/manifest-$n.json")
+		names+=("$p")
+	done
+	# the index annotated as its children are (--annotation, --annotate-source), but for their
+	# own bases
+	oci-index --base "$tmp/base/index.json" ${base_name:+--base-name "$base_name"} \
+		"${children[@]}" --annotations-of "$tmp/manifest-$n.json" -o "$tmp/manifest.json" \
+		--digest-out "$tmp/manifest.digest" || build_failed $? "oci-index failed"
+	read -r digest <"$tmp/manifest.digest"
+	note "base $from: ${names[*]}"
+}
+
+# 2. The new config and manifest (and the manifest's digest); with several platforms, one of
+# each per platform and the index of them (one platform selected: a plain image, as without a
+# list).
 build_graft() {
 	local -a base_opts
+	put_blobs=(--blob "$tmp/config.json")
+	[ "$multi" = 0 ] || base_entries
+	if [ "$multi" = 1 ]; then
+		graft_platforms
+		return
+	fi
 	if [ "$from" = scratch ]; then
 		base_opts=(--scratch)
 		[ -z "$platform" ] || base_opts+=(--platform "$platform")
@@ -488,7 +555,7 @@ build_graft() {
 build_put() {
 	local -a put_opts=("${net_opts[@]}" "${put_quiet[@]}")
 	[ "$from" = scratch ] || put_opts+=(--from "$from")
-	put_opts+=(--blob "$tmp/config.json")
+	put_opts+=("${put_blobs[@]}")
 	local t dest
 	case $mode in
 	dry) return 0 ;;
@@ -567,6 +634,132 @@ cmd_build() {
 	build_report
 }
 
+index_usage() {
+	cat <<USAGE
+usage: ocinoco index --tag TAG [--tag TAG]... [--annotation K=V]... IMAGE...
+                     [-q] [--digest-file FILE] [-v] [--insecure] [--cacert FILE]
+USAGE
+}
+
+# index's command line: the tags, the annotations (for oci-index), the images, the programs'
+# network options.
+index_options() {
+	images=() index_opts=() net_opts=() tags=() digest_file='' quiet=0 put_quiet=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-h | --help) index_usage && exit 0 ;;
+		--tag) need_value index "$@" && tags+=("$2") && shift ;;
+		--annotation) need_value index "$@" && index_opts+=("$1" "$2") && shift ;;
+		--digest-file) need_value index "$@" && digest_file=$2 && shift ;;
+		--cacert) need_value index "$@" && net_opts+=("$1" "$2") && shift ;;
+		--insecure | -v | --verbose) net_opts+=("$1") ;;
+		-q | --quiet) quiet=1 && put_quiet=(-q) ;;
+		--) shift && images+=("$@") && break ;;
+		-?*) usage_die "index: unknown option: $1" ;;
+		*) images+=("$1") ;;
+		esac
+		shift
+	done
+}
+
+# The references checked by the programs' parser before any work; the digest file's partial.
+index_check() {
+	[ ${#tags[@]} -gt 0 ] || usage_die "index: missing --tag TAG"
+	[ ${#images[@]} -gt 0 ] || usage_die "index: missing IMAGE (the images to combine)"
+	local t names
+	local -a refs=("${tags[@]}") tag_names
+	for t in "${images[@]}"; do
+		[[ $t == oci:* ]] || refs+=("$t")
+	done
+	names=$(oci-fetch --name "${refs[@]}") ||
+		usage_die "index: --tag or IMAGE: not an image reference (REGISTRY/REPOSITORY[:TAG])"
+	mapfile -t tag_names <<<"$names"
+	for t in "${!tags[@]}"; do
+		[[ ${tag_names[t]} != *@* ]] ||
+			usage_die "index: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
+	done
+	digest_partial=
+	if [ -n "$digest_file" ]; then
+		[ ! -d "$digest_file" ] || die "index: $digest_file: Is a directory"
+		partial_next_to "$digest_file"
+		digest_partial=$partial_path
+	fi
+}
+
+# 1. Every image's manifests and configs ($tmp/I/), one oci-fetch run each, all at once; the
+# first to fail stops the others.
+index_inputs() {
+	local i done_pid rc
+	local -A image_of=()
+	for i in "${!images[@]}"; do
+		mkdir "$tmp/$i"
+		start_job oci-fetch "${net_opts[@]}" --platform all --each "$tmp/$i" "${images[i]}"
+		image_of[$job_pid]=${images[i]}
+	done
+	while [ ${#running[@]} -gt 0 ]; do
+		rc=0
+		wait -n -p done_pid "${running[@]}" || rc=$?
+		forget_job "$done_pid"
+		[ "$rc" -eq 0 ] || build_failed "$rc" "cannot read ${image_of[$done_pid]}"
+	done
+}
+
+# 2. The index (an index's platform images, each image with its config's platform), and what
+# oci-put needs: every image as a source, every fetched manifest and config as a local file.
+index_make() {
+	local i n rest
+	froms=() blobs=()
+	for i in "${!images[@]}"; do
+		froms+=(--from "${images[i]}")
+		if [ -e "$tmp/$i/index.json" ]; then
+			index_opts+=(--add "$tmp/$i/index.json")
+		else
+			index_opts+=(--add "$tmp/$i/1.json" --config "$tmp/$i/1.config.json")
+		fi
+		while read -r n rest; do
+			blobs+=(--blob "$tmp/$i/$n.json" --blob "$tmp/$i/$n.config.json")
+		done <"$tmp/$i/platforms"
+	done
+	oci-index "${index_opts[@]}" -o "$tmp/index.json" --digest-out "$tmp/index.digest" ||
+		build_failed $? "oci-index failed"
+	read -r digest <"$tmp/index.digest"
+}
+
+# 3. The children (by digest) and the index, under every tag; the digest file; the report.
+index_put() {
+	local t
+	local -a put_opts=("${put_quiet[@]}")
+	for t in "${tags[@]:1}"; do
+		put_opts+=(--tag "$t")
+	done
+	run_job oci-put "${net_opts[@]}" "${froms[@]}" "${blobs[@]}" "${put_opts[@]}" \
+		manifest "${tags[0]}" "$tmp/index.json" >/dev/null
+	[ "$job_rc" -eq 0 ] || build_failed "$job_rc" "oci-put manifest failed"
+	if [ -n "$digest_file" ]; then
+		printf '%s\n' "$digest" >"$digest_partial"
+		commit_partial "$digest_partial" "$digest_file"
+	fi
+	for t in "${tags[@]}"; do
+		printf '%s@%s\n' "$t" "$digest"
+	done
+	[ "$quiet" = 1 ] || echo "$prog: index: pushed in $(elapsed "$started") s" >&2
+}
+
+# index: images (and the images of indexes) combined into one index pushed under the tags.
+# Each IMAGE's manifests and configs in one oci-fetch run (all at once); oci-index makes the
+# index (the platforms from the configs); one oci-put manifest makes every child present in
+# each tag's repository (HEAD, mount within a registry, streamed copy across) before the index.
+cmd_index() {
+	usage_fn=index_usage
+	index_options "$@"
+	index_check
+	started=$EPOCHREALTIME nothing=pushed subcommand=index
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco.XXXXXX")
+	index_inputs
+	index_make
+	index_put
+}
+
 # --version: "ocinoco VERSION"; run from a source checkout, the VERSION file next to it.
 print_version() {
 	local v=$version
@@ -583,6 +776,7 @@ main() {
 	--version) print_version ;;
 	pack) shift; cmd_pack "$@" ;;
 	build) shift; cmd_build "$@" ;;
+	index) shift; cmd_index "$@" ;;
 	*) usage_die "unknown command: $1" ;;
 	esac
 }

@@ -430,9 +430,10 @@ int layout_put_manifest(struct layout *l, const char *tag, const struct doc *d, 
 {
 	if (store_document(l, d, what) < 0)
 		return -1;
-	add_pending(l, index_entry(d, tag, NULL));
+	/* an index's child is reached through the index: a blob, not an index.json entry */
 	if (!tag && layout_is_expected_child(l, d->digest))
 		return 0;
+	add_pending(l, index_entry(d, tag, NULL));
 	return write_index(l, false, what);
 }
 
@@ -471,8 +472,9 @@ int layout_put_image(struct layout *l, const struct doc *d, const char *const *n
                      const char *const *tags, size_t nnames, enum layout_naming how,
                      const char *what)
 {
-	if (how == LAYOUT_NAME_DOCKER_SAVE && !media_type_is_manifest(d->media_type)) {
-		warnx("%s: docker save's layout holds an image manifest, not %s", what,
+	if (how == LAYOUT_NAME_DOCKER_SAVE && !media_type_is_manifest(d->media_type) &&
+	    !media_type_is_index(d->media_type)) {
+		warnx("%s: docker save's layout holds an image manifest or index, not %s", what,
 		      d->media_type);
 		return -1;
 	}
@@ -493,7 +495,9 @@ int layout_put_image(struct layout *l, const struct doc *d, const char *const *n
 			add_pending(l, index_entry(d, tag, NULL));
 	}
 	int ret = 0;
-	if (how == LAYOUT_NAME_DOCKER_SAVE)
+	/* manifest.json holds one image: an index is loaded through index.json (docker with the
+	 * containerd image store, podman, skopeo) */
+	if (how == LAYOUT_NAME_DOCKER_SAVE && media_type_is_manifest(d->media_type))
 		ret = write_docker_manifest(l, d, repo_tags, what);
 	if (ret == 0)
 		ret = write_index(l, how == LAYOUT_NAME_DOCKER_SAVE, what);

@@ -41,16 +41,16 @@ int layout_get_blob(struct layout *l, const char *digest, blob_sink sink, void *
                     const char *what);
 /* Stores a blob (skipped if present); src->digest is set afterwards. */
 int layout_put_blob(struct layout *l, struct blob_src *src, const char *what);
-/* Stores the document as a blob and points the tag (NULL: none) at it in index.json. The
- * entries of an index's children (declared by layout_expect_children) wait for the next put
- * that is not one of them, and go into index.json with it, in one rewrite. */
+/* Stores the document as a blob and points the tag (NULL: none) at it in index.json. An
+ * index's children (declared by layout_expect_children) are stored as blobs only: the index
+ * reaches them, index.json names the index. */
 int layout_put_manifest(struct layout *l, const char *tag, const struct doc *d, const char *what);
 /* The digests that are about to be put as an index's children. */
 void layout_expect_children(struct layout *l, const char *const *digests, size_t n);
 bool layout_is_expected_child(const struct layout *l, const char *digest);
 /* layout_put_manifest for an image named by full references (names[i]
  * "docker.io/library/a:1", tags[i] its tag "1"): entries named as how says (for
- * LAYOUT_NAME_DOCKER_SAVE d must be an image manifest). */
+ * LAYOUT_NAME_DOCKER_SAVE d is an image manifest, with docker's manifest.json, or an index). */
 int layout_put_image(struct layout *l, const struct doc *d, const char *const *names,
                      const char *const *tags, size_t nnames, enum layout_naming how,
                      const char *what);

@@ -9,7 +9,7 @@ set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: packaging/deb.sh O VERSION DIST" >&2; exit 2; }
 o=$1 version=$2 dist=$3
 cd "$(dirname "$0")/.."
-programs=(oci-tar oci-digest oci-fetch oci-put oci-graft)
+programs=(oci-tar oci-digest oci-fetch oci-put oci-graft oci-index)
 maintainer=${DEB_MAINTAINER:-ocinoco maintainers <maintainers@users.noreply.r-seed-a907ee2a.example>}
 arch=$(dpkg --print-architecture)
 # The date of the changelog entry: SOURCE_DATE_EPOCH, else the last commit's, else now.
@@ -73,8 +73,9 @@ Description: build OCI (Docker) images with no container
  layers downloaded. It is a shell script composing small programs, each
  usable alone in a pipeline: oci-tar (a reproducible tar of a directory),
  oci-digest (compress and describe a layer), oci-fetch (read manifests,
- configs and blobs), oci-graft (a new manifest and config) and oci-put
- (upload blobs and manifests, mount or copy base layers).
+ configs and blobs), oci-graft (a new manifest and config), oci-index (an
+ index of manifests, for multi-platform images) and oci-put (upload blobs
+ and manifests, mount or copy base layers).
 CONTROL
 
 # The same sources give the same package: every mtime is the changelog's date.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package DIST/ocinoco-VERSION.tgz (what npm pack makes) from the programs in
 # O/bin, linked with RPATH_ORIGIN=1 (make npm does both):
-#   bin/       ocinoco and the five programs (package.json's "bin": npm links all six)
+#   bin/       ocinoco and the six programs (package.json's "bin": npm links all seven)
 #   lib/       every shared library the programs load that is not glibc's, found with ldd
 #              (transitively: ldd lists the whole closure), as this machine's Debian has them;
 #              the programs' DT_RPATH $ORIGIN/../lib makes the dynamic loader look here first,
@@ -14,7 +14,7 @@ set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: packaging/npm.sh O VERSION DIST" >&2; exit 2; }
 o=$1 version=$2 dist=$3
 cd "$(dirname "$0")/.."
-programs=(oci-tar oci-digest oci-fetch oci-put oci-graft)
+programs=(oci-tar oci-digest oci-fetch oci-put oci-graft oci-index)
 command -v npm >/dev/null || { echo "npm.sh: npm is needed (apt-get install npm)" >&2; exit 1; }
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco-npm.XXXXXX")

@@ -1,6 +1,7 @@
 #include "fetch.h"
 #include "digest.h"
 #include "oci.h"
+#include "platforms.h"
 #include "ref.h"
 #include "store.h"
 #include "util.h"
@@ -56,17 +57,6 @@ static void write_output(const char *path, const void *p, size_t n)
 	output_commit(&o);
 }
 
-static int config_sink(const char *p, size_t n, void *ctx)
-{
-	struct buf *b = ctx;
-	if (b->len + n > DOCUMENT_MAX_BYTES) {
-		warnx("config blob larger than %u bytes", DOCUMENT_MAX_BYTES);
-		return -1;
-	}
-	buf_append(b, p, n);
-	return 0;
-}
-
 /* What a run holds, at file scope: a failing run leaves it reachable (no leak reports). */
 static struct {
 	struct store st;
@@ -74,42 +64,6 @@ static struct {
 	struct doc top, man;
 	struct buf config;
 } run;
-
-/* The manifest of the wanted platform in an index, or an error listing what exists. */
-static char *pick_platform(const struct doc *idx, const struct platform *want, const char *name)
-{
-	char err[256];
-	json_t *j = json_parse(idx->data.data, idx->data.len, err, sizeof err);
-	json_t *ms = json_object_get(j, "manifests"), *e;
-	size_t i;
-	char *found = NULL;
-	struct buf have = {0};
-	json_array_foreach(ms, i, e)
-	{
-		struct platform p;
-		if (!descriptor_check(e, err, sizeof err) ||
-		    !platform_from_json(json_object_get(e, "platform"), &p))
-			continue;
-		if (strcmp(p.os, "unknown") == 0) /* attestations */
-			continue;
-		if (platform_match(want, &p)) {
-			found = xstrdup(descriptor_digest(e));
-			break;
-		}
-		char s[96];
-		platform_format(&p, s, sizeof s);
-		buf_appendf(&have, "%s%s", have.len ? ", " : "", s);
-	}
-	if (found == NULL) {
-		char w[96];
-		platform_format(want, w, sizeof w);
-		warnx("%s: no manifest for platform %s in the index; it has: %s", name, w,
-		      have.len ? have.data : "no platforms");
-	}
-	buf_free(&have);
-	json_decref(j);
-	return found;
-}
 
 /* The image manifest the reference names: through an index to the wanted platform's, unless
  * the index itself is asked for. NULL after a message. */
@@ -121,7 +75,7 @@ static const struct doc *resolve_manifest(const struct fetch_job *job)
 		return &run.top;
 	const struct doc *res = &run.top;
 	if (media_type_is_index(run.top.media_type)) {
-		char *dg = pick_platform(&run.top, &job->want, job->ref);
+		char *dg = fetch_pick_platform(&run.top, &job->want, job->ref);
 		if (dg == NULL)
 			return NULL;
 		int r = store_get_manifest(&run.st, dg, &run.man);
@@ -158,15 +112,7 @@ static int check_image_platform(const struct fetch_job *job)
 /* The config blob the manifest names, into run.config. */
 static int fetch_config(const struct fetch_job *job, const struct doc *m)
 {
-	char jerr[256];
-	json_t *j = json_parse(m->data.data, m->data.len, jerr, sizeof jerr);
-	json_t *cd = json_object_get(j, "config");
-	int r = -1;
-	if (!descriptor_check(cd, jerr, sizeof jerr))
-		warnx("%s: the manifest's config: %s", job->ref, jerr);
-	else
-		r = store_get_blob(&run.st, descriptor_digest(cd), config_sink, &run.config);
-	json_decref(j);
+	int r = fetch_config_blob(&run.st, m, &run.config, job->ref);
 	if (r == 0 && job->platform_given && m == &run.top)
 		r = check_image_platform(job);
 	return r;
@@ -188,6 +134,8 @@ static void write_outputs(const struct fetch_job *job, const struct doc *m)
 		write_output(job->output, line, strlen(line));
 		break;
 	case FETCH_BLOB:
+	case FETCH_PLATFORMS:
+	case FETCH_EACH:
 		break;
 	}
 	if (job->manifest_out)
@@ -206,6 +154,17 @@ static int fetch_blob(const struct fetch_job *job)
 		return -1; /* the temporary file goes at exit */
 	output_commit(&o);
 	return 0;
+}
+
+/* --platforms and --each: platforms.c's jobs on the top document. */
+static int fetch_platforms(const struct fetch_job *job)
+{
+	if (store_get_manifest(&run.st, NULL, &run.top) < 0)
+		return -1;
+	return job->mode == FETCH_EACH
+	               ? fetch_each_platform(&run.st, &run.top, job->selection, job->each_dir,
+	                                     job->ref)
+	               : fetch_print_platforms(&run.st, &run.top, job->output, job->ref);
 }
 
 static int fetch_documents(const struct fetch_job *job)
@@ -227,7 +186,9 @@ int fetch_run(const struct fetch_job *job, const char *usage)
 	session_init(&run.s, &job->http, job->insecure);
 	if (store_attach(&run.s, &run.st, false) < 0)
 		return EXIT_FAIL;
-	int r = job->mode == FETCH_BLOB ? fetch_blob(job) : fetch_documents(job);
+	int r = job->mode == FETCH_BLOB                                   ? fetch_blob(job)
+	        : job->mode == FETCH_PLATFORMS || job->mode == FETCH_EACH ? fetch_platforms(job)
+	                                                                  : fetch_documents(job);
 	if (r < 0)
 		return EXIT_FAIL;
 	doc_free(&run.man);

@@ -10,15 +10,25 @@
 
 #include <stdbool.h>
 
-enum fetch_mode { FETCH_MANIFEST, FETCH_INDEX, FETCH_CONFIG, FETCH_BLOB, FETCH_DIGEST };
+enum fetch_mode {
+	FETCH_MANIFEST,
+	FETCH_INDEX,
+	FETCH_CONFIG,
+	FETCH_BLOB,
+	FETCH_DIGEST,
+	FETCH_PLATFORMS, /* the index's image platforms, one a line (platforms.c) */
+	FETCH_EACH,      /* every selected platform's manifest and config into each_dir */
+};
 
 struct fetch_job {
 	const char *ref;
 	enum fetch_mode mode;
-	const char *blob;     /* FETCH_BLOB: the digest */
-	struct platform want; /* the platform to pick from an index */
-	bool platform_given;  /* --platform: a single-platform image must be that one too */
-	const char *output;   /* what mode names; NULL or "-": stdout */
+	const char *blob;      /* FETCH_BLOB: the digest */
+	struct platform want;  /* the platform to pick from an index */
+	const char *selection; /* FETCH_EACH: "all" or a list of platforms */
+	const char *each_dir;  /* FETCH_EACH: where the files go */
+	bool platform_given;   /* --platform: a single-platform image must be that one too */
+	const char *output;    /* what mode names; NULL or "-": stdout */
 	const char *config_out, *digest_out, *manifest_out; /* NULL: not written */
 	struct http_opts http;
 	bool insecure;

@@ -3,6 +3,7 @@
  * are fetch.c. */
 #include "digest.h"
 #include "fetch.h"
+#include "index.h"
 #include "util.h"
 #include "version.h"
 
@@ -15,7 +16,10 @@ static const char usage[] =
         "--digest]\n"
         "                 [-o FILE] [--config-out FILE] [--digest-out FILE] [--manifest-out FILE]\n"
         "                 [--insecure] [--cacert FILE] [-v] REF\n"
-        "       oci-fetch --name REF...\n"
+        "       oci-fetch --platform all|OS/ARCH[/VARIANT][,...] --each DIR\n"
+        "                 [--insecure] [--cacert FILE] [-v] REF\n"
+        "       oci-fetch --platforms [-o FILE] [--insecure] [--cacert FILE] [-v] REF\n"
+        "       oci-fetch --name [--platform all|OS/ARCH[/VARIANT][,...]] [REF...]\n"
         "       oci-fetch -h | --help | --version\n";
 
 int main(int argc, char **argv)
@@ -31,7 +35,9 @@ int main(int argc, char **argv)
 		OPT_MANIFEST_OUT,
 		OPT_INSECURE,
 		OPT_CACERT,
-		OPT_NAME
+		OPT_NAME,
+		OPT_PLATFORMS,
+		OPT_EACH
 	};
 	static const struct option longopts[] = {
 	        {"platform", required_argument, NULL, OPT_PLATFORM},
@@ -46,6 +52,8 @@ int main(int argc, char **argv)
 	        {"insecure", no_argument, NULL, OPT_INSECURE},
 	        {"cacert", required_argument, NULL, OPT_CACERT},
 	        {"name", no_argument, NULL, OPT_NAME},
+	        {"platforms", no_argument, NULL, OPT_PLATFORMS},
+	        {"each", required_argument, NULL, OPT_EACH},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
@@ -93,6 +101,12 @@ int main(int argc, char **argv)
 		case OPT_NAME:
 			names = true;
 			break;
+		case OPT_PLATFORMS:
+			job.mode = FETCH_PLATFORMS, modes++;
+			break;
+		case OPT_EACH:
+			job.mode = FETCH_EACH, modes++, job.each_dir = optarg;
+			break;
 		case 'v':
 			job.http.verbose++;
 			break;
@@ -106,7 +120,13 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	char why[256];
+	bool selection = names || job.mode == FETCH_EACH;
+	if (selection && platform && !index_selection_check(platform, why, sizeof why))
+		usage_error(usage, "--platform %s: %s", platform, why);
 	if (names) {
+		if (argc == optind && platform)
+			return EXIT_OK; /* only the platforms checked */
 		if (argc == optind)
 			usage_error(usage, "--name: no reference");
 		return fetch_names(argc - optind, argv + optind);
@@ -115,11 +135,25 @@ int main(int argc, char **argv)
 		usage_error(usage, "%s", argc - optind ? "one reference, please" : "no reference");
 	job.ref = argv[optind];
 	if (modes > 1)
-		usage_error(usage, "--index, --config, --blob and --digest exclude each other");
+		usage_error(usage, "--index, --config, --blob, --digest, --platforms and --each "
+		                   "exclude each other");
 	if (job.blob && !digest_is_sha256(job.blob))
 		usage_error(usage, "--blob %s: not a sha256 digest (sha256:<64 hex>)", job.blob);
+	if (job.mode == FETCH_EACH && platform == NULL)
+		usage_error(usage, "--each DIR: which platforms? (--platform all or a list)");
+	if (job.mode == FETCH_PLATFORMS && platform)
+		usage_error(usage, "--platforms lists every platform: it takes no --platform");
+	if ((job.mode == FETCH_EACH || job.mode == FETCH_PLATFORMS) &&
+	    (job.config_out || job.digest_out || job.manifest_out ||
+	     (job.mode == FETCH_EACH && job.output)))
+		usage_error(usage, "--%s writes only %s",
+		            job.mode == FETCH_EACH ? "each" : "platforms",
+		            job.mode == FETCH_EACH ? "into its DIR" : "the list");
 	job.platform_given = platform != NULL;
-	if (platform == NULL)
+	job.selection = platform;
+	if (job.mode == FETCH_EACH || job.mode == FETCH_PLATFORMS)
+		platform_host(&job.want);
+	else if (platform == NULL)
 		platform_host(&job.want);
 	else if (!platform_parse(platform, &job.want))
 		usage_error(usage, "--platform %s: not OS/ARCH[/VARIANT]", platform);

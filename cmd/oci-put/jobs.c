@@ -151,8 +151,8 @@ static int put_everywhere(struct manifest_job *j, struct put_ctx *c, struct stor
 	/* the other tags: their blobs come from DEST (mounted in the same registry) */
 	c->nsources = 0;
 	sources[c->nsources++] = &j->dst;
-	if (j->has_from)
-		sources[c->nsources++] = &j->from;
+	for (size_t i = 0; i < j->nfrom; i++)
+		sources[c->nsources++] = &j->from[i];
 	for (size_t i = 0; i < j->ntags; i++)
 		if (!same_repository(&j->tags[i], &j->dst) &&
 		    put_document_refs(c, &j->tags[i], &j->d) < 0)
@@ -181,8 +181,10 @@ static void manifest_job_free(struct manifest_job *j)
 	free(j->local);
 	doc_free(&j->d);
 	store_close(&j->dst);
-	if (j->has_from)
-		store_close(&j->from);
+	for (size_t i = 0; i < j->nfrom; i++)
+		store_close(&j->from[i]);
+	free(j->from);
+	free(j->sources);
 }
 
 int put_manifest_job(struct manifest_job *j)
@@ -196,13 +198,15 @@ int put_manifest_job(struct manifest_job *j)
 		j->local[i] = &j->bsrc[i];
 	}
 	start_session(&j->s, &j->common, false);
-	if (store_attach(&j->s, &j->dst, true) < 0 ||
-	    (j->has_from && store_attach(&j->s, &j->from, false) < 0))
+	if (store_attach(&j->s, &j->dst, true) < 0)
 		return EXIT_FAIL;
+	for (size_t i = 0; i < j->nfrom; i++)
+		if (store_attach(&j->s, &j->from[i], false) < 0)
+			return EXIT_FAIL;
 	for (size_t i = 0; i < j->ntags; i++)
 		if (store_attach(&j->s, &j->tags[i], true) < 0)
 			return EXIT_FAIL;
-	struct store *sources[2];
+	struct store **sources = j->sources = xcalloc(j->nfrom + 2, sizeof *sources);
 	/* A build's manifest: its new layer is in DEST already and its config is new, so HEAD
 	 * first, and open the config's upload session while the HEADs go. */
 	struct put_ctx c = {.s = &j->s,
@@ -211,8 +215,8 @@ int put_manifest_job(struct manifest_job *j)
 	                    .sources = sources,
 	                    .head_first = true,
 	                    .speculate = true};
-	if (j->has_from)
-		sources[c.nsources++] = &j->from;
+	for (size_t i = 0; i < j->nfrom; i++)
+		sources[c.nsources++] = &j->from[i];
 	if (put_everywhere(j, &c, sources) < 0)
 		return EXIT_FAIL;
 	fputs(j->out.data, stdout);

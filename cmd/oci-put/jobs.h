@@ -35,12 +35,11 @@ struct blob_job {
 };
 int put_blob_job(struct blob_job *j);
 
-/* oci-put manifest [--from REF] [--blob FILE]... [--tag REF]... DEST[:TAG] (FILE | -) */
+/* oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]... DEST[:TAG] (FILE | -) */
 struct manifest_job {
 	struct put_common common;
-	struct store dst, from, *tags;
-	bool has_from;
-	size_t ntags;
+	struct store dst, *from, *tags; /* from: each --from, tried in order */
+	size_t nfrom, ntags;
 	const char **blobs; /* --blob FILE */
 	size_t nblobs;
 	const char *file; /* the manifest, or "-" */
@@ -48,6 +47,7 @@ struct manifest_job {
 	struct session s;
 	struct doc d;
 	struct blob_src *bsrc, **local;
+	struct store **sources; /* the --from stores, then DEST for the other tags */
 	struct buf out;
 };
 int put_manifest_job(struct manifest_job *j);

@@ -18,7 +18,7 @@
 static const char usage[] =
         "usage: oci-put blob [--mount-from REPO] [--from REF] [--expect DIGEST] DEST\n"
         "                    (FILE | - | DIGEST)...\n"
-        "       oci-put manifest [--from REF] [--blob FILE]... [--tag REF]...\n"
+        "       oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]...\n"
         "                        [[--name REF]... [--docker-save]] DEST[:TAG] (FILE | -)\n"
         "       common options: [--insecure] [--cacert FILE] [-q] [-v]\n"
         "       oci-put -h | --help | --version\n";
@@ -26,8 +26,8 @@ static const char usage[] =
 struct opts {
 	struct put_common common;
 	const char *mount_from, *from, *expect;
-	const char **blobs, **tags, **names;
-	size_t nblobs, ntags, nnames;
+	const char **blobs, **tags, **names, **froms; /* froms: every --from (manifest: several) */
+	size_t nblobs, ntags, nnames, nfroms;
 	bool docker_save, quiet;
 };
 
@@ -98,8 +98,10 @@ static void manifest_args(struct manifest_job *j, int argc, char **argv, const s
 		usage_error(usage,
 		            "%s: DEST takes a tag, not a digest (the digest is the manifest's)",
 		            argv[0]);
-	if ((j->has_from = o->from != NULL))
-		open_store(&j->from, o->from);
+	j->nfrom = o->nfroms;
+	j->from = xcalloc(o->nfroms + 1, sizeof *j->from);
+	for (size_t i = 0; i < o->nfroms; i++)
+		open_store(&j->from[i], o->froms[i]);
 	/* --name: a layout DEST names the image by full references */
 	char e[256];
 	if (o->nnames &&
@@ -151,6 +153,7 @@ int main(int argc, char **argv)
 	static struct opts o; /* static: reachable at any exit (no leak reports) */
 	o.blobs = xcalloc((size_t)argc, sizeof *o.blobs);
 	o.tags = xcalloc((size_t)argc, sizeof *o.tags);
+	o.froms = xcalloc((size_t)argc, sizeof *o.froms);
 	o.names = xcalloc((size_t)argc, sizeof *o.names);
 	/* The command is the first word that is neither an option nor an option's argument;
 	 * options may come before or after it. */
@@ -178,6 +181,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FROM:
 			o.from = optarg;
+			o.froms[o.nfroms++] = optarg;
 			break;
 		case OPT_EXPECT:
 			o.expect = optarg;
@@ -225,6 +229,8 @@ int main(int argc, char **argv)
 		usage_error(usage, "--blob, --tag and --name are for manifest");
 	if (o.docker_save && !o.nnames)
 		usage_error(usage, "--docker-save names the image: give --name REF");
+	if (blob && o.nfroms > 1)
+		usage_error(usage, "blob takes one --from");
 	if (!blob && o.mount_from)
 		usage_error(usage, "--mount-from is for blob (manifest mounts from --from)");
 	if (!blob && o.expect)
@@ -240,6 +246,7 @@ int main(int argc, char **argv)
 	int r = blob ? put_blob_job(&bj) : put_manifest_job(&mj);
 	free(o.blobs);
 	free(o.tags);
+	free(o.froms);
 	free(o.names);
 	return r;
 }

@@ -269,6 +269,68 @@ int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src)
 static int put_refs(struct put_ctx *c, struct store *dst, const struct doc *d, int level);
 
 /* The manifests an index lists (at level), present in dst. */
+/* A child manifest an index lists: its local --blob file, else from a source. */
+static int load_child(struct put_ctx *c, struct store *dst, const char *digest, struct doc *d)
+{
+	struct blob_src *f = local_file(c, digest);
+	char err[256];
+	if (f) {
+		if (buf_read_file(&d->data, f->name, MANIFEST_MAX_BYTES) == 0 &&
+		    doc_identify(d, NULL, err, sizeof err) == 0)
+			return 0;
+		warnx("%s: %s: not a manifest", dst->name, f->name);
+		doc_free(d);
+	}
+	for (size_t s = 0; s < c->nsources; s++)
+		if (c->sources[s] != dst && store_get_manifest(c->sources[s], digest, d) == 0)
+			return 0;
+	warnx("%s: manifest %s listed in the index is missing%s", dst->name, digest,
+	      c->nsources ? "" : " (give it with --blob FILE or --from REF)");
+	return -1;
+}
+
+/* What the missing children reference, present in dst: the blobs of every image manifest
+ * among them in one put_blobs (its rounds once, not once a child), a nested index's own
+ * children through put_refs. */
+static int put_children_refs(struct put_ctx *c, struct store *dst, const struct doc *docs,
+                             const int *have, size_t n, int level)
+{
+	const char **all = NULL;
+	size_t nall = 0;
+	json_t **jsons = xcalloc(n, sizeof *jsons), *seen = json_object();
+	int ret = 0;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		if (have[i])
+			continue;
+		if (media_type_is_index(docs[i].media_type)) {
+			ret = put_refs(c, dst, &docs[i], level + 1);
+			continue;
+		}
+		size_t k;
+		const char **refs = put_references(&docs[i], &k, &jsons[i], dst->name);
+		if (refs == NULL) {
+			ret = -1;
+			break;
+		}
+		all = xreallocarray(all, nall + k + 1, sizeof *all);
+		for (size_t r = 0; r < k; r++) {
+			if (json_object_get(seen, refs[r]))
+				continue; /* a blob two children share (the new layer) */
+			json_object_set_new(seen, refs[r], json_true());
+			all[nall++] = refs[r];
+		}
+		free(refs);
+	}
+	if (ret == 0)
+		ret = put_blobs(c, dst, all, nall);
+	free(all);
+	json_decref(seen);
+	for (size_t i = 0; i < n; i++)
+		json_decref(jsons[i]);
+	free(jsons);
+	return ret;
+}
+
 static int put_children(struct put_ctx *c, struct store *dst, const struct doc *index,
                         const char *const *digests, size_t n, int level)
 {
@@ -286,39 +348,28 @@ static int put_children(struct put_ctx *c, struct store *dst, const struct doc *
 		return -1;
 	}
 	int *have = xcalloc(n, sizeof *have);
+	struct doc *docs = xcalloc(n, sizeof *docs);
 	int ret = store_manifests_exist(dst, digests, n, have);
+	size_t held = 0; /* the children are held together: bounded */
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		if (have[i])
 			continue;
-		struct doc d = {0};
-		bool ok = false;
-		struct blob_src *f = local_file(c, digests[i]);
-		char err[256];
-		if (f) {
-			if (buf_read_file(&d.data, f->name, MANIFEST_MAX_BYTES) < 0 ||
-			    doc_identify(&d, NULL, err, sizeof err) < 0)
-				warnx("%s: %s: not a manifest", dst->name, f->name);
-			else
-				ok = true;
-		}
-		for (size_t s = 0; s < c->nsources && !ok; s++) {
-			if (c->sources[s] == dst)
-				continue;
-			if (store_get_manifest(c->sources[s], digests[i], &d) == 0)
-				ok = true;
-		}
-		if (!ok) {
-			warnx("%s: manifest %s listed in the index is missing%s", dst->name,
-			      digests[i],
-			      c->nsources ? "" : " (give it with --blob FILE or --from REF)");
+		if (load_child(c, dst, digests[i], &docs[i]) < 0)
 			ret = -1;
-		} else {
-			ret = put_refs(c, dst, &d, level + 1);
-			if (ret == 0)
-				ret = store_put_manifest(dst, NULL, &d);
+		else if ((held += docs[i].data.len) > DOCUMENT_MAX_BYTES) {
+			warnx("%s: index %s: its manifests are more than %u bytes in all (refused)",
+			      dst->name, index->digest, DOCUMENT_MAX_BYTES);
+			ret = -1;
 		}
-		doc_free(&d);
 	}
+	if (ret == 0)
+		ret = put_children_refs(c, dst, docs, have, n, level);
+	for (size_t i = 0; i < n && ret == 0; i++)
+		if (!have[i])
+			ret = store_put_manifest(dst, NULL, &docs[i]);
+	for (size_t i = 0; i < n; i++)
+		doc_free(&docs[i]);
+	free(docs);
 	free(have);
 	return ret;
 }

@@ -132,8 +132,9 @@ sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
 	ocinoco build "$FIX/app" --from "oci:$FIX/bb" --tag ex.org/app:v3 --output img.tar \
 		--exclude-from excludes --digest-file digest >/dev/null 2>&1 3>&- &
 	pid=$!
-	for _ in $(seq 200); do
-		compgen -G '.img.tar.ocinoco-*' >/dev/null && compgen -G 'tmp/ocinoco.*' >/dev/null && break
+	for _ in $(seq 400); do
+		compgen -G '.img.tar.ocinoco-*' >/dev/null && compgen -G 'tmp/ocinoco.*' >/dev/null &&
+			pgrep -f -- "oci-tar --exclude-from excludes -- $FIX/app" >/dev/null && break
 		sleep 0.05
 	done
 	pgrep -f -- "oci-tar --exclude-from excludes -- $FIX/app" >/dev/null
@@ -141,7 +142,7 @@ sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
 	rc=0
 	wait "$pid" || rc=$?
 	[ "$rc" = 143 ]
-	run ! pgrep -f -- "--exclude-from excludes"
+	run ! pgrep -f -- "--exclude-from excludes -- $FIX/app"
 	cmp before.tar img.tar
 	only_names . tmp img.tar before.tar excludes
 	only_names tmp

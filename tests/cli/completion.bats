@@ -19,13 +19,13 @@ complete_words() {
 
 @test "every program and ocinoco is completed by _ocinoco" {
 	local p
-	for p in ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft; do
+	for p in ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft oci-index; do
 		[[ $(complete -p "$p") == *"-F _ocinoco $p" ]]
 	done
 }
 
 @test "ocinoco completes its commands, then each command's own options" {
-	[ "$(complete_words ocinoco '')" = "$(printf 'build\npack')" ]
+	[ "$(complete_words ocinoco '')" = "$(printf 'build\nindex\npack')" ]
 	[ "$(complete_words ocinoco p)" = pack ]
 	[ "$(complete_words ocinoco --)" = "$(printf -- '--help\n--version')" ]
 	run complete_words ocinoco build --
@@ -34,6 +34,11 @@ complete_words() {
 		--insecure --cacert; do
 		grep -qxF -- "$opt" <<<"$output" || { echo "build: no $opt"; return 1; }
 	done
+	run complete_words ocinoco index --
+	for opt in --tag --annotation --digest-file --insecure --cacert; do
+		grep -qxF -- "$opt" <<<"$output" || { echo "index: no $opt"; return 1; }
+	done
+	[[ $'\n'$output$'\n' != *$'\n--push\n'* ]]
 	[ "$(complete_words ocinoco pack --ex)" = "$(printf -- '--exclude\n--exclude-from')" ]
 	# pack has no --push: the options are the command's, not the union.
 	run complete_words ocinoco pack --
@@ -56,14 +61,14 @@ complete_words() {
 
 @test "each program's options come from its --help: a new option is completed with no edit here" {
 	local p opt
-	for p in oci-tar oci-digest oci-fetch oci-graft; do
+	for p in oci-tar oci-digest oci-fetch oci-graft oci-index; do
 		for opt in $("$p" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
 			grep -qxF -- "$opt" <<<"$(complete_words "$p" --)" || { echo "$p: no $opt"; return 1; }
 		done
 	done
 	[ "$(complete_words oci-put '')" = "$(printf 'blob\nmanifest')" ]
 	[ "$(complete_words oci-put manifest --t)" = --tag ]
-	[ "$(complete_words oci-fetch --pl)" = --platform ]
+	[ "$(complete_words oci-fetch --pl)" = "$(printf -- '--platform\n--platforms')" ]
 	# A fake program: its usage is all the completion knows.
 	mkdir "$BATS_TEST_TMPDIR/bin"
 	printf '#!/bin/sh\necho "usage: oci-fake [--shiny-new zstd|gzip] [--other FILE]"\n' \

@@ -10,7 +10,7 @@ setup() {
 @test "every program prints PROGRAM VERSION for --version and exits 0" {
 	[[ $VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]]
 	local p
-	for p in oci-tar oci-digest oci-fetch oci-put oci-graft ocinoco; do
+	for p in oci-tar oci-digest oci-fetch oci-put oci-graft oci-index ocinoco; do
 		run_status 0 "$p" --version </dev/null
 		[ "$output" = "$p $VERSION" ] || { echo "$p: $output"; return 1; }
 	done
@@ -18,14 +18,14 @@ setup() {
 
 @test "--version is in every usage text and man page synopsis; -V is not an option" {
 	local p
-	for p in oci-tar oci-digest oci-fetch oci-put oci-graft ocinoco; do
+	for p in oci-tar oci-digest oci-fetch oci-put oci-graft oci-index ocinoco; do
 		run_status 0 "$p" --help
 		[[ $output == *"--version"* ]] || { echo "$p --help: no --version"; return 1; }
 		MANWIDTH=200 man -l "$TESTS_DIR/../man/$p.1" 2>/dev/null | col -b |
 			sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | grep -q -- --version ||
 			{ echo "$p.1: no --version in SYNOPSIS"; return 1; }
 	done
-	for p in oci-tar oci-digest oci-fetch oci-put oci-graft; do
+	for p in oci-tar oci-digest oci-fetch oci-put oci-graft oci-index; do
 		run_status 2 "$p" -V
 	done
 }

@@ -94,3 +94,17 @@ progress_lines() {
 	grep -q 'ocinoco: build: ' "$BATS_TEST_TMPDIR/err"
 	run ! grep -aq 'sent\|'$'\r' "$BATS_TEST_TMPDIR/err"
 }
+
+@test "ocinoco index copying an image across registries: progress on a terminal, none with -q" {
+	mkdir -p "$BATS_TEST_TMPDIR/app"
+	head -c 3000000 /dev/urandom >"$BATS_TEST_TMPDIR/app/data"
+	ocinoco build "$BATS_TEST_TMPDIR/app" --from scratch --platform linux/amd64 \
+		--tag "$REG_HOST/prog/src-app:1" --compression none --push -q >/dev/null
+	on_tty ocinoco index --tag "$SLOW_HOST/prog/idx:1" "$REG_HOST/prog/src-app:1"
+	[ "$tty_status" = 0 ]
+	progress_lines | tail -n1 | grep -aq '^oci-put: 2\.[0-9] MiB sent, '
+	on_tty ocinoco index -q --tag "$SLOW_HOST/prog/idx-quiet:1" "$REG_HOST/prog/src-app:1"
+	[ "$tty_status" = 0 ]
+	[ -z "$(progress_lines)" ]
+	[[ $(tr -d '\r' <"$BATS_TEST_TMPDIR/tty") =~ ^$SLOW_HOST/prog/idx-quiet:1@sha256:[0-9a-f]{64}$ ]]
+}

@@ -3,6 +3,8 @@
 #   load ../lib/registry; load ../lib/images
 #   make_busybox_layout DIR [docker|oci]   runnable linux/amd64 busybox image (default: oci)
 #   make_multiarch_layout DIR              OCI index: linux/amd64 busybox + linux/arm64/v8 fake
+#   make_buildx_layout DIR                 the same as buildx pushes it: + an attestation entry
+#   make_docker_list_layout DIR            Docker manifest list of the same (gzip, Docker types)
 #   push_layout DIR REF [NAME]             skopeo copy --all oci:DIR docker://REF
 #   layout_digest DIR                      digest of the layout's top manifest or index
 # Layouts are built once per test run (REGISTRY_SHARED_DIR, see registry.bash) and copied;
@@ -55,6 +57,40 @@ _img_image() {
 	rm -rf "$tmp"
 }
 
+# _img_attestation LAYOUT "DIGEST SIZE": a buildx-style attestation manifest (an in-toto
+# layer) for the image DIGEST; prints "MANIFEST_DIGEST SIZE".
+_img_attestation() {
+	local layout=$1 tmp layer cfg ref
+	read -r ref _ <<<"$2"
+	tmp=$(mktemp -d "$layout/.tmp.XXXXXX") || return 1
+	printf '{"_type":"https://in-toto.io/Statement/v0.1","subject":[{"digest":{"sha256":"%s"}}]}' \
+		"${ref#sha256:}" >"$tmp/statement" || return 1
+	layer=$(_img_blob "$layout" "$tmp/statement") || return 1
+	printf '{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
+		"${layer%% *}" >"$tmp/config" || return 1
+	cfg=$(_img_blob "$layout" "$tmp/config") || return 1
+	jq -cn --arg cfg "$cfg" --arg layer "$layer" '
+		def desc($t; $s): ($s | split(" ")) as $f | {mediaType: $t, digest: $f[0], size: ($f[1] | tonumber)};
+		{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+			config: desc("application/vnd.oci.image.config.v1+json"; $cfg),
+			layers: [desc("application/vnd.in-toto+json"; $layer) +
+				{annotations: {"in-toto.io/predicate-type": "https://spdx.dev/Document"}}]}' |
+		tr -d '\n' >"$tmp/manifest" || return 1
+	_img_blob "$layout" "$tmp/manifest" || return 1
+	rm -rf "$tmp"
+}
+
+# _img_two_platforms OUT WORK MANIFEST_TYPE CONFIG_TYPE LAYER_TYPE: the amd64 busybox and the
+# arm64/v8 fake image into OUT; prints their "DIGEST SIZE" on two lines.
+_img_two_platforms() {
+	local out=$1 work=$2
+	_img_busybox_root "$work/root" &&
+		_img_image "$out" "$work/root" amd64 "" "$3" "$4" "$5" &&
+		mkdir -p "$work/arm/etc" && printf 'linux/arm64/v8\n' >"$work/arm/etc/ocinoco-fake-arch" &&
+		chmod 755 "$work/arm/etc" && chmod 644 "$work/arm/etc/ocinoco-fake-arch" &&
+		_img_image "$out" "$work/arm" arm64 v8 "$3" "$4" "$5"
+}
+
 # _img_busybox_root DIR: the busybox file tree.
 _img_busybox_root() {
 	local a
@@ -77,7 +113,7 @@ _img_layout_files() { # LAYOUT MEDIATYPE "DIGEST SIZE"
 }
 
 _img_build() { # KIND OUT
-	local kind=$1 out=$2 work m amd arm
+	local kind=$1 out=$2 work m amd arm att
 	work=$(mktemp -d "$out.work.XXXXXX") || return 1
 	mkdir -p "$out" || return 1
 	case $kind in
@@ -113,6 +149,39 @@ _img_build() { # KIND OUT
 			m=$(_img_blob "$out" "$work/index") &&
 			_img_layout_files "$out" application/vnd.oci.image.index.v1+json "$m"
 		;;
+	buildx)
+		{ read -r amd && read -r arm; } < <(_img_two_platforms "$out" "$work" \
+			application/vnd.oci.image.manifest.v1+json application/vnd.oci.image.config.v1+json \
+			application/vnd.oci.image.layer.v1.tar+gzip) && [ -n "$arm" ] &&
+			att=$(_img_attestation "$out" "$amd") &&
+			jq -cn --arg amd "$amd" --arg arm "$arm" --arg att "$att" '
+				def desc($s; $p): ($s | split(" ")) as $f | {mediaType: "application/vnd.oci.image.manifest.v1+json",
+					digest: $f[0], size: ($f[1] | tonumber), platform: $p};
+				{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [
+					desc($amd; {architecture: "amd64", os: "linux"}),
+					desc($arm; {architecture: "arm64", os: "linux", variant: "v8"}),
+					desc($att; {architecture: "unknown", os: "unknown"}) + {annotations: {
+						"vnd.docker.reference.digest": ($amd | split(" ")[0]),
+						"vnd.docker.reference.type": "attestation-manifest"}}]}' |
+			tr -d '\n' >"$work/index" &&
+			m=$(_img_blob "$out" "$work/index") &&
+			_img_layout_files "$out" application/vnd.oci.image.index.v1+json "$m"
+		;;
+	docker-list)
+		{ read -r amd && read -r arm; } < <(_img_two_platforms "$out" "$work" \
+			application/vnd.docker.distribution.manifest.v2+json \
+			application/vnd.docker.container.image.v1+json \
+			application/vnd.docker.image.rootfs.diff.tar.gzip) && [ -n "$arm" ] &&
+			jq -cn --arg amd "$amd" --arg arm "$arm" '
+				def desc($s; $p): ($s | split(" ")) as $f | {mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+					digest: $f[0], size: ($f[1] | tonumber), platform: $p};
+				{schemaVersion: 2, mediaType: "application/vnd.docker.distribution.manifest.list.v2+json", manifests: [
+					desc($amd; {architecture: "amd64", os: "linux"}),
+					desc($arm; {architecture: "arm64", os: "linux", variant: "v8"})]}' |
+			tr -d '\n' >"$work/index" &&
+			m=$(_img_blob "$out" "$work/index") &&
+			_img_layout_files "$out" application/vnd.docker.distribution.manifest.list.v2+json "$m"
+		;;
 	esac || return 1
 	rm -rf "$work"
 }
@@ -146,6 +215,20 @@ make_busybox_layout() {
 # (busybox, OCI types) and linux/arm64/v8 (one layer holding etc/ocinoco-fake-arch).
 make_multiarch_layout() {
 	_img_cached multiarch "$1"
+}
+
+# make_buildx_layout DIR: the multiarch index as buildx pushes it: linux/amd64, linux/arm64/v8,
+# then an attestation manifest for the amd64 image (platform unknown/unknown, annotations
+# vnd.docker.reference.digest and vnd.docker.reference.type=attestation-manifest, an in-toto
+# layer), OCI types.
+make_buildx_layout() {
+	_img_cached buildx "$1"
+}
+
+# make_docker_list_layout DIR: a Docker manifest list of linux/amd64 (busybox) and
+# linux/arm64/v8 (the fake), Docker schema 2 manifests with gzip layers.
+make_docker_list_layout() {
+	_img_cached docker-list "$1"
 }
 
 # layout_digest DIR: the digest index.json points at (the image's manifest or index).

@@ -153,7 +153,7 @@ DEPS_BUILD = gcc clang make pkg-config libzstd-dev zlib1g-dev libssl-dev libcurl
 DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt python3-cryptography \
              apache2-utils curl skopeo umoci time \
              buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps \
-             fuse-overlayfs strace
+             fuse-overlayfs strace python3-yaml bsdutils nodejs npm
 DEPS_BENCH = time pigz
 # The packages (make npm, make deb) and their install test (tests/e2e/install.bats).
 DEPS_PKG   = dpkg-dev lintian debootstrap

@@ -345,7 +345,7 @@ layer_job() {
 	if [ -n "$sink" ]; then
 		st=(0 0 0)
 		oci-tar "${part_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
-			oci-put "${net_opts[@]}" blob "$sink" - >/dev/null || st=("${PIPESTATUS[@]}")
+			oci-put "${net_opts[@]}" "${put_quiet[@]}" blob "$sink" - >/dev/null || st=("${PIPESTATUS[@]}")
 		[ "${st[*]}" != "0 0 75" ] || replay_layer
 	else
 		st=(0 0)
@@ -369,7 +369,7 @@ replay_layer() {
 		note "the upload of the layer of ${part_name#ocinoco build } broke off past what oci-put holds: making it again ($expect)"
 		st=(0 0 0)
 		oci-tar "${part_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
-			oci-put "${net_opts[@]}" blob --expect "$expect" "$sink" - >/dev/null ||
+			oci-put "${net_opts[@]}" "${put_quiet[@]}" blob --expect "$expect" "$sink" - >/dev/null ||
 			st=("${PIPESTATUS[@]}")
 		if [ "${st[*]}" = "0 0 65" ]; then
 			echo "$prog: build: $dir changed while its layer was uploaded (the layer made again is not $expect)" >&2
@@ -433,7 +433,7 @@ source_annotations() {
 # shifted in its arm, the option by the loop.)
 build_options() {
 	args=() from='' platform='' push=0 output='' digest_file='' quiet=0 annotate_source=0
-	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() platforms=() layers=() cache_from=()
+	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() platforms=() layers=() cache_from=() put_quiet=()
 	use_cache=1 cache_opts=() compression=zstd read_once=0
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -465,7 +465,7 @@ build_options() {
 		--digest-file) need_value build "$@" && digest_file=$2 && shift ;;
 		--cacert) need_value build "$@" && net_opts+=("$1" "$2") && shift ;;
 		--insecure | -v | --verbose) net_opts+=("$1") ;;
-		-q | --quiet) quiet=1 ;;
+		-q | --quiet) quiet=1 && put_quiet=(-q) ;; # and no progress line from oci-put
 		--annotate-source) annotate_source=1 ;;
 		--) shift && args+=("$@") && break ;;
 		-?*) usage_die "build: unknown option: $1" ;;
@@ -711,7 +711,7 @@ build_graft() {
 # from BASE, the config uploaded): pushed to every tag, or put in the layout named by the tags
 # (docker save's naming for an archive).
 build_put() {
-	local -a put_opts=("${net_opts[@]}")
+	local -a put_opts=("${net_opts[@]}" "${put_quiet[@]}")
 	[ "$from" = scratch ] || put_opts+=(--from "$from")
 	put_opts+=("${put_blobs[@]}")
 	local t dest
@@ -807,7 +807,7 @@ USAGE
 # index's command line: the tags, the annotations (for oci-index), the images, the programs'
 # network options.
 index_options() {
-	images=() index_opts=() net_opts=() tags=() digest_file='' quiet=0
+	images=() index_opts=() net_opts=() tags=() digest_file='' quiet=0 put_quiet=()
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-h | --help) index_usage && exit 0 ;;
@@ -816,7 +816,7 @@ index_options() {
 		--digest-file) need_value index "$@" && digest_file=$2 && shift ;;
 		--cacert) need_value index "$@" && net_opts+=("$1" "$2") && shift ;;
 		--insecure | -v | --verbose) net_opts+=("$1") ;;
-		-q | --quiet) quiet=1 ;;
+		-q | --quiet) quiet=1 && put_quiet=(-q) ;;
 		--) shift && images+=("$@") && break ;;
 		-?*) usage_die "index: unknown option: $1" ;;
 		*) images+=("$1") ;;
@@ -891,7 +891,7 @@ index_make() {
 # 3. The children (by digest) and the index, under every tag; the digest file; the report.
 index_put() {
 	local t
-	local -a put_opts=()
+	local -a put_opts=("${put_quiet[@]}")
 	for t in "${tags[@]:1}"; do
 		put_opts+=(--tag "$t")
 	done

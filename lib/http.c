@@ -1,4 +1,5 @@
 #include "http.h"
+#include "progress.h"
 #include "time_limits.h"
 #include "util.h"
 #include "version.h"
@@ -285,8 +286,10 @@ static size_t on_read(char *p, size_t size, size_t n, void *ctx)
 		double t = now();
 		size_t r = x->read_cb(p, want, x->read_ctx);
 		x->waited_on_us += now() - t;
-		if (r != CURL_READFUNC_ABORT && r != CURL_READFUNC_PAUSE)
+		if (r != CURL_READFUNC_ABORT && r != CURL_READFUNC_PAUSE) {
 			x->sent += r;
+			progress_count(r);
+		}
 		return r;
 	}
 	uint64_t left = (uint64_t)x->body_size - x->sent;
@@ -303,6 +306,7 @@ static size_t on_read(char *p, size_t size, size_t n, void *ctx)
 		want = (size_t)r;
 	}
 	x->sent += want;
+	progress_count(want);
 	return want;
 }
 
@@ -529,6 +533,7 @@ void http_run(struct http_client *c, struct http_xfer **xs, size_t n)
 			                     &ready);
 		if (feed && ready > 0)
 			feed_if_ready(c);
+		progress_count(0); /* redraws while a transfer waits */
 		if (mc != CURLM_OK)
 			errx(EXIT_FAIL, "libcurl: %s", curl_multi_strerror(mc));
 		CURLMsg *msg;

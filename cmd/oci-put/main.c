@@ -2,6 +2,7 @@
  * only if it is not there yet (HEAD, mount, upload), streaming with constant memory. */
 #include "digest.h"
 #include "jobs.h"
+#include "progress.h"
 #include "store.h"
 #include "cli.h"
 #include "util.h"
@@ -19,7 +20,7 @@ static const char usage[] =
         "                    (FILE | - | DIGEST)...\n"
         "       oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]...\n"
         "                        [[--name REF]... [--docker-save]] DEST[:TAG] (FILE | -)\n"
-        "       common options: [--insecure] [--cacert FILE] [-v]\n"
+        "       common options: [--insecure] [--cacert FILE] [-q] [-v]\n"
         "       oci-put -h | --help | --version\n";
 
 struct opts {
@@ -27,7 +28,7 @@ struct opts {
 	const char *mount_from, *from, *expect;
 	const char **blobs, **tags, **names, **froms; /* froms: every --from (manifest: several) */
 	size_t nblobs, ntags, nnames, nfroms;
-	bool docker_save;
+	bool docker_save, quiet;
 };
 
 static void open_store(struct store *st, const char *name)
@@ -141,6 +142,7 @@ int main(int argc, char **argv)
 	        {"docker-save", no_argument, NULL, OPT_DOCKER_SAVE},
 	        CLI_NET_LONGOPTS,
 	        CLI_HELP_VERSION_LONGOPTS,
+	        {"quiet", no_argument, NULL, 'q'},
 	        {0},
 	};
 	static struct opts o; /* static: reachable at any exit (no leak reports) */
@@ -167,7 +169,7 @@ int main(int argc, char **argv)
 		argc--;
 	}
 	int c;
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
 		if (cli_net_option(c, &o.net))
 			continue;
 		switch (c) {
@@ -193,6 +195,9 @@ int main(int argc, char **argv)
 		case OPT_DOCKER_SAVE:
 			o.docker_save = true;
 			break;
+		case 'q':
+			o.quiet = true;
+			break;
 		default: /* -h, --help, --version, or what getopt refused */
 			cli_common_option(c, "oci-put", usage);
 		}
@@ -212,6 +217,7 @@ int main(int argc, char **argv)
 		usage_error(usage, "--mount-from is for blob (manifest mounts from --from)");
 	if (!blob && o.expect)
 		usage_error(usage, "--expect is for blob");
+	progress_init("oci-put", o.quiet);
 	/* static: reachable at any exit (no leak reports) */
 	static struct blob_job bj;
 	static struct manifest_job mj;

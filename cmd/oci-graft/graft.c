@@ -348,6 +348,66 @@ static const char *env_lookup(const json_t *env, const char *name, size_t n)
 }
 
 static bool expand_into(struct buf *out, const char *s, size_t len, const json_t *env, char *err,
+                        size_t errlen);
+
+/* The end of ${NAME:-word}'s word starting at k: the '}' that closes it (nested ${ counted,
+ * backslash escapes skipped), or len. */
+static size_t word_end(const char *s, size_t len, size_t k)
+{
+	size_t depth = 1;
+	while (k < len) {
+		if (s[k] == '\\' && k + 1 < len)
+			k += 2;
+		else if (s[k] == '$' && k + 1 < len && s[k + 1] == '{')
+			depth++, k += 2;
+		else if (s[k] == '}' && --depth == 0)
+			break;
+		else
+			k++;
+	}
+	return k;
+}
+
+/* ${NAME}, ${NAME:-word} or ${NAME:+word} at s[i] ("${"); *next is the index after it. */
+static bool expand_braced(struct buf *out, const char *s, size_t len, size_t i, const json_t *env,
+                          size_t *next, char *err, size_t errlen)
+{
+	size_t name = i + 2, j = name;
+	if (j < len && is_name_start(s[j]))
+		while (j < len && is_name_char(s[j]))
+			j++;
+	if (j == name)
+		return fail_reason(err, errlen, "bad substitution in \"%.*s\"", (int)len, s);
+	if (j >= len)
+		return fail_reason(err, errlen, "unterminated ${ in \"%.*s\"", (int)len, s);
+	const char *val = env_lookup(env, s + name, j - name);
+	if (s[j] == '}') {
+		if (val)
+			buf_append(out, val, strlen(val));
+		*next = j + 1;
+		return true;
+	}
+	if (s[j] != ':' || j + 1 >= len || (s[j + 1] != '-' && s[j + 1] != '+'))
+		return fail_reason(err, errlen,
+		                   "unsupported substitution in \"%.*s\" (only $NAME, ${NAME}, "
+		                   "${NAME:-word}, ${NAME:+word})",
+		                   (int)len, s);
+	char op = s[j + 1];
+	size_t word = j + 2, k = word_end(s, len, word);
+	if (k >= len)
+		return fail_reason(err, errlen, "unterminated ${ in \"%.*s\"", (int)len, s);
+	bool set = val && *val;
+	if ((op == '-' && !set) || (op == '+' && set)) {
+		if (!expand_into(out, s + word, k - word, env, err, errlen))
+			return false;
+	} else if (op == '-') {
+		buf_append(out, val, strlen(val));
+	}
+	*next = k + 1;
+	return true;
+}
+
+static bool expand_into(struct buf *out, const char *s, size_t len, const json_t *env, char *err,
                         size_t errlen)
 {
 	size_t i = 0;
@@ -355,14 +415,10 @@ static bool expand_into(struct buf *out, const char *s, size_t len, const json_t
 		if (s[i] == '\\' && i + 1 < len && s[i + 1] == '$') {
 			buf_append(out, "$", 1);
 			i += 2;
-			continue;
-		}
-		if (s[i] != '$') {
+		} else if (s[i] != '$') {
 			buf_append(out, s + i, 1);
 			i++;
-			continue;
-		}
-		if (i + 1 < len && is_name_start(s[i + 1])) {
+		} else if (i + 1 < len && is_name_start(s[i + 1])) {
 			size_t j = i + 1;
 			while (j < len && is_name_char(s[j]))
 				j++;
@@ -370,58 +426,13 @@ static bool expand_into(struct buf *out, const char *s, size_t len, const json_t
 			if (val)
 				buf_append(out, val, strlen(val));
 			i = j;
-			continue;
-		}
-		if (i + 1 >= len || s[i + 1] != '{') {
+		} else if (i + 1 >= len || s[i + 1] != '{') {
 			/* Like the shell: a $ that starts no name is itself. */
 			buf_append(out, "$", 1);
 			i++;
-			continue;
+		} else if (!expand_braced(out, s, len, i, env, &i, err, errlen)) {
+			return false;
 		}
-		size_t name = i + 2, j = name;
-		if (j < len && is_name_start(s[j]))
-			while (j < len && is_name_char(s[j]))
-				j++;
-		if (j == name)
-			return fail_reason(err, errlen, "bad substitution in \"%.*s\"", (int)len,
-			                   s);
-		if (j >= len)
-			return fail_reason(err, errlen, "unterminated ${ in \"%.*s\"", (int)len, s);
-		const char *val = env_lookup(env, s + name, j - name);
-		if (s[j] == '}') {
-			if (val)
-				buf_append(out, val, strlen(val));
-			i = j + 1;
-			continue;
-		}
-		if (s[j] != ':' || j + 1 >= len || (s[j + 1] != '-' && s[j + 1] != '+'))
-			return fail_reason(
-			        err, errlen,
-			        "unsupported substitution in \"%.*s\" (only $NAME, ${NAME}, "
-			        "${NAME:-word}, ${NAME:+word})",
-			        (int)len, s);
-		char op = s[j + 1];
-		size_t word = j + 2, k = word, depth = 1;
-		while (k < len) {
-			if (s[k] == '\\' && k + 1 < len)
-				k += 2;
-			else if (s[k] == '$' && k + 1 < len && s[k + 1] == '{')
-				depth++, k += 2;
-			else if (s[k] == '}' && --depth == 0)
-				break;
-			else
-				k++;
-		}
-		if (k >= len)
-			return fail_reason(err, errlen, "unterminated ${ in \"%.*s\"", (int)len, s);
-		bool set = val && *val;
-		if ((op == '-' && !set) || (op == '+' && set)) {
-			if (!expand_into(out, s + word, k - word, env, err, errlen))
-				return false;
-		} else if (op == '-') {
-			buf_append(out, val, strlen(val));
-		}
-		i = k + 1;
 	}
 	return true;
 }
@@ -652,6 +663,101 @@ static bool apply_env(json_t *cc, const char *arg, char *err, size_t errlen)
 	return true;
 }
 
+/* ENTRYPOINT, CMD: the exec form (a JSON array) as it is, the shell form through the shell. */
+static bool apply_command(json_t *config, json_t *cc, const struct graft_change *c, char *err,
+                          size_t errlen)
+{
+	bool exec;
+	json_t *a = graft_exec_form(c->arg, &exec, err, errlen);
+	if (exec && a == NULL)
+		return false;
+	json_object_set_new(cc, c->kind == GRAFT_CMD ? "Cmd" : "Entrypoint",
+	                    exec ? a : shell_form(config, cc, c->arg));
+	return true;
+}
+
+/* WORKDIR: a relative one is relative to the previous one, as in docker build; cleaned. */
+static bool apply_workdir(json_t *cc, const char *s, const char *arg, char *err, size_t errlen)
+{
+	if (*s == '\0')
+		return fail_reason(err, errlen, "\"%s\" expands to an empty directory", arg);
+	const char *cur = json_string_value(json_object_get(cc, "WorkingDir"));
+	char *joined = s[0] == '/' ? xstrdup(s) : xasprintf("%s/%s", cur ? cur : "", s);
+	char *clean = path_clean_abs(joined);
+	json_object_set_new(cc, "WorkingDir", json_string(clean));
+	free(clean);
+	free(joined);
+	return true;
+}
+
+static bool apply_user(json_t *cc, const char *s, char *err, size_t errlen)
+{
+	if (!check_user(s, err, errlen))
+		return false;
+	json_object_set_new(cc, "User", json_string(s));
+	return true;
+}
+
+static bool apply_label(json_t *cc, const char *arg, const json_t *env, char *err, size_t errlen)
+{
+	char *key, *val;
+	if (!expand_kv(arg, env, &key, &val, err, errlen))
+		return false;
+	json_object_set_new(member(cc, "Labels", json_object), key, json_string(val));
+	free(key);
+	free(val);
+	return true;
+}
+
+static bool apply_expose(json_t *cc, const char *s, char *err, size_t errlen)
+{
+	struct port_range r;
+	if (!parse_expose(s, &r, err, errlen))
+		return false;
+	json_t *ports = member(cc, "ExposedPorts", json_object);
+	for (unsigned p = r.lo; p <= r.hi; p++) {
+		char key[16];
+		snprintf(key, sizeof key, "%u/%s", p, r.proto);
+		json_object_set_new(ports, key, json_object());
+	}
+	return true;
+}
+
+/* The changes whose value is expanded whole first ($VAR from the image's Env). */
+static bool apply_expanded(json_t *cc, const struct graft_change *c, const json_t *env, char *err,
+                           size_t errlen)
+{
+	char *s = graft_expand(c->arg, env, err, errlen);
+	if (s == NULL)
+		return false;
+	bool ok = c->kind == GRAFT_WORKDIR ? apply_workdir(cc, s, c->arg, err, errlen)
+	          : c->kind == GRAFT_USER  ? apply_user(cc, s, err, errlen)
+	                                   : apply_expose(cc, s, err, errlen);
+	free(s);
+	return ok;
+}
+
+static bool apply_change_kind(json_t *config, json_t *cc, const struct graft_change *c,
+                              const json_t *env, char *err, size_t errlen)
+{
+	switch (c->kind) {
+	case GRAFT_ENTRYPOINT:
+	case GRAFT_CMD:
+		return apply_command(config, cc, c, err, errlen);
+	case GRAFT_ENV:
+		return apply_env(cc, c->arg, err, errlen);
+	case GRAFT_WORKDIR:
+	case GRAFT_USER:
+	case GRAFT_EXPOSE:
+		return apply_expanded(cc, c, env, err, errlen);
+	case GRAFT_LABEL:
+		return apply_label(cc, c->arg, env, err, errlen);
+	default:
+		return graft_apply_runtime_change(cc, c, env, err, errlen);
+	}
+}
+
+/* One change, in the environment the changes before it left; its option named on failure. */
 static bool apply_change(json_t *config, json_t *cc, const struct graft_change *c, char *err,
                          size_t errlen)
 {
@@ -659,82 +765,7 @@ static bool apply_change(json_t *config, json_t *cc, const struct graft_change *
 	json_t *env = json_object_get(cc, "Env");
 	if (!json_is_array(env))
 		env = empty_env = json_array();
-	bool ok = true;
-	char *s = NULL;
-	switch (c->kind) {
-	case GRAFT_ENTRYPOINT:
-	case GRAFT_CMD: {
-		bool exec;
-		json_t *a = graft_exec_form(c->arg, &exec, err, errlen);
-		if (exec && a == NULL) {
-			ok = false;
-			break;
-		}
-		json_object_set_new(cc, c->kind == GRAFT_CMD ? "Cmd" : "Entrypoint",
-		                    exec ? a : shell_form(config, cc, c->arg));
-		break;
-	}
-	case GRAFT_ENV:
-		ok = apply_env(cc, c->arg, err, errlen);
-		break;
-	case GRAFT_WORKDIR: {
-		if ((s = graft_expand(c->arg, env, err, errlen)) == NULL) {
-			ok = false;
-			break;
-		}
-		if (*s == '\0') {
-			ok = fail_reason(err, errlen, "\"%s\" expands to an empty directory",
-			                 c->arg);
-			break;
-		}
-		/* docker build: a relative WORKDIR is relative to the previous one. */
-		const char *cur = json_string_value(json_object_get(cc, "WorkingDir"));
-		char *joined = s[0] == '/' ? xstrdup(s) : xasprintf("%s/%s", cur ? cur : "", s);
-		char *clean = path_clean_abs(joined);
-		json_object_set_new(cc, "WorkingDir", json_string(clean));
-		free(clean);
-		free(joined);
-		break;
-	}
-	case GRAFT_USER:
-		if ((s = graft_expand(c->arg, env, err, errlen)) == NULL ||
-		    !check_user(s, err, errlen)) {
-			ok = false;
-			break;
-		}
-		json_object_set_new(cc, "User", json_string(s));
-		break;
-	case GRAFT_LABEL: {
-		char *key, *val;
-		if (!expand_kv(c->arg, env, &key, &val, err, errlen)) {
-			ok = false;
-			break;
-		}
-		json_object_set_new(member(cc, "Labels", json_object), key, json_string(val));
-		free(key);
-		free(val);
-		break;
-	}
-	case GRAFT_EXPOSE: {
-		struct port_range r;
-		if ((s = graft_expand(c->arg, env, err, errlen)) == NULL ||
-		    !parse_expose(s, &r, err, errlen)) {
-			ok = false;
-			break;
-		}
-		json_t *ports = member(cc, "ExposedPorts", json_object);
-		for (unsigned p = r.lo; p <= r.hi; p++) {
-			char key[16];
-			snprintf(key, sizeof key, "%u/%s", p, r.proto);
-			json_object_set_new(ports, key, json_object());
-		}
-		break;
-	}
-	default:
-		ok = graft_apply_runtime_change(cc, c, env, err, errlen);
-		break;
-	}
-	free(s);
+	bool ok = apply_change_kind(config, cc, c, env, err, errlen);
 	json_decref(empty_env);
 	if (!ok) {
 		char why[512];

@@ -153,7 +153,7 @@ DEPS_BUILD = gcc clang make pkg-config libzstd-dev zlib1g-dev libssl-dev libcurl
 DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt python3-cryptography \
              apache2-utils curl skopeo umoci time \
              buildah docker-registry busybox-static shellcheck clang-format man-db iproute2 procps \
-             fuse-overlayfs strace python3-yaml bsdutils nodejs npm
+             fuse-overlayfs strace python3-yaml bsdutils
 DEPS_BENCH = time pigz
 # The packages (make npm, make deb) and their install test (tests/e2e/install.bats).
 DEPS_PKG   = dpkg-dev lintian debootstrap
@@ -162,6 +162,8 @@ DEPS_FUZZ  = libclang-rt-14-dev
 
 deps:
 	@tests/deps $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_PKG) $(DEPS_FUZZ)
+	@# npm (the quick start and CI recipe tests, the bench tree): a Node.js from outside
+	@# Debian may bring its own, whose nodejs package conflicts with Debian's npm.
 	@command -v npm >/dev/null || tests/deps npm
 
 # npm (for the benchmark's tree) may come with a Node.js from outside Debian, whose nodejs

@@ -396,6 +396,15 @@ commit_partial() {
 	mv -fT -- "$1" "$2"
 }
 
+# digest_file_partial COMMAND: --digest-file's partial file next to it (digest_partial), or none.
+digest_file_partial() {
+	digest_partial=
+	[ -n "$digest_file" ] || return 0
+	[ ! -d "$digest_file" ] || die "$1: $digest_file: Is a directory"
+	partial_next_to "$digest_file"
+	digest_partial=$partial_path
+}
+
 # partial_next_to PATH: a new temporary file (-d: directory) next to PATH, removed on exit
 # unless renamed; its name in $partial_path.
 partial_next_to() {
@@ -570,12 +579,7 @@ build_destination() {
 	else
 		default_cache_from=''
 	fi
-	digest_partial=
-	if [ -n "$digest_file" ]; then
-		[ ! -d "$digest_file" ] || die "build: $digest_file: Is a directory"
-		partial_next_to "$digest_file"
-		digest_partial=$partial_path
-	fi
+	digest_file_partial build
 }
 
 # 1. The base's manifest, config and digest (several platforms: each one's manifest and config
@@ -841,12 +845,7 @@ index_check() {
 		[[ ${tag_names[t]} != *@* ]] ||
 			usage_die "index: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
 	done
-	digest_partial=
-	if [ -n "$digest_file" ]; then
-		[ ! -d "$digest_file" ] || die "index: $digest_file: Is a directory"
-		partial_next_to "$digest_file"
-		digest_partial=$partial_path
-	fi
+	digest_file_partial index
 }
 
 # 1. Every image's manifests and configs ($tmp/I/), one oci-fetch run each, all at once; the

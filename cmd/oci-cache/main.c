@@ -4,7 +4,7 @@
 #include "entry.h"
 #include "oci.h"
 #include "util.h"
-#include "version.h"
+#include "cli.h"
 
 #include <err.h>
 #include <errno.h>
@@ -255,8 +255,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	        {"dir", required_argument, NULL, 'D'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},
+	        CLI_HELP_VERSION_LONGOPTS,
 	        {NULL, 0, NULL, 0},
 	};
 	const char *given = NULL;
@@ -265,10 +264,8 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
 		case 'V':
-			version_exit("oci-cache");
+			cli_common_option(c, "oci-cache", usage_text);
 		case 'D':
 			given = optarg;
 			break;

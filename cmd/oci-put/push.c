@@ -108,9 +108,9 @@ static const struct store *mount_source(const struct put_ctx *c, const struct st
 }
 
 /* Round 1, what is there: HEAD; or, unless head_first, a mount straight away of what has no
- * local file (a mount of a blob the repository has succeeds too). Local files expected to be
- * missing (speculate) meanwhile: a small one uploaded in one POST ?digest= (a registry that
- * refuses it: POST and PUT later), an upload session opened for a larger one. */
+ * local file (a mount of a blob the repository has succeeds too). Upload sessions for local
+ * files expected to be missing (speculate), opened meanwhile: no byte is sent before a HEAD
+ * says it is missing (a no-op rebuild sends none). */
 static size_t first_round(const struct put_ctx *c, const struct store *dst,
                           const struct store *msrc, struct wanted_blob *bs, size_t n,
                           struct blob_op *ops)
@@ -121,11 +121,7 @@ static size_t first_round(const struct put_ctx *c, const struct store *dst,
 		bool mount = !b->file && msrc && !c->head_first;
 		ops[m++] = blob_op_for(b, mount ? BLOB_MOUNT : BLOB_HEAD, msrc);
 		if (b->file && c->speculate)
-			ops[m++] = blob_op_for(b,
-			                       b->file->seekable && b->file->size <= BLOBSRC_RING
-			                               ? BLOB_POST
-			                               : BLOB_OPEN,
-			                       msrc);
+			ops[m++] = blob_op_for(b, BLOB_OPEN, msrc);
 	}
 	for (size_t t = 0; t < c->ntags; t++)
 		if (c->tags[t].repo == dst && !c->tags[t].there)
@@ -151,6 +147,11 @@ static size_t second_round(const struct put_ctx *c, const struct store *msrc,
 				ops[m++] = blob_op_for(b, BLOB_CANCEL, msrc);
 		} else if (b->file && b->up.loc && !(msrc && c->mount_local)) {
 			ops[m++] = blob_op_for(b, BLOB_PUT, msrc);
+		} else if (b->file && !(msrc && c->mount_local) && b->file->seekable &&
+		           b->file->size <= BLOBSRC_RING) {
+			/* no session: the single-request upload (a 202's session: PUT later; a
+			 * refusal: POST and PUT later) */
+			ops[m++] = blob_op_for(b, BLOB_POST, msrc);
 		} else if (msrc && !b->mount_asked && (!b->file || c->mount_local)) {
 			ops[m++] = blob_op_for(b, BLOB_MOUNT, msrc);
 		} else if (!b->file && b->mount_asked) {

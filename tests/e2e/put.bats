@@ -196,7 +196,7 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	[ "$(skopeo inspect "oci:$BATS_TEST_TMPDIR/out:y" | jq -r .Digest)" = "$digest" ]
 }
 
-@test "a build's manifest: the new layer HEADed (not mounted), base layers mounted, the config in one POST ?digest= sent with the HEADs, the tag HEADed; TLS tried once" {
+@test "a build's manifest: the new layer HEADed (not mounted), base layers mounted, the config PUT on a session opened with the HEADs, the tag HEADed; TLS tried once" {
 	layout_parts "$FIX/bb"
 	oci-put manifest "${blobs[@]/#/--blob=}" "$REG_HOST/base/mf:v1" "$mfile" >/dev/null
 	# what a build has: a new layer already in the target, a new config, a manifest naming both
@@ -217,9 +217,7 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	[ "$(registry_requests REG POST "^/v2/app/mf/blobs/uploads/\\?mount=$layer")" = 0 ]
 	base_layers=$(jq '.layers | length' "$mfile")
 	[ "$(registry_requests REG POST '^/v2/app/mf/blobs/uploads/\?mount=' 201)" = "$base_layers" ]
-	[ "$(registry_requests REG POST '^/v2/app/mf/blobs/uploads/$')" = "$posts" ]
-	# CNCF distribution answers the single-request upload with a session (202): PUT there
-	[ "$(registry_requests REG POST "^/v2/app/mf/blobs/uploads/\\?digest=$(sha "$BATS_TEST_TMPDIR/config")\$" 202)" = 1 ]
+	[ "$(registry_requests REG POST '^/v2/app/mf/blobs/uploads/$' 202)" = $((posts + 1)) ]
 	[ "$(registry_requests REG PUT "^/v2/app/mf/blobs/uploads/.*digest=$(sha "$BATS_TEST_TMPDIR/config")" 201)" = 1 ]
 	[ "$(registry_requests REG HEAD '^/v2/app/mf/manifests/v1$' 404)" = 1 ]
 	[ "$(registry_requests REG PATCH '^/v2/app/mf/')" = 0 ]

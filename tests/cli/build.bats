@@ -226,6 +226,6 @@ sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
 		--exclude-from <(printf 'hello.sh\n')
 	d=$(oci-fetch oci:out:1 | jq -r '.layers[-1].digest')
 	oci-fetch --blob "$d" oci:out:1 | zstd -dc | tar -t >list
-	! grep -qx hello.sh list
+	run ! grep -qx hello.sh list
 	[ -s list ]
 }

@@ -58,7 +58,7 @@ ifeq ($(RPATH_ORIGIN),1)
 LDFLAGS += -Wl,-rpath,'$$ORIGIN/../lib' -Wl,--disable-new-dtags
 endif
 
-PROGRAMS = oci-tar oci-digest oci-fetch oci-put oci-graft oci-index
+PROGRAMS = oci-tar oci-digest oci-fetch oci-put oci-graft oci-index oci-cache
 LIB_SRC  = $(sort $(wildcard lib/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(O)/%.o)
 LIB_A    = $(O)/libocinoco.a

@@ -159,7 +159,8 @@ usage: ocinoco build DIR --from BASE|scratch --tag TAG [--tag TAG]...
                      [--push | --output oci:DIR | --output FILE.tar]
                      [--platform all|OS/ARCH[/VARIANT][,...]]... [--compression zstd|gzip|none]
                      [--root-dir PATH] [--uid N] [--gid N] [--mtime EPOCH|keep]
-                     [--exclude PATTERN]... [--exclude-from FILE]...
+                     [--exclude PATTERN]... [--exclude-from FILE]... [--layer PATTERN]...
+                     [--cache DIR | --no-cache] [--cache-from REF]...
                      [--entrypoint CMD] [--cmd CMD] [--env K=V]... [--workdir DIR]
                      [--user USER[:GROUP]] [--label K=V]... [--expose PORT[/PROTO]]...
                      [--healthcheck CMD|NONE] [--healthcheck-interval D]
@@ -236,29 +237,127 @@ build_failed() { # STATUS MESSAGE
 	exit 1
 }
 
-# The new layer: oci-tar | oci-digest [| oci-put blob SINK -]. Runs as a job: writes the
-# stages' exit statuses to $tmp/layer.status and exits with the pipeline's status.
+# The layer plan: layer I (0 lowest) of the --layer patterns, the top one (I = ${#layers[@]})
+# the rest. Its oci-tar options in part_opts, what its history entry says in part_name.
+layer_part() {
+	local i=$1 k
+	part_opts=("${tar_opts[@]}")
+	for ((k = 0; k < i && k < ${#layers[@]}; k++)); do
+		part_opts+=(--skip "${layers[k]}")
+	done
+	if [ "$i" -lt ${#layers[@]} ]; then
+		part_opts+=(--only "${layers[i]}")
+		part_name="ocinoco build $dir --layer ${layers[i]}"
+	else
+		part_name="ocinoco build $dir"
+	fi
+}
+
+# layer_reuse I DIGEST [LOCATION]: the blob of a layer known without making it, made present
+# where the image goes (HEAD; else a mount or copy from LOCATION): no byte of it sent when the
+# sink has it. False when it is nowhere to be found (the layer is then made).
+layer_reuse() {
+	[ -n "$sink" ] || return 0
+	local -a src=()
+	[ -z "${3:-}" ] || [ "$3" = "$here_location" ] || src=(--from "$3")
+	oci-put "${net_opts[@]}" blob "${src[@]}" "$sink" "$2" >/dev/null 2>"$tmp/layer.$1.reuse-err"
+}
+
+# Level 2: the layer's diffID (tar + sha256, no compression) against the layers of the
+# --cache-from images. They are fetched first: a previous image that does not exist (the
+# default's first build) costs one request, not a read of the tree. True when one matched:
+# descriptor in layer.I.json.
+layer_from_previous() {
+	local i=$1 ref n=0 digest
+	local -a st=(0 0) fetches=() found=() plat=()
+	# One layer plan for every platform: any platform's image of REF has the same layers (this
+	# machine's, with several).
+	[ "$multi" = 1 ] || [ -z "$platform" ] || plat=(--platform "$platform")
+	for ref in "${cache_from[@]}"; do
+		oci-fetch "${net_opts[@]}" "${plat[@]}" -o "$tmp/from.$i.$n.json" \
+			--config-out "$tmp/from.$i.$n.config" "$ref" 2>"$tmp/from.$i.$n.err" </dev/null &
+		fetches+=($!)
+		n=$((n + 1))
+	done
+	for n in "${!fetches[@]}"; do
+		if wait "${fetches[n]}"; then
+			found+=("$n")
+		elif [ "${cache_from[n]}" != "$default_cache_from" ]; then
+			echo "$prog: build: warning: --cache-from ${cache_from[n]}: cannot be read, not used" >&2
+		fi
+	done
+	[ ${#found[@]} -gt 0 ] || return 1
+	oci-tar "${part_opts[@]}" -- "$dir" | oci-digest -c none -d "$tmp/layer.$i.tar.json" >/dev/null ||
+		st=("${PIPESTATUS[@]}")
+	[ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] || return 1
+	for n in "${found[@]}"; do
+		ref=${cache_from[n]}
+		if digest=$(oci-cache match -d "$tmp/layer.$i.json" -c "$compression" \
+			"$tmp/layer.$i.tar.json" "$tmp/from.$i.$n.json" "$tmp/from.$i.$n.config") &&
+			layer_reuse "$i" "$digest" "$ref"; then
+			echo "$digest" >"$tmp/layer.$i.digest"
+			echo "reused from $ref" >"$tmp/layer.$i.how"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# The layer I of the plan, a job: known from the local cache (level 1) or a previous image
+# (level 2) and made present where the image goes; else oci-tar | oci-digest [| oci-put blob
+# SINK -]. Writes layer.I.json (descriptor), layer.I.digest, layer.I.how (what happened, or
+# "empty": left out), layer.I.key (the cache key to store, when it may be), layer.I.status (the
+# stages' statuses) and exits with the pipeline's status.
 layer_job() {
 	# SIGTERM reaches the whole group: this shell exits once its pipeline has (a trap waits
 	# for the foreground pipeline), so no program of it is left behind for stop_jobs.
 	trap 'exit 143' TERM
-	local -a st
-	local digest_cmd=(oci-digest "${digest_opts[@]}" -d "$tmp/layer.json" --digest-out "$tmp/layer.digest")
+	local i=$1 line sig='' flags='' top=0
+	local -a hit st
+	layer_part "$i"
+	[ "$i" -lt ${#layers[@]} ] || [ ${#layers[@]} -eq 0 ] || top=1
+	if [ "$read_once" = 0 ] && { [ "$use_cache" = 1 ] || [ "$top" = 1 ]; }; then
+		line=$(oci-tar --signature "${part_opts[@]}" -- "$dir") || exit $?
+		read -r sig flags <<<"$line"
+		if [ "$top" = 1 ] && [[ " $flags " == *" empty "* ]]; then
+			echo empty >"$tmp/layer.$i.how"
+			return 0
+		fi
+	fi
+	if [ "$use_cache" = 1 ]; then
+		if mapfile -t hit < <(oci-cache "${cache_opts[@]}" get -d "$tmp/layer.$i.json" \
+			"$sig" "$compression") && [ ${#hit[@]} -gt 0 ] &&
+			layer_reuse "$i" "${hit[0]}" "${hit[1]:-}"; then
+			echo "${hit[0]}" >"$tmp/layer.$i.digest"
+			echo "reused from the cache" >"$tmp/layer.$i.how"
+			# A hit where the image goes is not stored again.
+			[[ " ${hit[*]:1} " == *" $here_location "* ]] ||
+				echo "$sig $compression" >"$tmp/layer.$i.key"
+			return 0
+		fi
+		[[ " $flags " == *" racy "* ]] || echo "$sig $compression" >"$tmp/layer.$i.key"
+	fi
+	if [ ${#cache_from[@]} -gt 0 ] && layer_from_previous "$i"; then
+		return 0
+	fi
+	echo made >"$tmp/layer.$i.how"
+	local digest_cmd=(oci-digest "${digest_opts[@]}" -d "$tmp/layer.$i.json" --digest-out "$tmp/layer.$i.digest")
 	if [ -n "$sink" ]; then
 		st=(0 0 0)
-		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
+		oci-tar "${part_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
 			oci-put "${net_opts[@]}" "${put_quiet[@]}" blob "$sink" - >/dev/null || st=("${PIPESTATUS[@]}")
 		[ "${st[*]}" != "0 0 75" ] || replay_layer
 	else
 		st=(0 0)
-		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" >/dev/null || st=("${PIPESTATUS[@]}")
+		oci-tar "${part_opts[@]}" -- "$dir" | "${digest_cmd[@]}" >/dev/null || st=("${PIPESTATUS[@]}")
 	fi
-	echo "${st[*]}" >"$tmp/layer.status"
+	echo "${st[*]}" >"$tmp/layer.$i.status"
 	pipeline_status "${st[@]}"
 }
 
 # replay_layer: oci-put lost the layer's stream past the bytes it holds (exit 75; oci-digest,
-# which saw the whole stream, wrote its digest to $tmp/layer.digest). The layer is made again
+# which saw the whole stream, wrote its digest to $tmp/layer.$i.digest; i, part_opts and
+# part_name are layer_job's). The layer is made again
 # from DIR, byte for byte the same (docs/DESIGN.md, Determinism), and sent again with --expect:
 # oci-put HEADs it first (it may be there now), and exits 65 if the bytes are not the expected
 # ones: DIR changed meanwhile. At most two replays. Sets st, as the pipeline of layer_job does
@@ -266,10 +365,10 @@ layer_job() {
 replay_layer() {
 	local expect tries
 	for ((tries = 1; tries <= 2; tries++)); do
-		[ "${st[*]}" = "0 0 75" ] && read -r expect <"$tmp/layer.digest" || return 0
-		note "the upload of the layer of $dir broke off past what oci-put holds: making it again ($expect)"
+		[ "${st[*]}" = "0 0 75" ] && read -r expect <"$tmp/layer.$i.digest" || return 0
+		note "the upload of the layer of ${part_name#ocinoco build } broke off past what oci-put holds: making it again ($expect)"
 		st=(0 0 0)
-		oci-tar "${tar_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
+		oci-tar "${part_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
 			oci-put "${net_opts[@]}" "${put_quiet[@]}" blob --expect "$expect" "$sink" - >/dev/null ||
 			st=("${PIPESTATUS[@]}")
 		if [ "${st[*]}" = "0 0 65" ]; then
@@ -281,11 +380,11 @@ replay_layer() {
 layer_statuses() {
 	local -a st=() names=(oci-tar oci-digest oci-put)
 	local i why=
-	[ ! -s "$tmp/layer.status" ] || read -ra st <"$tmp/layer.status"
+	[ ! -s "$tmp/layer.$1.status" ] || read -ra st <"$tmp/layer.$1.status"
 	for i in "${!st[@]}"; do
 		why+="${why:+, }${names[i]} exit ${st[i]}"
 	done
-	printf '%s\n' "$why"
+	printf '%s\n' "${why:-oci-tar --signature failed}"
 }
 
 # commit_partial PARTIAL PATH: renames a finished partial output (file or directory) onto
@@ -334,13 +433,23 @@ source_annotations() {
 # shifted in its arm, the option by the loop.)
 build_options() {
 	args=() from='' platform='' push=0 output='' digest_file='' quiet=0 annotate_source=0
-	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() platforms=() put_quiet=()
+	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() platforms=() layers=() cache_from=()
+	put_quiet=()
+	use_cache=1 cache_opts=() compression=zstd read_once=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-h | --help) build_usage && exit 0 ;;
 		--root-dir | --uid | --gid | --mtime | --exclude | --exclude-from)
-			need_value build "$@" && tar_opts+=("$1" "$2") && shift ;;
-		--compression) need_value build "$@" && digest_opts+=(-c "$2") && shift ;;
+			need_value build "$@" && tar_opts+=("$1" "$2")
+			# a FIFO or /dev/fd/N (<(...)) can be read once: by the layer's oci-tar alone
+			[ "$1" != --exclude-from ] || [ -f "$2" ] || read_once=1
+			shift
+			;;
+		--compression) need_value build "$@" && digest_opts+=(-c "$2") && compression=$2 && shift ;;
+		--layer) need_value build "$@" && layers+=("$2") && shift ;;
+		--cache) need_value build "$@" && cache_opts=(--dir "$2") && use_cache=1 && shift ;;
+		--no-cache) use_cache=0 ;;
+		--cache-from) need_value build "$@" && cache_from+=("$2") && shift ;;
 		--entrypoint | --cmd | --env | --workdir | --user | --label | --expose | --annotation | --created | \
 			--healthcheck | --healthcheck-interval | --healthcheck-timeout | --healthcheck-start-period | \
 			--healthcheck-retries | --stop-signal | --volume | --shell)
@@ -365,6 +474,7 @@ build_options() {
 		esac
 		shift
 	done
+	[ "$read_once" = 0 ] || use_cache=0
 }
 
 # Every check that needs no work, before any is done: a typo is a usage error, not a build
@@ -385,7 +495,8 @@ build_check() {
 	-) usage_die "build: --output -: give a FILE (the archive is written next to it first)" ;;
 	esac
 	local t names
-	local -a refs=("${tags[@]}") tag_names selection=()
+	local -a refs=("${tags[@]}") selection=()
+	tag_names=()
 	multi=0
 	if [ ${#platforms[@]} -gt 0 ]; then
 		platform=$(IFS=,; printf '%s' "${platforms[*]}")
@@ -441,6 +552,25 @@ build_destination() {
 		partial_next_to -d "$output"
 		layout=$partial_path sink=oci:$partial_path
 	fi
+	# Where a layer's blob is once the build succeeded, for the cache; and the previous image
+	# the layers may come from by default (the first tag, where the image goes).
+	here_location='' default_cache_from=''
+	case $mode in
+	push) here_location=${tag_names[0]} default_cache_from=${tags[0]} ;;
+	layout)
+		if [ -z "$layout_partial" ]; then
+			here_location=oci:$(cd -- "$layout" && pwd -P)
+			default_cache_from=oci:$layout:${tag_names[0]##*:}
+		else
+			here_location=oci:$(cd -- "$(dirname -- "${output#oci:}")" && pwd -P)/$(basename -- "${output#oci:}")
+		fi
+		;;
+	esac
+	if [ ${#cache_from[@]} -eq 0 ] && [ -n "$default_cache_from" ] && [ "$use_cache" = 1 ]; then
+		cache_from=("$default_cache_from")
+	else
+		default_cache_from=''
+	fi
 	digest_partial=
 	if [ -n "$digest_file" ]; then
 		[ ! -d "$digest_file" ] || die "build: $digest_file: Is a directory"
@@ -462,21 +592,52 @@ build_inputs() {
 		start_job oci-fetch "${fetch_opts[@]}" -o "$tmp/base.json" \
 			--config-out "$tmp/base-config.json" --digest-out "$tmp/base.digest" "$from"
 	fi
-	start_job layer_job
-	local layer_pid=$job_pid done_pid rc
+	local -A layer_of=()
+	local i done_pid rc
+	for ((i = 0; i <= ${#layers[@]}; i++)); do
+		start_job layer_job "$i"
+		layer_of[$job_pid]=$i
+	done
 	while [ ${#running[@]} -gt 0 ]; do
 		rc=0
 		wait -n -p done_pid "${running[@]}" || rc=$?
 		forget_job "$done_pid"
 		[ "$rc" -ne 0 ] || continue
 		stop_jobs
-		[ "$done_pid" = "$layer_pid" ] ||
+		[ -n "${layer_of[$done_pid]:-}" ] ||
 			build_failed "$rc" "cannot read the base image $from"
-		build_failed "$rc" "the layer of $dir failed ($(layer_statuses))"
+		i=${layer_of[$done_pid]}
+		layer_part "$i"
+		build_failed "$rc" "the layer of ${part_name#ocinoco build } failed ($(layer_statuses "$i"))"
 	done
-	local digest
-	read -r digest <"$tmp/layer.digest"
-	note "layer $digest of $dir"
+	# The layers in order, the empty top one left out.
+	layer_files=()
+	local how digest n=$((${#layers[@]} + 1))
+	for ((i = 0; i < n; i++)); do
+		read -r how <"$tmp/layer.$i.how"
+		layer_part "$i"
+		if [ "$how" = empty ]; then
+			note "layer ${part_name#ocinoco build }: empty, left out"
+			continue
+		fi
+		read -r digest <"$tmp/layer.$i.digest"
+		layer_files+=(--layer "$tmp/layer.$i.json" --created-by "$part_name")
+		note "layer $digest of ${part_name#ocinoco build }: $how"
+	done
+}
+
+# After the build: each layer's cache entry, with where its blob now is (a warning at worst).
+build_remember() {
+	[ "$use_cache" = 1 ] || return 0
+	local i key
+	local -a at=()
+	[ -z "$here_location" ] || at=(--at "$here_location")
+	for ((i = 0; i <= ${#layers[@]}; i++)); do
+		[ -s "$tmp/layer.$i.key" ] || continue
+		read -r key <"$tmp/layer.$i.key"
+		# shellcheck disable=SC2086 # the key is words
+		oci-cache "${cache_opts[@]}" put "${at[@]}" "$tmp/layer.$i.json" $key || true
+	done
 }
 
 # base_entries: the platforms oci-fetch --each selected ($tmp/base/platforms: "N DIGEST
@@ -504,8 +665,7 @@ graft_platforms() {
 		read -r n digest_n p <<<"$line"
 		SOURCE_DATE_EPOCH=$graft_epoch oci-graft --manifest "$tmp/base/$n.json" \
 			--config "$tmp/base/$n.config.json" \
-			${base_name:+--base-name "$base_name"} --layer "$tmp/layer.json" \
-			--created-by "ocinoco build $dir" "${graft_opts[@]}" \
+			${base_name:+--base-name "$base_name"} "${layer_files[@]}" "${graft_opts[@]}" \
 			--config-out "$tmp/config-$n.json" -o "$tmp/manifest-$n.json" ||
 			build_failed $? "oci-graft failed for $p"
 		children+=(--child "$digest_n=$tmp/manifest-$n.json")
@@ -542,8 +702,7 @@ build_graft() {
 		read -r base_digest <"$tmp/base.digest"
 		note "base ${from%@*}@$base_digest"
 	fi
-	SOURCE_DATE_EPOCH=$graft_epoch oci-graft "${base_opts[@]}" --layer "$tmp/layer.json" \
-		--created-by "ocinoco build $dir" \
+	SOURCE_DATE_EPOCH=$graft_epoch oci-graft "${base_opts[@]}" "${layer_files[@]}" \
 		"${graft_opts[@]}" --config-out "$tmp/config.json" -o "$tmp/manifest.json" \
 		--digest-out "$tmp/manifest.digest" || build_failed $? "oci-graft failed"
 	read -r digest <"$tmp/manifest.digest"
@@ -631,6 +790,7 @@ cmd_build() {
 	build_graft
 	build_put
 	build_commit
+	build_remember
 	build_report
 }
 

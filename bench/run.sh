@@ -6,7 +6,8 @@
 #
 # Makes the npm tree once (bench/make-tree.sh: needs npm and the network the first time), then
 # runs bench/pack.sh (issue 2), bench/build.sh (issue 4), bench/roundtrip.sh (DESIGN.md's
-# round-trip target) and bench/multiplatform.sh (issue 8), each on its own. Exit 0 when every benchmark ran (whether or not the
+# round-trip target), bench/multiplatform.sh (issue 8) and bench/rebuild.sh (issue 7: incremental
+# builds), each on its own. Exit 0 when every benchmark ran (whether or not the
 # targets were met: the summary says), 1 when one failed to run.
 set -uo pipefail
 
@@ -26,7 +27,7 @@ trap 'exit 143' TERM
 
 started=$(date +%s)
 failed=()
-for b in pack build roundtrip multiplatform; do
+for b in pack build roundtrip multiplatform rebuild; do
 	echo
 	echo "=== bench/$b.sh ($(date -u +%H:%M:%S), load $(cut -d' ' -f1-3 /proc/loadavg))"
 	"$here/$b.sh" --bin "$bin" 2>&1 | tee "$log.$b"
@@ -36,7 +37,7 @@ done
 echo
 echo "=== summary ($(($(date +%s) - started)) s; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg))"
 met=0 missed=0
-for b in pack build roundtrip multiplatform; do
+for b in pack build roundtrip multiplatform rebuild; do
 	[ -f "$log.$b" ] || continue
 	# pack.sh's two GNU comparisons: the issue's pipeline (sha256sum) is the target, the same
 	# pipeline with openssl's faster SHA-256 is the stricter comparison.

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Bash completion for ocinoco and its programs (oci-tar, oci-digest, oci-fetch, oci-put,
-# oci-graft, oci-index). Nothing here lists an option: the commands and options are read, when
+# oci-graft, oci-index, oci-cache). Nothing here lists an option: the commands and options are read, when
 # TAB is pressed, from the usage text the program itself prints for --help, so they cannot go
 # stale.
 #   commands: the words that follow the program's name at the start of a usage line
@@ -126,4 +126,4 @@ _ocinoco() {
 	return 0
 }
 
-complete -F _ocinoco ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft oci-index
+complete -F _ocinoco ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft oci-index oci-cache

@@ -9,7 +9,7 @@ set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: packaging/deb.sh O VERSION DIST" >&2; exit 2; }
 o=$1 version=$2 dist=$3
 cd "$(dirname "$0")/.."
-programs=(oci-tar oci-digest oci-fetch oci-put oci-graft oci-index)
+programs=(oci-tar oci-digest oci-fetch oci-put oci-graft oci-index oci-cache)
 maintainer=${DEB_MAINTAINER:-ocinoco maintainers <maintainers@users.noreply.r-seed-a907ee2a.example>}
 arch=$(dpkg --print-architecture)
 # The date of the changelog entry: SOURCE_DATE_EPOCH, else the last commit's, else now.
@@ -74,8 +74,9 @@ Description: build OCI (Docker) images with no container
  usable alone in a pipeline: oci-tar (a reproducible tar of a directory),
  oci-digest (compress and describe a layer), oci-fetch (read manifests,
  configs and blobs), oci-graft (a new manifest and config), oci-index (an
- index of manifests, for multi-platform images) and oci-put (upload blobs
- and manifests, mount or copy base layers).
+ index of manifests, for multi-platform images), oci-put (upload blobs
+ and manifests, mount or copy base layers) and oci-cache (the layer cache
+ of incremental builds).
 CONTROL
 
 # The same sources give the same package: every mtime is the changelog's date.

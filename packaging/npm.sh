@@ -14,7 +14,7 @@ set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: packaging/npm.sh O VERSION DIST" >&2; exit 2; }
 o=$1 version=$2 dist=$3
 cd "$(dirname "$0")/.."
-programs=(oci-tar oci-digest oci-fetch oci-put oci-graft oci-index)
+programs=(oci-tar oci-digest oci-fetch oci-put oci-graft oci-index oci-cache)
 command -v npm >/dev/null || { echo "npm.sh: npm is needed (apt-get install npm)" >&2; exit 1; }
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco-npm.XXXXXX")

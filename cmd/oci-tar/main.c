@@ -5,6 +5,7 @@
 #include "out.h"
 #include "part.h"
 #include "path.h"
+#include "signature.h"
 #include "util.h"
 #include "version.h"
 #include "walk.h"
@@ -19,7 +20,7 @@
 static const char usage_text[] =
         "usage: oci-tar [--root-dir PATH] [--uid N] [--gid N] [--mtime EPOCH | keep]\n"
         "               [--exclude PATTERN ...] [--exclude-from FILE ...]\n"
-        "               [--only PATTERN ...] [--skip PATTERN ...] DIR\n"
+        "               [--only PATTERN ...] [--skip PATTERN ...] [--signature] DIR\n"
         "       oci-tar -h | --help | --version\n";
 
 struct options {
@@ -27,6 +28,7 @@ struct options {
 	char *root; /* walk.root, owned */
 	struct excluder ex;
 	struct part part;
+	bool signature;
 };
 
 static bool parse_time(const char *s, int64_t *out)
@@ -70,7 +72,8 @@ enum {
 	OPT_EXCLUDE,
 	OPT_EXCLUDE_FROM,
 	OPT_ONLY,
-	OPT_SKIP
+	OPT_SKIP,
+	OPT_SIGNATURE
 };
 
 static const struct option longopts[] = {
@@ -82,6 +85,7 @@ static const struct option longopts[] = {
         {"exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM},
         {"only", required_argument, NULL, OPT_ONLY},
         {"skip", required_argument, NULL, OPT_SKIP},
+        {"signature", no_argument, NULL, OPT_SIGNATURE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -136,6 +140,9 @@ static void parse_options(int argc, char **argv, struct options *opt)
 				usage_error(usage_text, "%s: %s",
 				            c == OPT_ONLY ? "--only" : "--skip", why);
 			break;
+		case OPT_SIGNATURE:
+			opt->signature = true;
+			break;
 		default:
 			if (optopt > 0 && optopt < 256)
 				usage_error(usage_text, "unknown option: -%c", optopt);
@@ -155,10 +162,34 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	w->part = opt->part.n > 0 ? &opt->part : NULL;
 }
 
+/* --signature: one line, "sha256:<hex>", with " racy" after it when a file's timestamps are too
+ * recent to key a cache with (signature.h), " empty" when the archive would hold no entry. */
+static void print_signature(struct options *opt)
+{
+	struct signature sig;
+	signature_start(&sig);
+	opt->walk.signature = &sig;
+	walk_tree(&opt->walk, NULL);
+	char hex[DIGEST_STR_LEN];
+	signature_final(&sig, hex);
+	if (printf("%s%s%s\n", hex, sig.racy ? " racy" : "", sig.entries == 0 ? " empty" : "") <
+	            0 ||
+	    fflush(stdout) != 0)
+		err(EXIT_FAIL, "stdout");
+	signature_free(&sig);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
 	parse_options(argc, argv, &opt);
+	if (opt.signature) {
+		print_signature(&opt);
+		free(opt.root);
+		exclude_free(&opt.ex);
+		part_free(&opt.part);
+		return EXIT_OK;
+	}
 	if (isatty(STDOUT_FILENO))
 		usage_error(usage_text,
 		            "refusing to write a tar stream to a terminal; redirect stdout");

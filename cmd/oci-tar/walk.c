@@ -3,6 +3,7 @@
 #include "copy.h"
 #include "links.h"
 #include "names.h"
+#include "signature.h"
 #include "tar_header.h"
 #include "util.h"
 
@@ -22,8 +23,7 @@
  * it: its header is written only before the first entry under it that is kept. */
 struct pending_dir {
 	size_t path_len;
-	uint32_t mode;
-	int64_t mtime;
+	struct stat st;
 	bool written;
 };
 
@@ -117,11 +117,7 @@ static void push_pending(struct walker *w, const struct stat *st)
 		w->pending_cap = w->pending_cap ? 2 * w->pending_cap : 16;
 		w->pending = xreallocarray(w->pending, w->pending_cap, sizeof *w->pending);
 	}
-	w->pending[w->npending++] = (struct pending_dir){
-	        .path_len = w->path.len,
-	        .mode = st->st_mode & 07777,
-	        .mtime = entry_mtime(w, st),
-	};
+	w->pending[w->npending++] = (struct pending_dir){.path_len = w->path.len, .st = *st};
 	w->unwritten++;
 }
 
@@ -130,6 +126,15 @@ static void pop_pending(struct walker *w)
 	w->npending--;
 	if (!w->pending[w->npending].written)
 		w->unwritten--;
+}
+
+/* A header into the archive, or into the signature. */
+static void emit_header(struct walker *w, const struct tar_entry *e, const struct stat *st)
+{
+	if (w->opt->signature != NULL)
+		signature_add(w->opt->signature, e, st, fs_path(w));
+	else
+		tar_out_header(w->out, e);
 }
 
 static void write_pending_dirs(struct walker *w)
@@ -143,12 +148,12 @@ static void write_pending_dirs(struct walker *w)
 		        .path_len = d->path_len,
 		        .link = "",
 		        .type = TAR_DIRTYPE,
-		        .mode = d->mode,
+		        .mode = d->st.st_mode & 07777,
 		        .uid = w->opt->uid,
 		        .gid = w->opt->gid,
-		        .mtime = d->mtime,
+		        .mtime = entry_mtime(w, &d->st),
 		};
-		tar_out_header(w->out, &e);
+		emit_header(w, &e, &d->st);
 		d->written = true;
 	}
 	w->unwritten = 0;
@@ -168,7 +173,7 @@ static void write_entry(struct walker *w, struct tar_entry *e, const struct stat
 	e->mtime = entry_mtime(w, st);
 	if (e->link == NULL)
 		e->link = "";
-	tar_out_header(w->out, e);
+	emit_header(w, e, st);
 }
 
 /* ---- deciding, opening ---- */
@@ -252,7 +257,8 @@ static void learn_type(struct walker *w, struct found *f)
  * (excluded, or of another part) that is no longer a directory. */
 static bool open_and_stat(struct walker *w, struct found *f, enum verdict v)
 {
-	if (f->type == DT_REG || f->type == DT_DIR) {
+	bool reads = f->type == DT_DIR || (f->type == DT_REG && w->opt->signature == NULL);
+	if (reads) {
 		int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 		            (f->type == DT_DIR ? O_DIRECTORY : O_NONBLOCK);
 		f->fd = openat(f->dirfd, f->name, flags);
@@ -300,8 +306,13 @@ static bool store_hard_link(struct walker *w, const struct found *f)
 
 static void store_regular(struct walker *w, struct found *f)
 {
-	open_late(w, f, O_NONBLOCK);
 	struct tar_entry e = {.type = TAR_REGTYPE, .size = (uint64_t)f->st.st_size};
+	if (w->opt->signature != NULL) { /* what lstat says, and no byte read */
+		write_entry(w, &e, &f->st);
+		return;
+	}
+	open_late(w, f, O_NONBLOCK);
+	e.size = (uint64_t)f->st.st_size;
 	write_entry(w, &e, &f->st);
 	struct copy_error ce;
 	if (copy_file(w->out, f->fd, &f->st, &ce) < 0)

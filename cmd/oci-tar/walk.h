@@ -13,6 +13,7 @@
 #include "exclude.h"
 #include "out.h"
 #include "part.h"
+#include "signature.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@ struct walk_options {
 	int64_t mtime;
 	const struct excluder *exclude; /* patterns relative to DIR; none: n == 0 */
 	struct part *part;              /* --only and --skip (part.h); NULL: the whole tree */
+	struct signature *signature;    /* non-NULL: the headers go into it, no file is read */
 };
 
 /* Writes the --root-dir entry (if any) and every entry under opt->dir to o, but not the end of

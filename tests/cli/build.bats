@@ -127,17 +127,18 @@ sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
 	cmp before.tar img.tar
 	only_names . tmp img.tar before.tar
 	only_names tmp
-	# killed while its layer is being made (oci-tar waits for its excludes on a fifo)
+	# killed while its layer is being made (oci-tar waits for its excludes on a fifo, which only
+	# it reads: no signature walk reads it first)
 	mkfifo excludes
 	ocinoco build "$FIX/app" --from "oci:$FIX/bb" --tag ex.org/app:v3 --output img.tar \
 		--exclude-from excludes --digest-file digest >/dev/null 2>&1 3>&- &
 	pid=$!
 	for _ in $(seq 400); do
 		compgen -G '.img.tar.ocinoco-*' >/dev/null && compgen -G 'tmp/ocinoco.*' >/dev/null &&
-			pgrep -f -- "oci-tar --exclude-from excludes -- $FIX/app" >/dev/null && break
+			pgrep -f -- "oci-tar .*--exclude-from excludes -- $FIX/app" >/dev/null && break
 		sleep 0.05
 	done
-	pgrep -f -- "oci-tar --exclude-from excludes -- $FIX/app" >/dev/null
+	pgrep -f -- "oci-tar .*--exclude-from excludes -- $FIX/app" >/dev/null
 	kill -TERM "$pid"
 	rc=0
 	wait "$pid" || rc=$?
@@ -218,4 +219,13 @@ sha() { echo "sha256:$(sha256sum | cut -d' ' -f1)"; }
 	cp lay/index.json index.before
 	run_status 1 ocinoco build "$FIX/app" --from oci:bad --tag ex.org/app:v2 --output oci:lay
 	cmp index.before lay/index.json
+}
+
+@test "--exclude-from a pipe (<(...)): read once, by the layer's oci-tar (no cache walk reads it first)" {
+	run_status 0 timeout 60 ocinoco build "$FIX/app" --from scratch --tag x/app:1 --output oci:out -q \
+		--exclude-from <(printf 'hello.sh\n')
+	d=$(oci-fetch oci:out:1 | jq -r '.layers[-1].digest')
+	oci-fetch --blob "$d" oci:out:1 | zstd -dc | tar -t >list
+	! grep -qx hello.sh list
+	[ -s list ]
 }

@@ -19,7 +19,7 @@ complete_words() {
 
 @test "every program and ocinoco is completed by _ocinoco" {
 	local p
-	for p in ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft oci-index; do
+	for p in ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft oci-index oci-cache; do
 		[[ $(complete -p "$p") == *"-F _ocinoco $p" ]]
 	done
 }

@@ -10,7 +10,7 @@ load ../lib/common
 	[[ $OCINOCO_BIN != *-san/bin ]] || san=1
 	run_status 0 make -s -C "$repo" install O="${OCINOCO_BIN%/bin}" SAN=$san PREFIX=/opt/oci \
 		DESTDIR="$stage"
-	for p in oci-tar oci-digest oci-fetch oci-put oci-graft oci-index ocinoco; do
+	for p in oci-tar oci-digest oci-fetch oci-put oci-graft oci-index oci-cache ocinoco; do
 		[ -x "$stage/opt/oci/bin/$p" ]
 		[ -f "$stage/opt/oci/share/man/man1/$p.1" ]
 		[ -e "$stage/opt/oci/share/bash-completion/completions/$p" ]

@@ -587,3 +587,89 @@ extract_all() {
 	run_status 2 oci-tar --only '[' "$d"
 	[[ $output == *"--only: syntax error in pattern: ["* ]]
 }
+
+# ---- --signature ----
+
+# A small tree whose timestamps are older than the racy window (ctime cannot be set back: wait).
+make_sig_tree() {
+	mkdir -p "$1/node_modules/dep" "$1/src"
+	echo 'module.exports = 1' >"$1/node_modules/dep/index.js"
+	echo 'console.log(1)' >"$1/src/app.js"
+	ln -s app.js "$1/src/link.js"
+	sleep 0.3
+}
+
+sig() {
+	local line
+	line=$(oci-tar --signature "$@") || return 1
+	[[ $line =~ ^sha256:[0-9a-f]{64}$ ]] || { echo "not a signature: $line" >&2; return 1; }
+	echo "$line"
+}
+
+@test "--signature reads no file's contents: no open of a regular file, the same line twice" {
+	local d=$BATS_TEST_TMPDIR/s
+	make_sig_tree "$d"
+	local a b
+	a=$(sig "$d")
+	b=$(sig "$d")
+	[ "$a" = "$b" ]
+	run_status 0 env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -e trace=open,openat -o "$BATS_TEST_TMPDIR/trace" oci-tar --signature "$d"
+	[ "$(grep -cE 'index\.js|app\.js' "$BATS_TEST_TMPDIR/trace")" -eq 0 ]
+	grep -q 'node_modules' "$BATS_TEST_TMPDIR/trace" # the directories are opened
+	# The archive's own walk opens the files (the check above can fail).
+	oci-tar "$d" >/dev/null 2>&1 &&
+		env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -e trace=open,openat -o "$BATS_TEST_TMPDIR/trace2" oci-tar "$d" >/dev/null
+	grep -q 'app\.js' "$BATS_TEST_TMPDIR/trace2"
+}
+
+@test "--signature changes with every change that changes the archive, and only its part's" {
+	local d=$BATS_TEST_TMPDIR/s
+	make_sig_tree "$d"
+	local full nm top
+	full=$(sig "$d")
+	nm=$(sig --only node_modules "$d")
+	top=$(sig --skip node_modules "$d")
+	[ "$nm" != "$top" ] && [ "$nm" != "$full" ]
+	# Options that change the bytes.
+	[ "$(sig --uid 1 "$d")" != "$full" ]
+	[ "$(sig --gid 1 "$d")" != "$full" ]
+	[ "$(sig --mtime keep "$d")" != "$full" ]
+	[ "$(sig --root-dir /app "$d")" != "$full" ]
+	[ "$(sig --exclude 'src/*.js' "$d")" != "$full" ]
+	# An edit keeping size and mtime: the ctime tells.
+	echo 'console.log(2)' >"$d/src/app.js.new"
+	touch -r "$d/src/app.js" "$d/src/app.js.new"
+	cp -p "$d/src/app.js.new" "$d/src/app.js" && rm "$d/src/app.js.new"
+	touch -r "$d/src/link.js" -h "$d/src/app.js"
+	sleep 0.3
+	local top2
+	top2=$(sig --skip node_modules "$d")
+	[ "$top2" != "$top" ]
+	[ "$(sig --only node_modules "$d")" = "$nm" ] # the other part did not change
+	chmod 600 "$d/src/app.js" && sleep 0.3
+	local top3
+	top3=$(sig --skip node_modules "$d")
+	[ "$top3" != "$top2" ]
+	mv "$d/src/app.js" "$d/src/main.js" && sleep 0.3
+	local top4
+	top4=$(sig --skip node_modules "$d")
+	[ "$top4" != "$top3" ]
+	mkdir "$d/src/empty" && sleep 0.3
+	[ "$(sig --skip node_modules "$d")" != "$top4" ]
+	[ "$(sig --only node_modules "$d")" = "$nm" ]
+}
+
+@test "--signature marks a file changed within the racy window, and an unmatched part fails" {
+	local d=$BATS_TEST_TMPDIR/s
+	make_sig_tree "$d"
+	echo new >"$d/src/app.js"
+	run_status 0 oci-tar --signature "$d"
+	[[ $output =~ ^sha256:[0-9a-f]{64}\ racy$ ]]
+	run_status 0 oci-tar --signature --only node_modules "$d"
+	[[ $output =~ ^sha256:[0-9a-f]{64}$ ]] # the racy file is not in this part
+	# A part with no entry says so.
+	run_status 0 oci-tar --signature --skip node_modules --skip src "$d"
+	[[ $output =~ ^sha256:[0-9a-f]{64}\ empty$ ]]
+	run_status 1 oci-tar --signature --only nothing "$d"
+	[[ $output == *'--only nothing: matches nothing in'* ]]
+}

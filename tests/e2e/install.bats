@@ -113,7 +113,7 @@ check_pack_and_build() {
 	cp "$DIST/ocinoco-$VERSION.tgz" "$R/tmp/"
 	run_status 0 in_root npm install -g --offline --no-audit --no-fund "/tmp/ocinoco-$VERSION.tgz"
 	local p
-	for p in ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft oci-index; do
+	for p in ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft oci-index oci-cache; do
 		# npm's link: /usr/local/bin/P -> ../lib/node_modules/ocinoco/bin/P
 		[ -L "$R/usr/local/bin/$p" ]
 		run_status 0 in_root "$p" --version
@@ -155,7 +155,7 @@ check_pack_and_build() {
 	run_status 0 in_root dpkg-query -W -f '${Status}\n' libjansson4 libcurl4 libbsd0 libzstd1 ocinoco
 	[ "$(sort -u <<<"$output")" = "install ok installed" ]
 	local p
-	for p in ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft oci-index; do
+	for p in ocinoco oci-tar oci-digest oci-fetch oci-put oci-graft oci-index oci-cache; do
 		run_status 0 in_root "/usr/bin/$p" --version
 		[ "$output" = "$p $VERSION" ]
 		[ "$(gzip -dc "$R/usr/share/man/man1/$p.1.gz" | sed -n 's/^\.Nm //p' | head -n 1)" = "$p" ]

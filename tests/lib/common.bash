@@ -4,6 +4,11 @@
 : "${OCINOCO_BIN:?set OCINOCO_BIN to the directory of the programs under test (tests/run does)}"
 PATH="$OCINOCO_BIN:$PATH"
 export PATH
+# The layer cache of ocinoco build: one per test (setup_file's builds: one per file), so that no
+# test sees another's entries unless it says so with --cache.
+# (Next to the test's directory, not in it: tests list what a build leaves there.)
+XDG_CACHE_HOME=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}/ocinoco-tests}}.cache
+export XDG_CACHE_HOME
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export TESTS_DIR
 

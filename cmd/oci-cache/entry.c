@@ -1,0 +1,169 @@
+#include "entry.h"
+
+#include "digest.h"
+#include "oci.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+char *entry_path(const char *dir, const char *key)
+{
+	char hex[DIGEST_STR_LEN];
+	sha256_of(key, strlen(key), hex);
+	return xasprintf("%s/layers/%s.json", dir, hex + 7);
+}
+
+/* The entry's check: sha256 of key "\n" descriptor. Caller frees nothing: out is filled. */
+static void entry_check_of(const char *key, const json_t *descriptor, char out[DIGEST_STR_LEN])
+{
+	size_t n;
+	char *d = json_serialise(descriptor, &n);
+	struct sha256 h;
+	sha256_init(&h);
+	sha256_update(&h, key, strlen(key));
+	sha256_update(&h, "\n", 1);
+	sha256_update(&h, d, n);
+	sha256_final(&h, out);
+	free(d);
+}
+
+bool entry_descriptor_check(const json_t *d, char *why, size_t whylen)
+{
+	if (!descriptor_check(d, why, whylen))
+		return false;
+	const char *diff = json_string_value(json_object_get(d, "diffID"));
+	if (diff == NULL || !digest_is_sha256(diff))
+		return fail_reason(why, whylen, "descriptor has no sha256 diffID");
+	return true;
+}
+
+static bool locations_check(const json_t *at, char *why, size_t whylen)
+{
+	if (!json_is_array(at))
+		return fail_reason(why, whylen, "\"at\" is not an array");
+	size_t i;
+	json_t *v;
+	json_array_foreach(at, i, v)
+	{
+		const char *s = json_string_value(v);
+		if (s == NULL || *s == '\0' || strchr(s, '\n') != NULL)
+			return fail_reason(why, whylen, "\"at\"[%zu] is not a location", i);
+	}
+	return true;
+}
+
+int entry_read(const char *path, const char *key, struct entry *e, char *why, size_t whylen)
+{
+	*e = (struct entry){0};
+	struct buf b = {0};
+	if (buf_read_file(&b, path, ENTRY_MAX_BYTES) < 0) {
+		int saved = errno;
+		buf_free(&b);
+		if (saved == ENOENT)
+			return 0;
+		fail_reason(why, whylen, "%s",
+		            saved == EFBIG ? "larger than an entry can be" : strerror(saved));
+		return -1;
+	}
+	char jerr[256];
+	json_t *j = json_parse(b.data ? b.data : "", b.len, jerr, sizeof jerr);
+	buf_free(&b);
+	if (j == NULL) {
+		fail_reason(why, whylen, "not JSON: %s", jerr);
+		return -1;
+	}
+	const char *k = json_string_value(json_object_get(j, "key"));
+	const char *check = json_string_value(json_object_get(j, "check"));
+	json_t *d = json_object_get(j, "descriptor"), *at = json_object_get(j, "at");
+	char want[DIGEST_STR_LEN];
+	int r = -1;
+	if (k == NULL || strcmp(k, key) != 0)
+		fail_reason(why, whylen, "the entry of another key");
+	else if (!entry_descriptor_check(d, why, whylen))
+		;
+	else if (!locations_check(at, why, whylen))
+		;
+	else if (entry_check_of(key, d, want), check == NULL || strcmp(check, want) != 0)
+		fail_reason(why, whylen, "its check does not match its descriptor");
+	else
+		r = 1;
+	if (r == 1) {
+		e->descriptor = json_incref(d);
+		e->at = json_incref(at);
+	}
+	json_decref(j);
+	return r;
+}
+
+/* mkdir -p of path's directory. */
+static int make_parents(const char *path)
+{
+	char *p = xstrdup(path);
+	int r = 0;
+	for (char *s = strchr(p + 1, '/'); s != NULL && r == 0; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			r = -1;
+		*s = '/';
+	}
+	int saved = errno;
+	free(p);
+	errno = saved;
+	return r;
+}
+
+int entry_write(const char *path, const char *key, const struct entry *e)
+{
+	char check[DIGEST_STR_LEN];
+	entry_check_of(key, e->descriptor, check);
+	json_t *j = json_object();
+	json_object_set_new(j, "key", json_string(key));
+	json_object_set(j, "descriptor", e->descriptor);
+	json_object_set(j, "at", e->at);
+	json_object_set_new(j, "check", json_string(check));
+	size_t n;
+	char *s = json_serialise(j, &n);
+	json_decref(j);
+	struct atomic_file f;
+	int r = make_parents(path);
+	if (r == 0)
+		r = atomic_open(&f, path, 0644);
+	if (r == 0) {
+		if (write_all(f.fd, s, n) < 0 || write_all(f.fd, "\n", 1) < 0) {
+			int saved = errno;
+			atomic_abort(&f);
+			errno = saved;
+			r = -1;
+		} else {
+			r = atomic_commit(&f);
+		}
+	}
+	int saved = errno;
+	free(s);
+	errno = saved;
+	return r;
+}
+
+void entry_add_location(struct entry *e, const char *location)
+{
+	if (e->at == NULL)
+		e->at = json_array();
+	size_t i;
+	json_t *v;
+	json_array_foreach(e->at, i, v)
+	{
+		if (strcmp(json_string_value(v), location) == 0)
+			return;
+	}
+	json_array_append_new(e->at, json_string(location));
+}
+
+void entry_free(struct entry *e)
+{
+	json_decref(e->descriptor);
+	json_decref(e->at);
+	*e = (struct entry){0};
+}

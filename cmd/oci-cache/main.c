@@ -1,0 +1,297 @@
+/* oci-cache: ocinoco's local layer cache, read and written. See oci-cache(1); an entry's form
+ * and checks are entry.h's. A cache is an optimisation: what goes wrong with it is a warning and
+ * a miss, never a failed build and never a trusted damaged entry. */
+#include "entry.h"
+#include "oci.h"
+#include "util.h"
+#include "version.h"
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+        "usage: oci-cache [--dir DIR] get [-d FILE] KEY...\n"
+        "       oci-cache [--dir DIR] put [--at LOCATION]... DESCRIPTOR KEY...\n"
+        "       oci-cache match [-d FILE] -c zstd|gzip|none TAR_DESCRIPTOR MANIFEST CONFIG\n"
+        "       oci-cache -h | --help | --version\n";
+
+enum { EXIT_MISS = 1 };
+
+/* The cache directory: --dir, else $XDG_CACHE_HOME/ocinoco, else $HOME/.cache/ocinoco. */
+static char *cache_dir(const char *given)
+{
+	if (given != NULL)
+		return xstrdup(given);
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/ocinoco", xdg);
+	if (home != NULL && home[0] != '\0')
+		return xasprintf("%s/.cache/ocinoco", home);
+	return NULL;
+}
+
+/* The key: the words joined by spaces; none may hold a newline. */
+static char *join_key(int n, char **words)
+{
+	if (n == 0)
+		usage_error(usage_text, "missing KEY");
+	struct buf b = {0};
+	for (int i = 0; i < n; i++) {
+		if (words[i][0] == '\0' || strchr(words[i], '\n') != NULL)
+			usage_error(usage_text, "KEY: an empty word or one with a newline");
+		buf_appendf(&b, "%s%s", i ? " " : "", words[i]);
+	}
+	return b.data;
+}
+
+static int write_descriptor(const char *path, const json_t *d)
+{
+	size_t n;
+	char *s = json_serialise(d, &n);
+	struct atomic_file f;
+	int r = atomic_open(&f, path, 0644);
+	if (r == 0 && (write_all(f.fd, s, n) < 0 || write_all(f.fd, "\n", 1) < 0)) {
+		int saved = errno;
+		atomic_abort(&f);
+		errno = saved;
+		r = -1;
+	} else if (r == 0) {
+		r = atomic_commit(&f);
+	}
+	free(s);
+	return r;
+}
+
+/* get: a hit prints the digest and the locations, one a line, and writes the descriptor. */
+static int cmd_get(const char *dir, int argc, char **argv)
+{
+	const char *desc_out = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt(argc, argv, "+d:")) != -1) {
+		if (c != 'd')
+			usage_error(usage_text, "get: unknown option or missing value: %s",
+			            argv[optind - 1]);
+		desc_out = optarg;
+	}
+	char *key = join_key(argc - optind, argv + optind);
+	if (dir == NULL) {
+		warnx("no cache directory (no --dir, XDG_CACHE_HOME or HOME): a miss");
+		free(key);
+		return EXIT_MISS;
+	}
+	char *path = entry_path(dir, key), why[512];
+	struct entry e;
+	int r = entry_read(path, key, &e, why, sizeof why);
+	if (r < 0)
+		warnx("%s: entry ignored (%s): the layer is made again", path, why);
+	if (r == 1 && desc_out != NULL && write_descriptor(desc_out, e.descriptor) < 0) {
+		warn("%s", desc_out);
+		r = -1;
+	}
+	if (r == 1) {
+		printf("%s\n", descriptor_digest(e.descriptor));
+		size_t i;
+		json_t *v;
+		json_array_foreach(e.at, i, v)
+		{
+			printf("%s\n", json_string_value(v));
+		}
+		if (fflush(stdout) != 0)
+			err(EXIT_FAIL, "stdout");
+	}
+	entry_free(&e);
+	free(path);
+	free(key);
+	return r == 1 ? EXIT_OK : EXIT_MISS;
+}
+
+/* put: the entry of the key, its locations merged with those of an entry of the same blob. */
+static int cmd_put(const char *dir, int argc, char **argv)
+{
+	struct entry e = {.at = json_array()};
+	static const struct option longopts[] = {{"at", required_argument, NULL, 'a'},
+	                                         {NULL, 0, NULL, 0}};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (c != 'a')
+			usage_error(usage_text, "put: unknown option or missing value: %s",
+			            argv[optind - 1]);
+		if (optarg[0] == '\0' || strchr(optarg, '\n') != NULL)
+			usage_error(usage_text, "put: --at: not a location: %s", optarg);
+		entry_add_location(&e, optarg);
+	}
+	if (optind == argc)
+		usage_error(usage_text, "put: missing DESCRIPTOR");
+	const char *desc_path = argv[optind++];
+	char *key = join_key(argc - optind, argv + optind);
+
+	struct buf b = {0};
+	char jerr[256], why[512];
+	if (buf_read_file(&b, desc_path, ENTRY_MAX_BYTES) < 0)
+		err(EXIT_FAIL, "%s", desc_path);
+	e.descriptor = json_parse(b.data ? b.data : "", b.len, jerr, sizeof jerr);
+	buf_free(&b);
+	if (e.descriptor == NULL)
+		errx(EXIT_FAIL, "%s: not JSON: %s", desc_path, jerr);
+	if (!entry_descriptor_check(e.descriptor, why, sizeof why))
+		errx(EXIT_FAIL, "%s: %s", desc_path, why);
+	if (dir == NULL) {
+		warnx("no cache directory (no --dir, XDG_CACHE_HOME or HOME): nothing stored");
+	} else {
+		char *path = entry_path(dir, key);
+		struct entry old;
+		if (entry_read(path, key, &old, why, sizeof why) == 1 &&
+		    strcmp(descriptor_digest(old.descriptor), descriptor_digest(e.descriptor)) ==
+		            0) {
+			size_t i;
+			json_t *v;
+			json_array_foreach(old.at, i, v)
+			{
+				entry_add_location(&e, json_string_value(v));
+			}
+		}
+		entry_free(&old);
+		if (entry_write(path, key, &e) < 0)
+			warn("%s: the entry is not stored", path);
+		free(path);
+	}
+	entry_free(&e);
+	free(key);
+	return EXIT_OK;
+}
+
+/* A document read whole and parsed; exits on failure (a previous image that cannot be read). */
+static json_t *read_json(const char *path)
+{
+	struct buf b = {0};
+	char jerr[256];
+	if (buf_read_file(&b, path, DOCUMENT_MAX_BYTES) < 0)
+		err(EXIT_FAIL, "%s", path);
+	json_t *j = json_parse(b.data ? b.data : "", b.len, jerr, sizeof jerr);
+	buf_free(&b);
+	if (j == NULL)
+		errx(EXIT_FAIL, "%s: not JSON: %s", path, jerr);
+	return j;
+}
+
+/* The OCI layer media type of a compression name; NULL for another name. */
+static const char *layer_media_type(const char *compression)
+{
+	if (strcmp(compression, "zstd") == 0)
+		return MT_OCI_LAYER_ZSTD;
+	if (strcmp(compression, "gzip") == 0)
+		return MT_OCI_LAYER_GZIP;
+	if (strcmp(compression, "none") == 0)
+		return MT_OCI_LAYER;
+	return NULL;
+}
+
+/* match: the layer of a previous image (its manifest and config) with the diffID of an
+ * uncompressed layer (oci-digest -c none -d) and the media type of the compression: its
+ * descriptor, diffID added, to FILE and its digest on stdout. */
+static int cmd_match(int argc, char **argv)
+{
+	const char *desc_out = NULL, *mt = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt(argc, argv, "+d:c:")) != -1) {
+		if (c == 'd')
+			desc_out = optarg;
+		else if (c == 'c' && (mt = layer_media_type(optarg)) == NULL)
+			usage_error(usage_text, "match: -c %s: expected zstd, gzip or none",
+			            optarg);
+		else if (c != 'c')
+			usage_error(usage_text, "match: unknown option or missing value: %s",
+			            argv[optind - 1]);
+	}
+	if (mt == NULL)
+		usage_error(usage_text, "match: missing -c zstd|gzip|none");
+	if (argc - optind != 3)
+		usage_error(usage_text, "match: expected TAR_DESCRIPTOR MANIFEST CONFIG");
+	json_t *raw = read_json(argv[optind]), *m = read_json(argv[optind + 1]),
+	       *cfg = read_json(argv[optind + 2]);
+	char why[512];
+	if (!entry_descriptor_check(raw, why, sizeof why))
+		errx(EXIT_FAIL, "%s: %s", argv[optind], why);
+	const char *diff = json_string_value(json_object_get(raw, "diffID"));
+	json_t *layers = json_object_get(m, "layers");
+	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	if (!json_is_array(layers) || !json_is_array(ids) ||
+	    json_array_size(layers) != json_array_size(ids))
+		errx(EXIT_FAIL, "%s, %s: not the manifest and config of one image",
+		     argv[optind + 1], argv[optind + 2]);
+	int rc = EXIT_MISS;
+	for (size_t i = 0; i < json_array_size(layers) && rc != EXIT_OK; i++) {
+		json_t *l = json_array_get(layers, i);
+		const char *id = json_string_value(json_array_get(ids, i));
+		const char *lmt = descriptor_media_type(l);
+		if (id == NULL || strcmp(id, diff) != 0 || lmt == NULL || strcmp(lmt, mt) != 0 ||
+		    !descriptor_check(l, why, sizeof why))
+			continue;
+		json_t *d = json_pack("{s:s, s:s, s:I, s:s}", "mediaType", lmt, "digest",
+		                      descriptor_digest(l), "size", (json_int_t)descriptor_size(l),
+		                      "diffID", diff);
+		if (desc_out != NULL && write_descriptor(desc_out, d) < 0)
+			err(EXIT_FAIL, "%s", desc_out);
+		printf("%s\n", descriptor_digest(l));
+		if (fflush(stdout) != 0)
+			err(EXIT_FAIL, "stdout");
+		json_decref(d);
+		rc = EXIT_OK;
+	}
+	json_decref(raw);
+	json_decref(m);
+	json_decref(cfg);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	        {"dir", required_argument, NULL, 'D'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {NULL, 0, NULL, 0},
+	};
+	const char *given = NULL;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'V':
+			version_exit("oci-cache");
+		case 'D':
+			given = optarg;
+			break;
+		default:
+			usage_error(usage_text, "unknown option or missing value: %s",
+			            argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		usage_error(usage_text, "missing command: get, put or match");
+	const char *cmd = argv[optind];
+	if (strcmp(cmd, "match") == 0)
+		return cmd_match(argc - optind, argv + optind);
+	char *dir = cache_dir(given);
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	int rc;
+	if (strcmp(cmd, "get") == 0)
+		rc = cmd_get(dir, sub_argc, sub_argv);
+	else if (strcmp(cmd, "put") == 0)
+		rc = cmd_put(dir, sub_argc, sub_argv);
+	else
+		usage_error(usage_text, "unknown command: %s", cmd);
+	free(dir);
+	return rc;
+}

@@ -442,7 +442,8 @@ source_annotations() {
 # shifted in its arm, the option by the loop.)
 build_options() {
 	args=() from='' platform='' push=0 output='' digest_file='' quiet=0 annotate_source=0
-	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() platforms=() layers=() cache_from=() put_quiet=()
+	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() platforms=() layers=() cache_from=()
+	put_quiet=()
 	use_cache=1 cache_opts=() compression=zstd read_once=0
 	while [ $# -gt 0 ]; do
 		case $1 in

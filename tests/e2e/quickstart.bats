@@ -13,6 +13,7 @@ load ../lib/images
 load ../lib/registry_extra
 load ../lib/build
 load ../lib/debroot
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	if [[ $OCINOCO_BIN == *-san/bin ]]; then
@@ -108,13 +109,23 @@ free_port() {
 	grep -Eq '^added 1 package in [0-9.]+m?s$' "$BATS_TEST_TMPDIR/out"
 	[[ $(tail -n1 "$BATS_TEST_TMPDIR/out") =~ ^$REG_HOST/you/my-app:1@sha256:[0-9a-f]{64}$ ]]
 	grep -Eq "^ocinoco: build: base $BASE@sha256:[0-9a-f]{64}$" "$BATS_TEST_TMPDIR/err"
-	grep -Eq "^ocinoco: build: layer sha256:[0-9a-f]{64} of \.$" "$BATS_TEST_TMPDIR/err"
+	grep -Eq "^ocinoco: build: layer sha256:[0-9a-f]{64} of \. --layer node_modules: made$" "$BATS_TEST_TMPDIR/err"
+	grep -Eq "^ocinoco: build: layer sha256:[0-9a-f]{64} of \.: made$" "$BATS_TEST_TMPDIR/err"
 	grep -Eq "^ocinoco: build: pushed in [0-9.]+ s$" "$BATS_TEST_TMPDIR/err"
 	# the image, pulled by skopeo, its layers applied in order
 	skopeo copy -q --src-tls-verify=false "docker://$REG_HOST/you/my-app:1" "oci:$BATS_TEST_TMPDIR/pulled:app"
 	ROOTFS=$BATS_TEST_TMPDIR/rootfs
 	layout_rootfs "$BATS_TEST_TMPDIR/pulled" app "$ROOTFS"
 	[ -f "$ROOTFS/app/node_modules/express/index.js" ]
+	# --layer node_modules: the last but one layer holds node_modules, the last the rest
+	local -a layers
+	mapfile -t layers < <(oci-fetch "oci:$BATS_TEST_TMPDIR/pulled:app" | jq -r '.layers[-2:][].digest')
+	tar -tf "$(layout_blob "$BATS_TEST_TMPDIR/pulled" "${layers[0]}")" >"$BATS_TEST_TMPDIR/deps.list"
+	tar -tf "$(layout_blob "$BATS_TEST_TMPDIR/pulled" "${layers[1]}")" >"$BATS_TEST_TMPDIR/app.list"
+	grep -qx 'app/node_modules/express/index.js' "$BATS_TEST_TMPDIR/deps.list"
+	run ! grep -v '^app/$\|^app/node_modules/\|^app/node_modules$' "$BATS_TEST_TMPDIR/deps.list"
+	grep -qx 'app/server.js' "$BATS_TEST_TMPDIR/app.list"
+	run ! grep 'node_modules/' "$BATS_TEST_TMPDIR/app.list"
 	[ -x "$ROOTFS/usr/bin/node" ]
 	oci-fetch --config "oci:$BATS_TEST_TMPDIR/pulled:app" >"$BATS_TEST_TMPDIR/config.json"
 	debroot_mount "$ROOTFS"
@@ -133,4 +144,11 @@ free_port() {
 	done
 	[ "$answer" = "Hello from ocinoco" ]
 	grep -q "listening on $port" "$BATS_TEST_TMPDIR/app.log"
+	# a code change, the build again: node_modules' layer is not made again, the image has it
+	echo '// changed' >>"$BATS_TEST_TMPDIR/my-app/server.js"
+	(cd "$BATS_TEST_TMPDIR/my-app" && bash -eo pipefail <(sed -n '/^ocinoco build/,/[^\\]$/p' "$BATS_TEST_TMPDIR/commands.sh")) \
+		>"$BATS_TEST_TMPDIR/out2" 2>"$BATS_TEST_TMPDIR/err2"
+	grep -Eq "^ocinoco: build: layer ${layers[0]} of \. --layer node_modules: reused from $REG_HOST/you/my-app:1$" "$BATS_TEST_TMPDIR/err2"
+	grep -Eq "^ocinoco: build: layer sha256:[0-9a-f]{64} of \.: made$" "$BATS_TEST_TMPDIR/err2"
+	run ! grep -q "${layers[1]}" "$BATS_TEST_TMPDIR/err2"
 }

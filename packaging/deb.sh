@@ -3,7 +3,7 @@
 # builds them with dpkg-buildflags' hardening flags), with dpkg-deb: the programs in /usr/bin,
 # the man pages (gzipped), bash completion, /usr/share/doc/ocinoco/{copyright,
 # changelog.Debian.gz}; Depends from dpkg-shlibdeps (the libraries' Debian packages and the
-# versions the programs need), and jq, which ocinoco.sh calls.
+# versions the programs need).
 #   packaging/deb.sh O VERSION DIST
 set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: packaging/deb.sh O VERSION DIST" >&2; exit 2; }
@@ -62,7 +62,7 @@ Version: $version
 Architecture: $arch
 Maintainer: $maintainer
 Installed-Size: $size
-Depends: $shlibs, jq
+Depends: $shlibs
 Recommends: ca-certificates
 Section: utils
 Priority: optional

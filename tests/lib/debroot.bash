@@ -17,7 +17,7 @@ DEBROOT_SUITE=bookworm
 DEBROOT_PACKAGES=(nodejs npm)
 # Downloaded into apt's cache, not installed: what the .deb's Depends pull (so that installing
 # it needs no network once the root is cached).
-# jq: ocinoco.sh still calls it (until the wrapper stops needing it, the tests install it).
+# (jq: in the list of the cached roots made so far; nothing installs it: ocinoco needs none.)
 DEBROOT_DOWNLOADS=(libcurl4 libjansson4 libbsd0 libssl3 libzstd1 zlib1g bash-completion man-db jq)
 # Bump when the recipe below changes what the root holds.
 DEBROOT_RECIPE=1

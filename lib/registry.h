@@ -105,12 +105,16 @@ void registry_upload_cancel(struct registry *r, struct upload *u);
  *               it closes: result 0, else -1 (not said, not retried: registry_upload then); a
  *               larger blob is not sent, and *up stays open for registry_upload
  *   BLOB_CANCEL DELETE *up, which it closes; errors do not matter
- *   BLOB_POST   the single-request upload: src (a file, digest known, at most BLOBSRC_RING
+ *   BLOB_POST   the single-request upload: src (a file, digest known, at most BLOB_POST_MAX
  *               bytes) as the body of POST ?digest=: result 1 uploaded (201); 0 the registry
  *               opened a session into *up instead (202 with a Location: BLOB_PUT it there);
  *               -1 refused (404, 405, any other answer; not said: upload it otherwise)
  *   BLOB_TAG    HEAD of the manifest tagged `from`: result 1 when it is the manifest
  *               `digest` (Docker-Content-Digest), else 0 (absent, another one, an error) */
+/* The largest body a single-request upload sends: a registry that answers it with a session
+ * (CNCF distribution ignores the body and answers 202) has it sent again by the PUT, so what it
+ * may cost is bounded by what one round trip is worth. */
+#define BLOB_POST_MAX (256u << 10)
 enum blob_op_kind { BLOB_HEAD, BLOB_MOUNT, BLOB_OPEN, BLOB_PUT, BLOB_CANCEL, BLOB_POST, BLOB_TAG };
 struct blob_op {
 	enum blob_op_kind kind;

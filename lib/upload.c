@@ -245,7 +245,7 @@ static bool batch_request(struct registry *r, const char *path, struct blob_op *
 		break;
 	case BLOB_POST:
 		*op->up = (struct upload){0};
-		if (!op->src->seekable || op->src->size > BLOBSRC_RING || !op->src->digest[0])
+		if (!op->src->seekable || op->src->size > BLOB_POST_MAX || !op->src->digest[0])
 			return false;
 		url = xasprintf("/v2/%s/blobs/uploads/?digest=%s", path, op->src->digest);
 		rreq_init(q, "POST", url);

@@ -148,7 +148,7 @@ static size_t second_round(const struct put_ctx *c, const struct store *msrc,
 		} else if (b->file && b->up.loc && !(msrc && c->mount_local)) {
 			ops[m++] = blob_op_for(b, BLOB_PUT, msrc);
 		} else if (b->file && !(msrc && c->mount_local) && b->file->seekable &&
-		           b->file->size <= BLOBSRC_RING) {
+		           b->file->size <= BLOB_POST_MAX) {
 			/* no session: the single-request upload (a 202's session: PUT later; a
 			 * refusal: POST and PUT later) */
 			ops[m++] = blob_op_for(b, BLOB_POST, msrc);

@@ -260,7 +260,10 @@ layer_reuse() {
 	[ -n "$sink" ] || return 0
 	local -a src=()
 	[ -z "${3:-}" ] || [ "$3" = "$here_location" ] || src=(--from "$3")
-	oci-put "${net_opts[@]}" blob "${src[@]}" "$sink" "$2" >/dev/null 2>"$tmp/layer.$1.reuse-err"
+	# A probe: a location that does not answer now (a registry gone since the cache saw the
+	# blob there) is no reason to wait out retries: the layer is made again instead.
+	OCINOCO_MAX_WAIT=0 oci-put "${net_opts[@]}" blob "${src[@]}" "$sink" "$2" >/dev/null \
+		2>"$tmp/layer.$1.reuse-err"
 }
 
 # Level 2: the layer's diffID (tar + sha256, no compression) against the layers of the

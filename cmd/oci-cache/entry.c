@@ -16,6 +16,47 @@ char *entry_path(const char *dir, const char *key)
 	return xasprintf("%s/layers/%s.json", dir, hex + 7);
 }
 
+static int make_parents(const char *path);
+
+char *recipe_path(const char *dir, const char *recipe)
+{
+	char hex[DIGEST_STR_LEN];
+	sha256_of(recipe, strlen(recipe), hex);
+	return xasprintf("%s/recipes/%s", dir, hex + 7);
+}
+
+bool recipe_seen(const char *dir, const char *recipe)
+{
+	char *path = recipe_path(dir, recipe);
+	struct stat st;
+	bool seen = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	return seen;
+}
+
+int recipe_record(const char *dir, const char *recipe)
+{
+	char *path = recipe_path(dir, recipe);
+	struct atomic_file f;
+	int r = make_parents(path);
+	if (r == 0)
+		r = atomic_open(&f, path, 0644);
+	if (r == 0) {
+		if (write_all(f.fd, recipe, strlen(recipe)) < 0 || write_all(f.fd, "\n", 1) < 0) {
+			int saved = errno;
+			atomic_abort(&f);
+			errno = saved;
+			r = -1;
+		} else {
+			r = atomic_commit(&f);
+		}
+	}
+	int saved = errno;
+	free(path);
+	errno = saved;
+	return r;
+}
+
 /* The entry's check: sha256 of key "\n" descriptor. Caller frees nothing: out is filled. */
 static void entry_check_of(const char *key, const json_t *descriptor, char out[DIGEST_STR_LEN])
 {

@@ -36,6 +36,16 @@ int entry_read(const char *path, const char *key, struct entry *e, char *why, si
  * diffID. false with the reason in why. */
 bool entry_descriptor_check(const json_t *d, char *why, size_t whylen);
 
+/* A recipe (a layer's directory and options, without its signature) a build made here: what
+ * lets a build that never made it skip the signature walk (oci-tar --signature-out gives the
+ * signature from the archive's own walk). DIR/recipes/<sha256 of the recipe>. The path; caller
+ * frees. */
+char *recipe_path(const char *dir, const char *recipe);
+/* Whether the recipe was recorded (a stat: damage is at worst a walk made for nothing). */
+bool recipe_seen(const char *dir, const char *recipe);
+/* Records the recipe (atomically); 0, or -1 with errno. */
+int recipe_record(const char *dir, const char *recipe);
+
 /* Writes e for key at path (the directories made as needed); 0, or -1 with errno. */
 int entry_write(const char *path, const char *key, const struct entry *e);
 

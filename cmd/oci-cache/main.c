@@ -15,7 +15,8 @@
 
 static const char usage_text[] =
         "usage: oci-cache [--dir DIR] get [-d FILE] KEY...\n"
-        "       oci-cache [--dir DIR] put [--at LOCATION]... DESCRIPTOR KEY...\n"
+        "       oci-cache [--dir DIR] put [--at LOCATION]... [--recipe RECIPE] DESCRIPTOR KEY...\n"
+        "       oci-cache [--dir DIR] seen RECIPE\n"
         "       oci-cache match [-d FILE] -c zstd|gzip|none TAR_DESCRIPTOR MANIFEST CONFIG\n"
         "       oci-cache -h | --help | --version\n";
 
@@ -64,6 +65,22 @@ static int write_descriptor(const char *path, const json_t *d)
 	}
 	free(s);
 	return r;
+}
+
+static const char *check_recipe(const char *what, const char *recipe)
+{
+	if (recipe[0] == '\0' || strchr(recipe, '\n') != NULL)
+		usage_error(usage_text, "%s: empty, or with a newline", what);
+	return recipe;
+}
+
+/* seen: exit 0 when a build here recorded the recipe (put --recipe), else 1. */
+static int cmd_seen(const char *dir, int argc, char **argv)
+{
+	if (argc != 2)
+		usage_error(usage_text, "seen: expected one RECIPE");
+	check_recipe("seen: RECIPE", argv[1]);
+	return dir != NULL && recipe_seen(dir, argv[1]) ? EXIT_OK : EXIT_MISS;
 }
 
 /* get: a hit prints the digest and the locations, one a line, and writes the descriptor. */
@@ -115,10 +132,16 @@ static int cmd_put(const char *dir, int argc, char **argv)
 {
 	struct entry e = {.at = json_array()};
 	static const struct option longopts[] = {{"at", required_argument, NULL, 'a'},
+	                                         {"recipe", required_argument, NULL, 'r'},
 	                                         {NULL, 0, NULL, 0}};
+	const char *recipe = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (c == 'r') {
+			recipe = check_recipe("put: --recipe", optarg);
+			continue;
+		}
 		if (c != 'a')
 			usage_error(usage_text, "put: unknown option or missing value: %s",
 			            argv[optind - 1]);
@@ -160,6 +183,8 @@ static int cmd_put(const char *dir, int argc, char **argv)
 		if (entry_write(path, key, &e) < 0)
 			warn("%s: the entry is not stored", path);
 		free(path);
+		if (recipe != NULL && recipe_record(dir, recipe) < 0)
+			warn("%s/recipes: the recipe is not stored", dir);
 	}
 	entry_free(&e);
 	free(key);
@@ -275,7 +300,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind == argc)
-		usage_error(usage_text, "missing command: get, put or match");
+		usage_error(usage_text, "missing command: get, put, seen or match");
 	const char *cmd = argv[optind];
 	if (strcmp(cmd, "match") == 0)
 		return cmd_match(argc - optind, argv + optind);
@@ -287,6 +312,8 @@ int main(int argc, char **argv)
 		rc = cmd_get(dir, sub_argc, sub_argv);
 	else if (strcmp(cmd, "put") == 0)
 		rc = cmd_put(dir, sub_argc, sub_argv);
+	else if (strcmp(cmd, "seen") == 0)
+		rc = cmd_seen(dir, sub_argc, sub_argv);
 	else
 		usage_error(usage_text, "unknown command: %s", cmd);
 	free(dir);

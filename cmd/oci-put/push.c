@@ -206,7 +206,8 @@ static int copy_from_sources(struct put_ctx *c, struct store *dst, struct wanted
 		     there != HEAD_PRESENT))
 			continue;
 		if (store_copy_blob(c->s, dst, c->sources[s], b->digest) < 0) {
-			/* the one candidate: was it there at all? (asked only once a copy failed) */
+			/* the one candidate: was it there at all? (asked only once a copy failed)
+			 */
 			c->missing = candidates == 1 &&
 			             store_blobs_exist(c->sources[s], &b->digest, 1, &there) == 0 &&
 			             there == HEAD_ABSENT;

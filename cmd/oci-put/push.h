@@ -30,7 +30,7 @@ struct put_ctx {
 	struct tag_check *tags; /* HEADed in the first round of their repository's blobs */
 	size_t ntags;
 	const char *manifest; /* the digest the tags are checked against */
-	bool missing; /* a blob was in neither dst nor any source (EXIT_MISSING) */
+	bool missing;         /* a blob was in neither dst nor any source (EXIT_MISSING) */
 };
 
 /* oci-put manifest's exit status when a blob the document names is in neither DEST nor any

@@ -128,13 +128,18 @@ static void pop_pending(struct walker *w)
 		w->unwritten--;
 }
 
-/* A header into the archive, or into the signature. */
+/* A header into the archive, the signature, or both. */
 static void emit_header(struct walker *w, const struct tar_entry *e, const struct stat *st)
 {
-	if (w->opt->signature != NULL)
-		signature_add(w->opt->signature, e, st, fs_path(w));
-	else
+	struct signature *sig = w->opt->signature;
+	if (sig == NULL) {
 		tar_out_header(w->out, e);
+		return;
+	}
+	if (signature_add(sig, e, st))
+		sig->racy_path = xstrdup(fs_path(w));
+	if (w->out != NULL) /* the blocks the signature hashed, encoded once */
+		tar_out_write(w->out, sig->block, sig->block_len);
 }
 
 static void write_pending_dirs(struct walker *w)
@@ -257,7 +262,7 @@ static void learn_type(struct walker *w, struct found *f)
  * (excluded, or of another part) that is no longer a directory. */
 static bool open_and_stat(struct walker *w, struct found *f, enum verdict v)
 {
-	bool reads = f->type == DT_DIR || (f->type == DT_REG && w->opt->signature == NULL);
+	bool reads = f->type == DT_DIR || (f->type == DT_REG && w->out != NULL);
 	if (reads) {
 		int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 		            (f->type == DT_DIR ? O_DIRECTORY : O_NONBLOCK);
@@ -307,7 +312,7 @@ static bool store_hard_link(struct walker *w, const struct found *f)
 static void store_regular(struct walker *w, struct found *f)
 {
 	struct tar_entry e = {.type = TAR_REGTYPE, .size = (uint64_t)f->st.st_size};
-	if (w->opt->signature != NULL) { /* what lstat says, and no byte read */
+	if (w->out == NULL) { /* the signature alone: what lstat says, and no byte read */
 		write_entry(w, &e, &f->st);
 		return;
 	}

@@ -3,6 +3,7 @@
 #include "copy.h"
 #include "links.h"
 #include "names.h"
+#include "prefetch.h"
 #include "signature.h"
 #include "tar_header.h"
 #include "util.h"
@@ -49,13 +50,17 @@ struct walker {
 	struct link_table links;
 	char *target; /* a symlink's target, the buffer reused */
 	size_t target_cap;
+	struct prefetch *pf; /* the lstats taken ahead (a signature walk), or NULL */
 };
 
 /* A name found in a directory, and what the walk learns about it. */
 struct found {
 	int dirfd;
-	const char *name;   /* in the name stack: not valid once a subdirectory was walked */
+	const char *name;   /* in the name stack, valid while its directory is walked */
 	unsigned char type; /* d_type; DT_UNKNOWN is resolved before anything else */
+	size_t index;       /* of the name in its directory */
+	size_t depth;       /* of the entry: 0, directly in DIR */
+	bool lstat_done;    /* st holds its lstat (DT_UNKNOWN resolved) */
 	int fd;             /* the open regular file or directory, or -1 */
 	struct stat st;     /* of what fd holds, else lstat */
 };
@@ -246,12 +251,22 @@ static enum verdict verdict_of(struct walker *w, const struct found *f, size_t d
 	return v == ENTRY_WALKED_ONLY ? v : in_part;
 }
 
+/* The entry's lstat into f->st: the one taken ahead when there is one. */
+static void lstat_found(struct walker *w, struct found *f)
+{
+	int r = w->pf != NULL ? prefetch_stat(w->pf, f->depth, f->index, &f->st) : 1;
+	if (r > 0)
+		r = fstatat(f->dirfd, f->name, &f->st, AT_SYMLINK_NOFOLLOW);
+	if (r < 0)
+		fail_at(w);
+	f->lstat_done = true;
+}
+
 /* A DT_UNKNOWN type (some file systems give no d_type) from lstat: DT_DIR, DT_REG or still
  * DT_UNKNOWN for the other types. */
 static void learn_type(struct walker *w, struct found *f)
 {
-	if (fstatat(f->dirfd, f->name, &f->st, AT_SYMLINK_NOFOLLOW) < 0)
-		fail_at(w);
+	lstat_found(w, f);
 	f->type = S_ISDIR(f->st.st_mode) ? DT_DIR : S_ISREG(f->st.st_mode) ? DT_REG : DT_UNKNOWN;
 }
 
@@ -276,9 +291,12 @@ static bool open_and_stat(struct walker *w, struct found *f, enum verdict v)
 			return false; /* EACCES: as the whole archive does */
 		if (errno != ELOOP && errno != ENOTDIR)
 			fail_at(w);
+		/* Not what readdir said: what it is now. */
+		if (fstatat(f->dirfd, f->name, &f->st, AT_SYMLINK_NOFOLLOW) < 0)
+			fail_at(w);
+	} else if (!f->lstat_done) {
+		lstat_found(w, f);
 	}
-	if (fstatat(f->dirfd, f->name, &f->st, AT_SYMLINK_NOFOLLOW) < 0)
-		fail_at(w);
 	return v == ENTRY_KEPT || S_ISDIR(f->st.st_mode);
 }
 
@@ -404,13 +422,18 @@ static void store(struct walker *w, struct found *f, size_t depth, enum verdict 
 
 /* ---- the walk ---- */
 
-/* Name of directory dirfd at depth (0: directly in DIR), d_type type. */
+/* Name index of directory dirfd at depth (0: directly in DIR), d_type type. */
 static void walk_entry(struct walker *w, int dirfd, const char *name, unsigned char type,
-                       size_t depth)
+                       size_t index, size_t depth)
 {
 	size_t base = w->path.len;
 	buf_append(&w->path, name, strlen(name));
-	struct found f = {.dirfd = dirfd, .name = name, .type = type, .fd = -1};
+	struct found f = {.dirfd = dirfd,
+	                  .name = name,
+	                  .type = type,
+	                  .index = index,
+	                  .depth = depth,
+	                  .fd = -1};
 	if (f.type == DT_UNKNOWN)
 		learn_type(w, &f);
 	enum verdict v = verdict_of(w, &f, depth);
@@ -424,15 +447,19 @@ static void walk_entry(struct walker *w, int dirfd, const char *name, unsigned c
 
 static void walk_dir(struct walker *w, int fd, size_t depth)
 {
-	struct dir_names d;
-	if (names_push(&w->names, fd, &d) < 0)
+	const struct dir_names *d = names_push(&w->names, fd);
+	if (d == NULL)
 		fail_at(w);
-	for (size_t i = 0; i < d.count; i++) {
+	if (w->pf != NULL)
+		prefetch_push(w->pf, depth, fd, d);
+	for (size_t i = 0; i < d->count; i++) {
 		unsigned char type;
-		const char *name = names_at(&w->names, &d, i, &type);
-		walk_entry(w, fd, name, type, depth);
+		const char *name = names_at(d, i, &type);
+		walk_entry(w, fd, name, type, i, depth);
 	}
-	names_pop(&w->names, &d);
+	if (w->pf != NULL)
+		prefetch_pop(w->pf, depth);
+	names_pop(&w->names);
 }
 
 /* One fd per directory level is held open; a deep tree needs more than the usual 1024. */
@@ -491,7 +518,13 @@ void walk_tree(const struct walk_options *opt, struct tar_out *o)
 	w.root_len = w.path.len;
 	if (w.root_len > 0)
 		store_root(&w, root);
+	/* A signature walk is its lstat calls: a second thread takes them ahead. An archive's
+	 * walk opens its files instead, and has the compressor to share the cores with. */
+	if (o == NULL && sysconf(_SC_NPROCESSORS_ONLN) > 1)
+		w.pf = prefetch_start();
 	walk_dir(&w, root, 0);
+	if (w.pf != NULL)
+		prefetch_stop(w.pf);
 	close(root);
 	const char *option, *unmatched = opt->part ? part_unmatched(opt->part, &option) : NULL;
 	if (unmatched != NULL)

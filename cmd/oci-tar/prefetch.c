@@ -1,0 +1,217 @@
+#include "prefetch.h"
+
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Deeper directories are lstat'ed by the walk itself: the jobs are a fixed array, so the thread
+ * never sees it move. */
+#define PF_MAX_DEPTH 1024
+/* How long the idle thread spins (in pause instructions) before it sleeps on a futex, and how
+ * long the walk spins on a name the thread is lstat'ing before it yields. */
+#define PF_SPIN 256
+
+/* A name's state: the thread takes names from the end of the directory, the walk from the
+ * start (it needs them in order); each lstats what it takes, so the two meet in the middle and
+ * neither waits for the other but on one name at most. */
+enum { PF_FREE, PF_TAKEN, PF_DONE, PF_WALK };
+
+struct pf_job {
+	int dirfd;
+	const struct dir_names *d;
+	struct stat *st;
+	int *err; /* 0 or an errno, for a PF_DONE name */
+	_Atomic unsigned char *state;
+	size_t cap;
+	size_t tail; /* the thread's: the names [tail, count) were taken by it */
+};
+
+struct prefetch {
+	pthread_t thread;
+	struct pf_job *jobs[PF_MAX_DEPTH];
+	/* The jobs [0, depth) are live. The thread sets busy to the job it is about to use and then
+	 * checks that the job is still live; the walk lowers depth and then waits until busy is not
+	 * that job: with sequentially consistent atomics one of them sees the other. */
+	_Atomic size_t depth;
+	_Atomic long busy;    /* -1: none */
+	_Atomic uint32_t gen; /* bumped by each push: the futex the idle thread sleeps on */
+	_Atomic bool idle, quit;
+};
+
+static void futex_wait(_Atomic uint32_t *word, uint32_t seen)
+{
+	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *word)
+{
+	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* One name of the deepest live job that has one left, from its end; false when there is none. */
+static bool stat_one(struct prefetch *p)
+{
+	for (long k = (long)atomic_load(&p->depth) - 1; k >= 0; k--) {
+		atomic_store(&p->busy, k);
+		if ((long)atomic_load(&p->depth) <= k) { /* popped meanwhile: look again */
+			atomic_store(&p->busy, -1);
+			return true;
+		}
+		struct pf_job *j = p->jobs[k];
+		unsigned char free_state = PF_FREE;
+		if (j->tail > 0 &&
+		    atomic_compare_exchange_strong(&j->state[j->tail - 1], &free_state, PF_TAKEN)) {
+			size_t i = --j->tail;
+			unsigned char type;
+			const char *name = names_at(j->d, i, &type);
+			if (type != DT_DIR) /* the walk opens directories */
+				j->err[i] =
+				        fstatat(j->dirfd, name, &j->st[i], AT_SYMLINK_NOFOLLOW) < 0
+				                ? errno
+				                : 0;
+			atomic_store(&j->state[i], PF_DONE);
+			atomic_store(&p->busy, -1);
+			return true;
+		}
+		j->tail = 0; /* the walk got there: the rest is its */
+		atomic_store(&p->busy, -1);
+	}
+	return false;
+}
+
+static void *run(void *arg)
+{
+	struct prefetch *p = arg;
+	while (!atomic_load(&p->quit)) {
+		uint32_t gen = atomic_load(&p->gen);
+		if (stat_one(p))
+			continue;
+		int spin = PF_SPIN;
+		while (spin-- > 0 && atomic_load_explicit(&p->gen, memory_order_relaxed) == gen &&
+		       !atomic_load_explicit(&p->quit, memory_order_relaxed))
+			cpu_relax();
+		if (spin >= 0)
+			continue;
+		atomic_store(&p->idle, true);
+		if (atomic_load(&p->gen) == gen && !atomic_load(&p->quit))
+			futex_wait(&p->gen, gen);
+		atomic_store(&p->idle, false);
+	}
+	return NULL;
+}
+
+struct prefetch *prefetch_start(void)
+{
+	struct prefetch *p = xcalloc(1, sizeof *p);
+	atomic_init(&p->busy, -1);
+	/* The thread gets no signals: SIGPIPE and the rest stay the walk's. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int r = pthread_create(&p->thread, NULL, run, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void wake_thread(struct prefetch *p)
+{
+	atomic_fetch_add(&p->gen, 1);
+	if (atomic_load(&p->idle))
+		futex_wake(&p->gen);
+}
+
+void prefetch_push(struct prefetch *p, size_t depth, int dirfd, const struct dir_names *d)
+{
+	if (depth >= PF_MAX_DEPTH)
+		return;
+	/* depth is not live yet (the walk pushes it only after popping what was there), so the
+	 * thread does not look at this job while it is set up. */
+	struct pf_job *j = p->jobs[depth];
+	if (j == NULL)
+		j = p->jobs[depth] = xcalloc(1, sizeof *j);
+	if (j->cap < d->count) {
+		j->cap = d->count > 2 * j->cap ? d->count : 2 * j->cap;
+		free(j->st);
+		free(j->err);
+		free((void *)j->state);
+		j->st = xreallocarray(NULL, j->cap, sizeof *j->st);
+		j->err = xreallocarray(NULL, j->cap, sizeof *j->err);
+		j->state = xreallocarray(NULL, j->cap, sizeof *j->state);
+	}
+	for (size_t i = 0; i < d->count; i++)
+		atomic_init(&j->state[i], PF_FREE);
+	j->dirfd = dirfd;
+	j->d = d;
+	j->tail = d->count;
+	atomic_store(&p->depth, depth + 1);
+	wake_thread(p);
+}
+
+int prefetch_stat(struct prefetch *p, size_t depth, size_t i, struct stat *st)
+{
+	if (depth >= PF_MAX_DEPTH)
+		return 1;
+	struct pf_job *j = p->jobs[depth];
+	unsigned char state = PF_FREE;
+	if (atomic_compare_exchange_strong(&j->state[i], &state, PF_WALK))
+		return 1; /* the walk's own */
+	for (int spin = 0; state != PF_DONE; spin++) {
+		if (spin < PF_SPIN)
+			cpu_relax();
+		else
+			sched_yield();
+		state = atomic_load(&j->state[i]);
+	}
+	if (j->err[i] != 0) {
+		errno = j->err[i];
+		return -1;
+	}
+	*st = j->st[i];
+	return 0;
+}
+
+void prefetch_pop(struct prefetch *p, size_t depth)
+{
+	if (depth >= PF_MAX_DEPTH)
+		return;
+	atomic_store(&p->depth, depth);
+	while (atomic_load(&p->busy) == (long)depth)
+		cpu_relax();
+}
+
+void prefetch_stop(struct prefetch *p)
+{
+	atomic_store(&p->depth, 0);
+	atomic_store(&p->quit, true);
+	wake_thread(p);
+	pthread_join(p->thread, NULL);
+	for (size_t i = 0; i < PF_MAX_DEPTH && p->jobs[i] != NULL; i++) {
+		free(p->jobs[i]->st);
+		free(p->jobs[i]->err);
+		free((void *)p->jobs[i]->state);
+		free(p->jobs[i]);
+	}
+	free(p);
+}

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DENTS_CAP (64u << 10)
-
 static void push_name(struct dir_names *d, const char *name, unsigned char type)
 {
 	size_t len = strlen(name);
@@ -34,26 +32,19 @@ static int by_name(const void *a, const void *b, void *names)
 	              (char *)names + *(const size_t *)b + 1);
 }
 
-const struct dir_names *names_push(struct name_stack *s, int fd)
+int names_read(struct dir_names *d, int fd, char *dents)
 {
-	if (s->dents == NULL)
-		s->dents = xmalloc(DENTS_CAP);
-	if (s->depth == s->nlevels) {
-		s->levels = xreallocarray(s->levels, s->nlevels + 1, sizeof *s->levels);
-		s->levels[s->nlevels++] = xcalloc(1, sizeof **s->levels);
-	}
-	struct dir_names *d = s->levels[s->depth];
 	d->len = d->count = 0;
 	for (;;) {
-		ssize_t n = getdents64(fd, s->dents, DENTS_CAP);
+		ssize_t n = getdents64(fd, dents, NAMES_DENTS_CAP);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return NULL;
+			return -1;
 		if (n == 0)
 			break;
 		for (ssize_t at = 0; at < n;) {
-			struct dirent64 *e = (struct dirent64 *)(s->dents + at);
+			struct dirent64 *e = (struct dirent64 *)(dents + at);
 			at += e->d_reclen;
 			const char *name = e->d_name;
 			if (name[0] == '.' &&
@@ -62,7 +53,37 @@ const struct dir_names *names_push(struct name_stack *s, int fd)
 			push_name(d, name, e->d_type);
 		}
 	}
-	qsort_r(d->offs, d->count, sizeof *d->offs, by_name, d->names);
+	if (d->count > 1) /* an empty directory's buffers may be NULL yet */
+		qsort_r(d->offs, d->count, sizeof *d->offs, by_name, d->names);
+	return 0;
+}
+
+static struct dir_names *next_level(struct name_stack *s)
+{
+	if (s->depth == s->nlevels) {
+		s->levels = xreallocarray(s->levels, s->nlevels + 1, sizeof *s->levels);
+		s->levels[s->nlevels++] = xcalloc(1, sizeof **s->levels);
+	}
+	return s->levels[s->depth];
+}
+
+const struct dir_names *names_push(struct name_stack *s, int fd)
+{
+	if (s->dents == NULL)
+		s->dents = xmalloc(NAMES_DENTS_CAP);
+	struct dir_names *d = next_level(s);
+	if (names_read(d, fd, s->dents) < 0)
+		return NULL;
+	s->depth++;
+	return d;
+}
+
+const struct dir_names *names_adopt(struct name_stack *s, struct dir_names *ready)
+{
+	struct dir_names *d = next_level(s);
+	struct dir_names t = *d;
+	*d = *ready;
+	*ready = t;
 	s->depth++;
 	return d;
 }

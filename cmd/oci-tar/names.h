@@ -25,6 +25,14 @@ struct name_stack {
  * names, valid until it is popped; NULL with errno set. */
 const struct dir_names *names_push(struct name_stack *s, int fd);
 
+/* Reads the names of directory fd into d (its buffers reused), sorted, with dents a buffer of
+ * NAMES_DENTS_CAP bytes. 0, or -1 with errno set. */
+#define NAMES_DENTS_CAP (64u << 10)
+int names_read(struct dir_names *d, int fd, char *dents);
+
+/* Pushes names read by names_read: d's contents are swapped with the new level's buffers. */
+const struct dir_names *names_adopt(struct name_stack *s, struct dir_names *d);
+
 /* Name i of d and its d_type. */
 static inline const char *names_at(const struct dir_names *d, size_t i, unsigned char *type)
 {

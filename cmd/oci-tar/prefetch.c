@@ -34,7 +34,21 @@ struct pf_job {
 	int *err; /* 0 or an errno, for a PF_DONE name */
 	_Atomic unsigned char *state;
 	size_t cap;
-	size_t tail; /* the thread's: the names [tail, count) were taken by it */
+	size_t tail;        /* the thread's: the names [tail, count) were taken by it */
+	size_t scan;        /* the thread's: no directory to read ahead before this name */
+	_Atomic size_t cur; /* the name the walk is at */
+};
+
+/* The one directory read ahead: the next the walk will enter, as far as the thread can tell. */
+enum { DIR_EMPTY, DIR_FILLING, DIR_READY, DIR_TAKEN };
+
+struct pf_dir {
+	_Atomic int state; /* EMPTY -> FILLING (the thread) -> READY -> TAKEN -> EMPTY (the walk) */
+	size_t depth, index; /* whose: name index of the directory at depth */
+	int fd;              /* -1: opening or reading it failed (the walk does it again) */
+	struct stat st;
+	struct dir_names names;
+	char *dents;
 };
 
 struct prefetch {
@@ -47,6 +61,7 @@ struct prefetch {
 	_Atomic long busy;    /* -1: none */
 	_Atomic uint32_t gen; /* bumped by each push: the futex the idle thread sleeps on */
 	_Atomic bool idle, quit;
+	struct pf_dir dir;
 };
 
 static void futex_wait(_Atomic uint32_t *word, uint32_t seen)
@@ -97,12 +112,57 @@ static bool stat_one(struct prefetch *p)
 	return false;
 }
 
+/* Reads ahead the next directory the walk will enter (the first one after where the walk is, in
+ * the deepest directory that has one) when none is; false when there is none to read. */
+static bool read_one_dir(struct prefetch *p)
+{
+	struct pf_dir *x = &p->dir;
+	if (atomic_load(&x->state) != DIR_EMPTY)
+		return false;
+	for (long k = (long)atomic_load(&p->depth) - 1; k >= 0; k--) {
+		atomic_store(&p->busy, k);
+		if ((long)atomic_load(&p->depth) <= k) {
+			atomic_store(&p->busy, -1);
+			return true;
+		}
+		struct pf_job *j = p->jobs[k];
+		size_t i = atomic_load_explicit(&j->cur, memory_order_relaxed) + 1;
+		if (i < j->scan)
+			i = j->scan;
+		unsigned char type = DT_UNKNOWN;
+		const char *name = NULL;
+		for (; i < j->d->count; i++) {
+			name = names_at(j->d, i, &type);
+			if (type == DT_DIR)
+				break;
+		}
+		j->scan = i + 1;
+		if (i < j->d->count) {
+			x->depth = (size_t)k;
+			x->index = i;
+			atomic_store(&x->state, DIR_FILLING);
+			x->fd = openat(j->dirfd, name,
+			               O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
+			if (x->fd >= 0 && (fstat(x->fd, &x->st) < 0 ||
+			                   names_read(&x->names, x->fd, x->dents) < 0)) {
+				close(x->fd);
+				x->fd = -1;
+			}
+			atomic_store(&x->state, DIR_READY);
+			atomic_store(&p->busy, -1);
+			return true;
+		}
+		atomic_store(&p->busy, -1);
+	}
+	return false;
+}
+
 static void *run(void *arg)
 {
 	struct prefetch *p = arg;
 	while (!atomic_load(&p->quit)) {
 		uint32_t gen = atomic_load(&p->gen);
-		if (stat_one(p))
+		if (read_one_dir(p) || stat_one(p))
 			continue;
 		int spin = PF_SPIN;
 		while (spin-- > 0 && atomic_load_explicit(&p->gen, memory_order_relaxed) == gen &&
@@ -122,6 +182,7 @@ struct prefetch *prefetch_start(void)
 {
 	struct prefetch *p = xcalloc(1, sizeof *p);
 	atomic_init(&p->busy, -1);
+	p->dir.dents = xmalloc(NAMES_DENTS_CAP);
 	/* The thread gets no signals: SIGPIPE and the rest stay the walk's. */
 	sigset_t all, old;
 	sigfillset(&all);
@@ -165,6 +226,8 @@ void prefetch_push(struct prefetch *p, size_t depth, int dirfd, const struct dir
 	j->dirfd = dirfd;
 	j->d = d;
 	j->tail = d->count;
+	j->scan = 0;
+	atomic_store_explicit(&j->cur, 0, memory_order_relaxed);
 	atomic_store(&p->depth, depth + 1);
 	wake_thread(p);
 }
@@ -192,6 +255,73 @@ int prefetch_stat(struct prefetch *p, size_t depth, size_t i, struct stat *st)
 	return 0;
 }
 
+/* Waits while the thread reads the directory ahead. */
+static int dir_state(struct prefetch *p)
+{
+	int state;
+	for (int spin = 0; (state = atomic_load(&p->dir.state)) == DIR_FILLING; spin++) {
+		if (spin < PF_SPIN)
+			cpu_relax();
+		else
+			sched_yield();
+	}
+	return state;
+}
+
+/* The directory read ahead, when it is name index at depth: dropped. */
+static void drop_dir(struct prefetch *p, size_t depth, size_t index, bool any_index)
+{
+	struct pf_dir *x = &p->dir;
+	if (atomic_load(&x->state) == DIR_EMPTY || x->depth != depth ||
+	    (!any_index && x->index != index))
+		return;
+	if (dir_state(p) != DIR_READY)
+		return;
+	if (x->fd >= 0)
+		close(x->fd);
+	atomic_store(&x->state, DIR_EMPTY);
+	wake_thread(p);
+}
+
+void prefetch_at(struct prefetch *p, size_t depth, size_t i)
+{
+	if (depth < PF_MAX_DEPTH)
+		atomic_store_explicit(&p->jobs[depth]->cur, i, memory_order_relaxed);
+}
+
+bool prefetch_take_dir(struct prefetch *p, size_t depth, size_t i, int *fd, struct stat *st)
+{
+	struct pf_dir *x = &p->dir;
+	if (depth >= PF_MAX_DEPTH || atomic_load(&x->state) == DIR_EMPTY || x->depth != depth ||
+	    x->index != i || dir_state(p) != DIR_READY)
+		return false;
+	if (x->fd < 0) {
+		drop_dir(p, depth, i, false);
+		return false;
+	}
+	*fd = x->fd;
+	*st = x->st;
+	atomic_store(&x->state, DIR_TAKEN);
+	return true;
+}
+
+struct dir_names *prefetch_dir_names(struct prefetch *p)
+{
+	return &p->dir.names;
+}
+
+void prefetch_dir_done(struct prefetch *p)
+{
+	atomic_store(&p->dir.state, DIR_EMPTY);
+	wake_thread(p);
+}
+
+void prefetch_pass(struct prefetch *p, size_t depth, size_t i)
+{
+	if (depth < PF_MAX_DEPTH)
+		drop_dir(p, depth, i, false);
+}
+
 void prefetch_pop(struct prefetch *p, size_t depth)
 {
 	if (depth >= PF_MAX_DEPTH)
@@ -199,6 +329,7 @@ void prefetch_pop(struct prefetch *p, size_t depth)
 	atomic_store(&p->depth, depth);
 	while (atomic_load(&p->busy) == (long)depth)
 		cpu_relax();
+	drop_dir(p, depth, 0, true);
 }
 
 void prefetch_stop(struct prefetch *p)
@@ -207,6 +338,11 @@ void prefetch_stop(struct prefetch *p)
 	atomic_store(&p->quit, true);
 	wake_thread(p);
 	pthread_join(p->thread, NULL);
+	if (atomic_load(&p->dir.state) == DIR_READY && p->dir.fd >= 0)
+		close(p->dir.fd);
+	free(p->dir.names.names);
+	free(p->dir.names.offs);
+	free(p->dir.dents);
 	for (size_t i = 0; i < PF_MAX_DEPTH && p->jobs[i] != NULL; i++) {
 		free(p->jobs[i]->st);
 		free(p->jobs[i]->err);

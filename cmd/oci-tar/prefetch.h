@@ -27,6 +27,21 @@ void prefetch_push(struct prefetch *p, size_t depth, int dirfd, const struct dir
  * taken it (the walk calls fstatat itself). */
 int prefetch_stat(struct prefetch *p, size_t depth, size_t i, struct stat *st);
 
+/* The walk is at name i of the directory at depth (the deepest). */
+void prefetch_at(struct prefetch *p, size_t depth, size_t i);
+
+/* The thread also reads ahead the next directory the walk will enter (opened, fstat'ed, its
+ * names read and sorted: what the walk does, earlier). Directory name i at depth, when it was:
+ * true with *fd (the walk's to close) and *st; its names are then prefetch_dir_names's, to
+ * names_adopt before prefetch_dir_done. */
+bool prefetch_take_dir(struct prefetch *p, size_t depth, size_t i, int *fd, struct stat *st);
+struct dir_names *prefetch_dir_names(struct prefetch *p);
+void prefetch_dir_done(struct prefetch *p);
+
+/* The walk is done with name i at depth: a directory read ahead for it and not taken (left out)
+ * is dropped. */
+void prefetch_pass(struct prefetch *p, size_t depth, size_t i);
+
 /* The directory at depth (the deepest) left: once this returns the thread no longer uses its
  * fd or names. */
 void prefetch_pop(struct prefetch *p, size_t depth);

@@ -51,6 +51,7 @@ struct walker {
 	char *target; /* a symlink's target, the buffer reused */
 	size_t target_cap;
 	struct prefetch *pf; /* the lstats taken ahead (a signature walk), or NULL */
+	bool names_ready;    /* the directory opened next has its names read ahead (pf) */
 };
 
 /* A name found in a directory, and what the walk learns about it. */
@@ -278,6 +279,11 @@ static void learn_type(struct walker *w, struct found *f)
 static bool open_and_stat(struct walker *w, struct found *f, enum verdict v)
 {
 	bool reads = f->type == DT_DIR || (f->type == DT_REG && w->out != NULL);
+	if (f->type == DT_DIR && w->pf != NULL &&
+	    prefetch_take_dir(w->pf, f->depth, f->index, &f->fd, &f->st)) {
+		w->names_ready = true; /* opened, fstat'ed and read ahead */
+		return true;
+	}
 	if (reads) {
 		int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 		            (f->type == DT_DIR ? O_DIRECTORY : O_NONBLOCK);
@@ -434,6 +440,8 @@ static void walk_entry(struct walker *w, int dirfd, const char *name, unsigned c
 	                  .index = index,
 	                  .depth = depth,
 	                  .fd = -1};
+	if (w->pf != NULL)
+		prefetch_at(w->pf, depth, index);
 	if (f.type == DT_UNKNOWN)
 		learn_type(w, &f);
 	enum verdict v = verdict_of(w, &f, depth);
@@ -441,15 +449,22 @@ static void walk_entry(struct walker *w, int dirfd, const char *name, unsigned c
 		store(w, &f, depth, v);
 	if (f.fd >= 0)
 		close(f.fd);
+	if (w->pf != NULL && f.type == DT_DIR)
+		prefetch_pass(w->pf, depth, index);
 	w->path.len = base;
 	w->path.data[base] = '\0';
 }
 
 static void walk_dir(struct walker *w, int fd, size_t depth)
 {
-	const struct dir_names *d = names_push(&w->names, fd);
-	if (d == NULL)
+	const struct dir_names *d;
+	if (w->names_ready) {
+		d = names_adopt(&w->names, prefetch_dir_names(w->pf));
+		prefetch_dir_done(w->pf);
+		w->names_ready = false;
+	} else if ((d = names_push(&w->names, fd)) == NULL) {
 		fail_at(w);
+	}
 	if (w->pf != NULL)
 		prefetch_push(w->pf, depth, fd, d);
 	for (size_t i = 0; i < d->count; i++) {

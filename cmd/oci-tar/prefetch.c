@@ -36,7 +36,7 @@ struct pf_job {
 	size_t cap;
 	size_t tail;        /* the thread's: the names [tail, count) were taken by it */
 	size_t scan;        /* the thread's: no directory to read ahead before this name */
-	_Atomic size_t cur; /* the name the walk is at */
+	_Atomic size_t cur; /* the first name the walk has not begun */
 };
 
 /* The one directory read ahead: the next the walk will enter, as far as the thread can tell. */
@@ -126,7 +126,7 @@ static bool read_one_dir(struct prefetch *p)
 			return true;
 		}
 		struct pf_job *j = p->jobs[k];
-		size_t i = atomic_load_explicit(&j->cur, memory_order_relaxed) + 1;
+		size_t i = atomic_load_explicit(&j->cur, memory_order_relaxed);
 		if (i < j->scan)
 			i = j->scan;
 		unsigned char type = DT_UNKNOWN;
@@ -286,7 +286,7 @@ static void drop_dir(struct prefetch *p, size_t depth, size_t index, bool any_in
 void prefetch_at(struct prefetch *p, size_t depth, size_t i)
 {
 	if (depth < PF_MAX_DEPTH)
-		atomic_store_explicit(&p->jobs[depth]->cur, i, memory_order_relaxed);
+		atomic_store_explicit(&p->jobs[depth]->cur, i + 1, memory_order_relaxed);
 }
 
 bool prefetch_take_dir(struct prefetch *p, size_t depth, size_t i, int *fd, struct stat *st)
@@ -327,8 +327,12 @@ void prefetch_pop(struct prefetch *p, size_t depth)
 	if (depth >= PF_MAX_DEPTH)
 		return;
 	atomic_store(&p->depth, depth);
-	while (atomic_load(&p->busy) == (long)depth)
-		cpu_relax();
+	for (int spin = 0; atomic_load(&p->busy) == (long)depth; spin++) {
+		if (spin < PF_SPIN)
+			cpu_relax();
+		else
+			sched_yield(); /* the thread may have lost its core */
+	}
 	drop_dir(p, depth, 0, true);
 }
 

@@ -458,15 +458,16 @@ static void walk_entry(struct walker *w, int dirfd, const char *name, unsigned c
 static void walk_dir(struct walker *w, int fd, size_t depth)
 {
 	const struct dir_names *d;
-	if (w->names_ready) {
+	bool ready = w->names_ready;
+	w->names_ready = false;
+	if (ready)
 		d = names_adopt(&w->names, prefetch_dir_names(w->pf));
-		prefetch_dir_done(w->pf);
-		w->names_ready = false;
-	} else if ((d = names_push(&w->names, fd)) == NULL) {
+	else if ((d = names_push(&w->names, fd)) == NULL)
 		fail_at(w);
-	}
 	if (w->pf != NULL)
 		prefetch_push(w->pf, depth, fd, d);
+	if (ready) /* after the push: the next read ahead is in this directory if it can be */
+		prefetch_dir_done(w->pf);
 	for (size_t i = 0; i < d->count; i++) {
 		unsigned char type;
 		const char *name = names_at(d, i, &type);

@@ -5,8 +5,9 @@
  * each directory's names and sorts them bytewise (names.h), decides for each name whether the
  * exclude patterns leave it out, opens it and stores what was opened: a header, then a regular
  * file's bytes (copy.h), or a hard-link entry for a file seen before (links.h). Memory is
- * constant in file size and linear only in the depth, the names of the directories open at
- * once and the files remembered for hard links (links.h: every file on FUSE). */
+ * constant in file size and linear only in the depth, the names of the largest directory at each
+ * depth (names.h) and the files remembered for hard links (links.h: every file on FUSE). A
+ * signature walk shares its lstat calls and directory reads with a second thread (prefetch.h). */
 #ifndef OCI_TAR_WALK_H
 #define OCI_TAR_WALK_H
 

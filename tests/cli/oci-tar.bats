@@ -762,3 +762,23 @@ same_signature_out() {
 	[[ $output == *"needs a value"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/sig" ]
 }
+
+@test "--signature, its lstats shared with a second thread, is --signature-out's: many directories, and deeper than the thread goes" {
+	local d="$BATS_TEST_TMPDIR/many" i j
+	for i in $(seq 40); do
+		mkdir -p "$d/p$i/lib/sub" "$d/p$i/empty"
+		for j in a b c; do echo "$i$j" >"$d/p$i/$j.js" && echo "$j" >"$d/p$i/lib/$j"; done
+		ln -s a.js "$d/p$i/link"
+		ln "$d/p$i/a.js" "$d/p$i/lib/sub/hard"
+	done
+	# 1,100 levels: deeper than the thread's 1,024 (the walk lstats those itself).
+	mkdir -p "$d/deep/$(printf 'd/%.0s' {1..1100})"
+	echo bottom >"$d/deep/$(printf 'd/%.0s' {1..1100})f"
+	sleep 0.3
+	for i in 1 2 3; do
+		same_signature_out "$d"
+		same_signature_out --exclude 'p1*' --exclude '!p1/lib' "$d"
+		same_signature_out --only 'p2*' --skip '**/sub' "$d"
+	done
+	[ "$(tar tf "$BATS_TEST_TMPDIR/with.tar" | grep -c /sub/)" -eq 0 ]
+}

@@ -253,41 +253,75 @@ layer_part() {
 	fi
 }
 
-# layer_reuse I DIGEST [LOCATION]: the blob of a layer known without making it, made present
-# where the image goes (HEAD; else a mount or copy from LOCATION): no byte of it sent when the
-# sink has it. False when it is nowhere to be found (the layer is then made).
+# layer_reuse I DIGEST [LOCATION]...: the blob of a layer known without making it, to be
+# present where the image goes, with no byte of it sent when the sink has it. Seen there by the
+# cache (a LOCATION is where the image goes), or at another LOCATION: no program runs here; the
+# one oci-put manifest run of the build HEADs it with the others, and mounts or copies it from
+# that LOCATION (layer.I.from: --from) when it is missing. Should that run find it nowhere
+# (exit 66), the build starts again with every hit probed first (OCINOCO_PROBE_HITS=1): then,
+# and for a hit with no location, one oci-put blob run makes the blob present (HEAD; else a
+# mount or copy from LOCATION), and false when it is nowhere (the layer is then made).
 layer_reuse() {
 	[ -n "$sink" ] || return 0
+	local i=$1 digest=$2 loc from=
+	shift 2
+	for loc; do
+		if [ "$loc" = "$here_location" ]; then
+			[ "$probe_hits" = 1 ] || return 0
+		elif [ -z "$from" ]; then
+			from=$loc
+		fi
+	done
+	if [ "$probe_hits" = 0 ] && [ -n "$from" ]; then
+		echo "$from" >"$tmp/layer.$i.from"
+		return 0
+	fi
 	local -a src=()
-	[ -z "${3:-}" ] || [ "$3" = "$here_location" ] || src=(--from "$3")
+	[ -z "$from" ] || src=(--from "$from")
 	# A probe: a location that does not answer now (a registry gone since the cache saw the
 	# blob there) is no reason to wait out retries: the layer is made again instead.
-	OCINOCO_MAX_WAIT=0 oci-put "${net_opts[@]}" blob "${src[@]}" "$sink" "$2" >/dev/null \
-		2>"$tmp/layer.$1.reuse-err"
+	OCINOCO_MAX_WAIT=0 oci-put "${net_opts[@]}" blob "${src[@]}" "$sink" "$digest" >/dev/null \
+		2>"$tmp/layer.$i.reuse-err"
+}
+
+# The --cache-from images (manifest and config, for this machine's platform unless several
+# are built: any platform's image of REF has the same layers), fetched at once by the first
+# layer that misses the local cache, under a lock the others wait on; from.N.found for each one
+# found. A previous image that does not exist (the default's first build) costs a request, not
+# a read of the tree; a build whose layers all hit the cache fetches nothing.
+previous_fetch_once() {
+	local n lock
+	local -a pids=() plat=()
+	[ "$multi" = 1 ] || [ -z "$platform" ] || plat=(--platform "$platform")
+	exec {lock}>>"$tmp/from.lock"
+	flock -x "$lock"
+	if [ ! -e "$tmp/from.done" ]; then
+		for n in "${!cache_from[@]}"; do
+			oci-fetch "${net_opts[@]}" "${plat[@]}" -o "$tmp/from.$n.json" \
+				--config-out "$tmp/from.$n.config" "${cache_from[n]}" \
+				2>"$tmp/from.$n.err" </dev/null {lock}<&- &
+			pids+=($!)
+		done
+		for n in "${!pids[@]}"; do
+			if wait "${pids[n]}"; then
+				: >"$tmp/from.$n.found"
+			elif [ "${cache_from[n]}" != "$default_cache_from" ]; then
+				echo "$prog: build: warning: --cache-from ${cache_from[n]}: cannot be read, not used" >&2
+			fi
+		done
+		: >"$tmp/from.done"
+	fi
+	exec {lock}>&-
 }
 
 # Level 2: the layer's diffID (tar + sha256, no compression) against the layers of the
-# --cache-from images. They are fetched first: a previous image that does not exist (the
-# default's first build) costs one request, not a read of the tree. True when one matched:
-# descriptor in layer.I.json.
+# --cache-from images. True when one matched: descriptor in layer.I.json.
 layer_from_previous() {
-	local i=$1 ref n=0 digest
-	local -a st=(0 0) fetches=() found=() plat=()
-	# One layer plan for every platform: any platform's image of REF has the same layers (this
-	# machine's, with several).
-	[ "$multi" = 1 ] || [ -z "$platform" ] || plat=(--platform "$platform")
-	for ref in "${cache_from[@]}"; do
-		oci-fetch "${net_opts[@]}" "${plat[@]}" -o "$tmp/from.$i.$n.json" \
-			--config-out "$tmp/from.$i.$n.config" "$ref" 2>"$tmp/from.$i.$n.err" </dev/null &
-		fetches+=($!)
-		n=$((n + 1))
-	done
-	for n in "${!fetches[@]}"; do
-		if wait "${fetches[n]}"; then
-			found+=("$n")
-		elif [ "${cache_from[n]}" != "$default_cache_from" ]; then
-			echo "$prog: build: warning: --cache-from ${cache_from[n]}: cannot be read, not used" >&2
-		fi
+	local i=$1 ref n digest
+	local -a st=(0 0) found=()
+	previous_fetch_once
+	for n in "${!cache_from[@]}"; do
+		[ ! -e "$tmp/from.$n.found" ] || found+=("$n")
 	done
 	[ ${#found[@]} -gt 0 ] || return 1
 	oci-tar "${part_opts[@]}" -- "$dir" | oci-digest -c none -d "$tmp/layer.$i.tar.json" >/dev/null ||
@@ -296,7 +330,7 @@ layer_from_previous() {
 	for n in "${found[@]}"; do
 		ref=${cache_from[n]}
 		if digest=$(oci-cache match -d "$tmp/layer.$i.json" -c "$compression" \
-			"$tmp/layer.$i.tar.json" "$tmp/from.$i.$n.json" "$tmp/from.$i.$n.config") &&
+			"$tmp/layer.$i.tar.json" "$tmp/from.$n.json" "$tmp/from.$n.config") &&
 			layer_reuse "$i" "$digest" "$ref"; then
 			echo "$digest" >"$tmp/layer.$i.digest"
 			echo "reused from $ref" >"$tmp/layer.$i.how"
@@ -330,7 +364,7 @@ layer_job() {
 	if [ "$use_cache" = 1 ]; then
 		if mapfile -t hit < <(oci-cache "${cache_opts[@]}" get -d "$tmp/layer.$i.json" \
 			"$sig" "$compression") && [ ${#hit[@]} -gt 0 ] &&
-			layer_reuse "$i" "${hit[0]}" "${hit[1]:-}"; then
+			layer_reuse "$i" "${hit[@]}"; then
 			echo "${hit[0]}" >"$tmp/layer.$i.digest"
 			echo "reused from the cache" >"$tmp/layer.$i.how"
 			# A hit where the image goes is not stored again.
@@ -721,6 +755,15 @@ build_graft() {
 build_put() {
 	local -a put_opts=("${net_opts[@]}" "${put_quiet[@]}")
 	[ "$from" = scratch ] || put_opts+=(--from "$from")
+	# where reused layers' blobs are, when not where the image goes (layer_reuse)
+	local -A seen=()
+	local f loc
+	for f in "$tmp"/layer.*.from; do
+		[ -e "$f" ] || continue
+		read -r loc <"$f"
+		[ -n "${seen[$loc]:-}" ] || put_opts+=(--from "$loc")
+		seen[$loc]=1
+	done
 	put_opts+=("${put_blobs[@]}")
 	local t dest
 	case $mode in
@@ -740,6 +783,14 @@ build_put() {
 		;;
 	esac
 	run_job oci-put "${put_opts[@]}" manifest "$dest" "$tmp/manifest.json" >/dev/null
+	if [ "$job_rc" -eq 66 ] && [ "$probe_hits" = 0 ] && grep -qs '^reused' "$tmp"/layer.*.how; then
+		# a layer the cache or REF knew is gone from everywhere: the build again, each hit
+		# probed first (layer_reuse), its layer made when its blob is nowhere
+		note "a reused layer's blob is gone: building again, checking each reused layer first"
+		cleanup
+		trap - EXIT
+		OCINOCO_PROBE_HITS=1 exec "$here/${self##*/}" build "${build_args[@]}"
+	fi
 	[ "$job_rc" -eq 0 ] || build_failed "$job_rc" "oci-put manifest failed"
 }
 
@@ -788,6 +839,8 @@ build_report() {
 # succeeded.
 cmd_build() {
 	usage_fn=build_usage
+	build_args=("$@")
+	probe_hits=${OCINOCO_PROBE_HITS:-0}
 	build_options "$@"
 	build_check
 	started=$EPOCHREALTIME

@@ -14,7 +14,7 @@
 inst_setup() {
 	local bin=$1 dir=$2 p
 	mkdir -p "$dir" && cp "$bin/ocinoco" "$dir/ocinoco" || return 1
-	for p in oci-tar oci-digest oci-fetch oci-put oci-graft; do
+	for p in oci-tar oci-digest oci-fetch oci-put oci-graft oci-cache oci-index; do
 		cat >"$dir/$p" <<SH || return 1
 #!/bin/bash
 start=\$EPOCHREALTIME

@@ -251,7 +251,7 @@ int put_manifest_job(struct manifest_job *j)
 	int ret = put_everywhere(j, &c, sources);
 	free(c.tags);
 	if (ret < 0)
-		return EXIT_FAIL;
+		return c.missing ? EXIT_MISSING : EXIT_FAIL;
 	fputs(j->out.data, stdout);
 	flush_stdout();
 	manifest_job_free(j);

@@ -205,11 +205,20 @@ static int copy_from_sources(struct put_ctx *c, struct store *dst, struct wanted
 		    (store_blobs_exist(c->sources[s], &b->digest, 1, &there) < 0 ||
 		     there != HEAD_PRESENT))
 			continue;
-		if (store_copy_blob(c->s, dst, c->sources[s], b->digest) < 0)
+		if (store_copy_blob(c->s, dst, c->sources[s], b->digest) < 0) {
+			/* the one candidate: was it there at all? (asked only once a copy failed) */
+			c->missing = candidates == 1 &&
+			             store_blobs_exist(c->sources[s], &b->digest, 1, &there) == 0 &&
+			             there == HEAD_ABSENT;
+			if (c->missing)
+				warnx("%s: blob %s is missing: not in the repository nor in %s",
+				      dst->name, b->digest, c->sources[s]->name);
 			return -1;
+		}
 		b->presence = MADE_THERE;
 		return 0;
 	}
+	c->missing = true;
 	warnx("%s: blob %s is missing: not in the repository%s", dst->name, b->digest,
 	      c->nsources ? " nor in any source (--from)"
 	                  : " (give it with --blob FILE or --from REF)");

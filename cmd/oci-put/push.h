@@ -30,7 +30,12 @@ struct put_ctx {
 	struct tag_check *tags; /* HEADed in the first round of their repository's blobs */
 	size_t ntags;
 	const char *manifest; /* the digest the tags are checked against */
+	bool missing; /* a blob was in neither dst nor any source (EXIT_MISSING) */
 };
+
+/* oci-put manifest's exit status when a blob the document names is in neither DEST nor any
+ * source (EX_NOINPUT): what ocinoco build, which trusted its cache, makes the layer again on. */
+#define EXIT_MISSING 66
 
 /* Bounds of an index walk, which a registry serving an endless chain or an enormous tree cannot
  * move: documents nest at most this many levels (the one given is level 1; real images: an

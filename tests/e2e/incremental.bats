@@ -227,6 +227,30 @@ entries() { find "$XDG_CACHE_HOME/ocinoco/layers" -name '*.json'; }
 	[ "$(layer_digests "$PX_HOST/dmg/app:v4" | grep -c '^sha256:0000')" -eq 0 ]
 }
 
+@test "a hit seen where the image goes but gone from it: oci-put manifest finds it nowhere, the build runs again checking each hit, and makes the layer" {
+	local f e
+	build --layer node_modules --tag "$PX_HOST/gone/app:v1" --push
+	local d1=$DIGEST
+	# Each entry well formed, seen where the image goes (.at kept), naming a blob no one has.
+	for f in $(entries); do
+		jq -e --arg at "$PX_HOST/gone/app:v1" '.at == [$at]' "$f"
+		e=$(jq -c '.descriptor.digest = "sha256:" + ("1" * 64)' "$f")
+		e=$(jq -c --arg c "sha256:$( (jq -j .key <<<"$e" && printf '\n' && jq -cj .descriptor <<<"$e") | sha256sum | cut -d' ' -f1)" '.check = $c' <<<"$e")
+		printf '%s\n' "$e" >"$f"
+	done
+	# Trusted at first (no probe), so the one oci-put manifest run is what finds them missing
+	# (no previous image to reuse them from, so the layers are made).
+	build --layer node_modules --tag "$PX_HOST/gone/app:v1" --push --cache-from "$PX_HOST/nothing/here:v0"
+	[ "$DIGEST" = "$d1" ]
+	[[ $output == *"a reused layer's blob is gone: building again"* ]]
+	[ "$(grep -c ': made' <<<"$output")" -eq 2 ]
+	[ "$(layer_digests "$PX_HOST/gone/app:v1" | grep -c '^sha256:1111')" -eq 0 ]
+	# oci-put manifest's own status for it: 66, naming the blob.
+	run_status 66 oci-put manifest --from "$PX_HOST/base/bb:latest" "$PX_HOST/gone/app:v2" \
+		<(oci-fetch "$PX_HOST/gone/app:v1" | jq -c '.layers[-1].digest = "sha256:" + ("2" * 64)')
+	[[ $output == *"blob sha256:2222"*" is missing: not in the repository nor in $PX_HOST/base/bb:latest"* ]]
+}
+
 @test "an unwritable cache dir is a warning, and two builds at once on one cache give right images" {
 	local want
 	want=$(ocinoco build "$T/app" --from "oci:$FIX/bb" --tag ex.org/app:x -q --no-cache --layer node_modules)

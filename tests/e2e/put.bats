@@ -158,9 +158,9 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	cmp "$mfile" "$(layout_blob "$BATS_TEST_TMPDIR/back" "$digest")"
 }
 
-@test "a manifest whose blob is missing is refused, and nothing is tagged" {
+@test "a manifest whose blob is missing is refused (exit 66), and nothing is tagged" {
 	layout_parts "$FIX/bb"
-	run_status 1 oci-put manifest --blob "${blobs[0]}" "$REG_HOST/img/missing:v1" "$mfile"
+	run_status 66 oci-put manifest --blob "${blobs[0]}" "$REG_HOST/img/missing:v1" "$mfile"
 	missing=$(jq -r '.layers[0].digest' "$mfile")
 	[[ $output == *"blob $missing is missing"* ]]
 	[ -z "$(reg_tags REG img/missing)" ]

@@ -1,6 +1,8 @@
 /* oci-tar: writes a deterministic tar stream of a directory's contents to stdout. See
  * oci-tar(1); the walk is walk.h's, the output out.h's. */
+#include "atomic_file.h"
 #include "exclude.h"
+#include "fdio.h"
 #include "oci.h"
 #include "out.h"
 #include "part.h"
@@ -20,7 +22,8 @@
 static const char usage_text[] =
         "usage: oci-tar [--root-dir PATH] [--uid N] [--gid N] [--mtime EPOCH | keep]\n"
         "               [--exclude PATTERN ...] [--exclude-from FILE ...]\n"
-        "               [--only PATTERN ...] [--skip PATTERN ...] [--signature] DIR\n"
+        "               [--only PATTERN ...] [--skip PATTERN ...]\n"
+        "               [--signature | --signature-out FILE] DIR\n"
         "       oci-tar -h | --help | --version\n";
 
 struct options {
@@ -29,6 +32,7 @@ struct options {
 	struct excluder ex;
 	struct part part;
 	bool signature;
+	const char *signature_out; /* --signature-out FILE, or NULL */
 };
 
 static bool parse_time(const char *s, int64_t *out)
@@ -73,7 +77,8 @@ enum {
 	OPT_EXCLUDE_FROM,
 	OPT_ONLY,
 	OPT_SKIP,
-	OPT_SIGNATURE
+	OPT_SIGNATURE,
+	OPT_SIGNATURE_OUT
 };
 
 static const struct option longopts[] = {
@@ -86,6 +91,7 @@ static const struct option longopts[] = {
         {"only", required_argument, NULL, OPT_ONLY},
         {"skip", required_argument, NULL, OPT_SKIP},
         {"signature", no_argument, NULL, OPT_SIGNATURE},
+        {"signature-out", required_argument, NULL, OPT_SIGNATURE_OUT},
         CLI_HELP_VERSION_LONGOPTS,
         {NULL, 0, NULL, 0},
 };
@@ -140,6 +146,11 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case OPT_SIGNATURE:
 			opt->signature = true;
 			break;
+		case OPT_SIGNATURE_OUT:
+			if (*optarg == '\0')
+				usage_error(usage_text, "--signature-out: an empty FILE");
+			opt->signature_out = optarg;
+			break;
 		default:
 			if (optopt > 0 && optopt < 256)
 				usage_error(usage_text, "unknown option: -%c", optopt);
@@ -149,6 +160,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 			usage_error(usage_text, "unknown option: %s", argv[optind - 1]);
 		}
 	}
+	if (opt->signature && opt->signature_out != NULL)
+		usage_error(usage_text, "--signature and --signature-out: one or the other");
 	if (optind == argc)
 		usage_error(usage_text, "missing DIR");
 	if (optind + 1 < argc)
@@ -167,12 +180,38 @@ static void print_signature(struct options *opt)
 	signature_start(&sig);
 	opt->walk.signature = &sig;
 	walk_tree(&opt->walk, NULL);
-	char hex[DIGEST_STR_LEN];
-	signature_final(&sig, hex);
-	if (printf("%s%s%s\n", hex, sig.racy ? " racy" : "", sig.entries == 0 ? " empty" : "") <
-	            0 ||
-	    fflush(stdout) != 0)
+	char line[SIGNATURE_LINE_MAX];
+	size_t n = signature_line(&sig, line);
+	if (fwrite(line, 1, n, stdout) != n || fflush(stdout) != 0)
 		err(EXIT_FAIL, "stdout");
+	signature_free(&sig);
+}
+
+/* The archive to stdout; with --signature-out, the signature of the same walk into FILE once
+ * the whole archive is written: FILE is made when the run begins (so one that cannot be written
+ * fails before any work) and appears, renamed into place, only after the archive's end. */
+static void write_archive(struct options *opt)
+{
+	struct atomic_file sig_file = {.fd = -1};
+	struct signature sig;
+	if (opt->signature_out != NULL) {
+		if (atomic_open(&sig_file, opt->signature_out, 0666) < 0)
+			err(EXIT_FAIL, "%s", opt->signature_out);
+		signature_start(&sig);
+		opt->walk.signature = &sig;
+	}
+	struct tar_out out;
+	tar_out_open(&out, STDOUT_FILENO, "stdout");
+	walk_tree(&opt->walk, &out);
+	/* The end of the archive: two zero blocks, written only when everything above worked. */
+	tar_out_end(&out);
+	tar_out_free(&out);
+	if (opt->signature_out == NULL)
+		return;
+	char line[SIGNATURE_LINE_MAX];
+	size_t n = signature_line(&sig, line);
+	if (write_all(sig_file.fd, line, n) < 0 || atomic_commit(&sig_file) < 0)
+		err(EXIT_FAIL, "%s", opt->signature_out);
 	signature_free(&sig);
 }
 
@@ -191,13 +230,7 @@ int main(int argc, char **argv)
 		usage_error(usage_text,
 		            "refusing to write a tar stream to a terminal; redirect stdout");
 
-	struct tar_out out;
-	tar_out_open(&out, STDOUT_FILENO, "stdout");
-	walk_tree(&opt.walk, &out);
-	/* The end of the archive: two zero blocks, written only when everything above worked. */
-	tar_out_end(&out);
-
-	tar_out_free(&out);
+	write_archive(&opt);
 	free(opt.root);
 	exclude_free(&opt.ex);
 	part_free(&opt.part);

@@ -4,6 +4,7 @@
 #include "version.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,8 +37,7 @@ static void put_u64(unsigned char *p, uint64_t v)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
-void signature_add(struct signature *s, const struct tar_entry *e, const struct stat *st,
-                   const char *fs_path)
+bool signature_add(struct signature *s, const struct tar_entry *e, const struct stat *st)
 {
 	s->entries++;
 	size_t bound = tar_header_bound(e);
@@ -45,12 +45,13 @@ void signature_add(struct signature *s, const struct tar_entry *e, const struct 
 		s->block = xreallocarray(s->block, bound, 1);
 		s->block_cap = bound;
 	}
-	sha256_update(&s->h, s->block, tar_header_encode(e, s->block));
+	s->block_len = tar_header_encode(e, s->block);
+	sha256_update(&s->h, s->block, s->block_len);
 	/* A directory's entry is its header alone (its children are entries of their own); a hard
 	 * link's is the path it names. A file's and a symlink's bytes are told by their identity.
 	 */
 	if (e->type != TAR_REGTYPE && e->type != TAR_SYMTYPE)
-		return;
+		return false;
 	unsigned char id[7 * 8];
 	put_u64(id, (uint64_t)st->st_dev);
 	put_u64(id + 8, (uint64_t)st->st_ino);
@@ -60,11 +61,11 @@ void signature_add(struct signature *s, const struct tar_entry *e, const struct 
 	put_u64(id + 40, (uint64_t)st->st_ctim.tv_sec);
 	put_u64(id + 48, (uint64_t)st->st_ctim.tv_nsec);
 	sha256_update(&s->h, id, sizeof id);
-	if (!s->racy && (signature_is_racy(&st->st_mtim, &s->start) ||
-	                 signature_is_racy(&st->st_ctim, &s->start))) {
-		s->racy = true;
-		s->racy_path = xstrdup(fs_path);
-	}
+	if (s->racy || !(signature_is_racy(&st->st_mtim, &s->start) ||
+	                 signature_is_racy(&st->st_ctim, &s->start)))
+		return false;
+	s->racy = true;
+	return true;
 }
 
 void signature_final(struct signature *s, char out[DIGEST_STR_LEN])
@@ -72,7 +73,7 @@ void signature_final(struct signature *s, char out[DIGEST_STR_LEN])
 	sha256_final(&s->h, out);
 	free(s->block);
 	s->block = NULL;
-	s->block_cap = 0;
+	s->block_len = s->block_cap = 0;
 }
 
 void signature_free(struct signature *s)
@@ -80,4 +81,13 @@ void signature_free(struct signature *s)
 	free(s->block);
 	free(s->racy_path);
 	*s = (struct signature){0};
+}
+
+size_t signature_line(struct signature *s, char out[SIGNATURE_LINE_MAX])
+{
+	char hex[DIGEST_STR_LEN];
+	signature_final(s, hex);
+	int n = snprintf(out, SIGNATURE_LINE_MAX, "%s%s%s\n", hex, s->racy ? " racy" : "",
+	                 s->entries == 0 ? " empty" : "");
+	return (size_t)n;
 }

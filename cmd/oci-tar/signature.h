@@ -32,22 +32,30 @@ struct signature {
 	struct timespec start; /* CLOCK_REALTIME when the walk began */
 	bool racy;
 	uint64_t entries; /* how many headers: 0, an empty archive */
-	char *racy_path;  /* the first racy file, for -v style messages */
-	char *block;      /* header blocks, grown as needed */
-	size_t block_cap;
+	char *racy_path;  /* the first racy file, for messages (set by the caller), or NULL */
+	char *block;      /* the last entry's header blocks, grown as needed */
+	size_t block_len, block_cap;
 };
 
 /* Starts the hash with the program's version; notes the time. */
 void signature_start(struct signature *s);
 
-/* One entry: its header e; st is what lstat (or fstat) gave for it; fs_path names it. */
-void signature_add(struct signature *s, const struct tar_entry *e, const struct stat *st,
-                   const char *fs_path);
+/* One entry: its header e; st is what lstat (or fstat) gave for it. Its header blocks are then
+ * s->block[0..s->block_len), for a caller that writes them too. True when this entry is the first
+ * to make the signature racy: the caller may then name it in s->racy_path (allocated). */
+bool signature_add(struct signature *s, const struct tar_entry *e, const struct stat *st);
 
 /* "sha256:<hex>" into out; frees what s holds but racy and racy_path. */
 void signature_final(struct signature *s, char out[DIGEST_STR_LEN]);
 
 void signature_free(struct signature *s);
+
+/* The line of oci-tar --signature (and --signature-out): "sha256:<hex>", then " racy" when a
+ * file is too recent to key a cache with, " empty" when the archive holds no entry, "\n". */
+#define SIGNATURE_LINE_MAX (DIGEST_STR_LEN + sizeof " racy empty\n")
+
+/* Finishes s (signature_final) and writes its line, NUL-terminated, into out; its length. */
+size_t signature_line(struct signature *s, char out[SIGNATURE_LINE_MAX]);
 
 /* Whether a timestamp is too recent to be trusted, with start the walk's start. */
 bool signature_is_racy(const struct timespec *t, const struct timespec *start);

@@ -3,6 +3,7 @@
 #include "copy.h"
 #include "links.h"
 #include "names.h"
+#include "prefetch.h"
 #include "signature.h"
 #include "tar_header.h"
 #include "util.h"
@@ -49,13 +50,18 @@ struct walker {
 	struct link_table links;
 	char *target; /* a symlink's target, the buffer reused */
 	size_t target_cap;
+	struct prefetch *pf; /* the lstats taken ahead (a signature walk), or NULL */
+	bool names_ready;    /* the directory opened next has its names read ahead (pf) */
 };
 
 /* A name found in a directory, and what the walk learns about it. */
 struct found {
 	int dirfd;
-	const char *name;   /* in the name stack: not valid once a subdirectory was walked */
+	const char *name;   /* in the name stack, valid while its directory is walked */
 	unsigned char type; /* d_type; DT_UNKNOWN is resolved before anything else */
+	size_t index;       /* of the name in its directory */
+	size_t depth;       /* of the entry: 0, directly in DIR */
+	bool lstat_done;    /* st holds its lstat (DT_UNKNOWN resolved) */
 	int fd;             /* the open regular file or directory, or -1 */
 	struct stat st;     /* of what fd holds, else lstat */
 };
@@ -128,13 +134,18 @@ static void pop_pending(struct walker *w)
 		w->unwritten--;
 }
 
-/* A header into the archive, or into the signature. */
+/* A header into the archive, the signature, or both. */
 static void emit_header(struct walker *w, const struct tar_entry *e, const struct stat *st)
 {
-	if (w->opt->signature != NULL)
-		signature_add(w->opt->signature, e, st, fs_path(w));
-	else
+	struct signature *sig = w->opt->signature;
+	if (sig == NULL) {
 		tar_out_header(w->out, e);
+		return;
+	}
+	if (signature_add(sig, e, st))
+		sig->racy_path = xstrdup(fs_path(w));
+	if (w->out != NULL) /* the blocks the signature hashed, encoded once */
+		tar_out_write(w->out, sig->block, sig->block_len);
 }
 
 static void write_pending_dirs(struct walker *w)
@@ -241,12 +252,22 @@ static enum verdict verdict_of(struct walker *w, const struct found *f, size_t d
 	return v == ENTRY_WALKED_ONLY ? v : in_part;
 }
 
+/* The entry's lstat into f->st: the one taken ahead when there is one. */
+static void lstat_found(struct walker *w, struct found *f)
+{
+	int r = w->pf != NULL ? prefetch_stat(w->pf, f->depth, f->index, &f->st) : 1;
+	if (r > 0)
+		r = fstatat(f->dirfd, f->name, &f->st, AT_SYMLINK_NOFOLLOW);
+	if (r < 0)
+		fail_at(w);
+	f->lstat_done = true;
+}
+
 /* A DT_UNKNOWN type (some file systems give no d_type) from lstat: DT_DIR, DT_REG or still
  * DT_UNKNOWN for the other types. */
 static void learn_type(struct walker *w, struct found *f)
 {
-	if (fstatat(f->dirfd, f->name, &f->st, AT_SYMLINK_NOFOLLOW) < 0)
-		fail_at(w);
+	lstat_found(w, f);
 	f->type = S_ISDIR(f->st.st_mode) ? DT_DIR : S_ISREG(f->st.st_mode) ? DT_REG : DT_UNKNOWN;
 }
 
@@ -257,7 +278,12 @@ static void learn_type(struct walker *w, struct found *f)
  * (excluded, or of another part) that is no longer a directory. */
 static bool open_and_stat(struct walker *w, struct found *f, enum verdict v)
 {
-	bool reads = f->type == DT_DIR || (f->type == DT_REG && w->opt->signature == NULL);
+	bool reads = f->type == DT_DIR || (f->type == DT_REG && w->out != NULL);
+	if (f->type == DT_DIR && w->pf != NULL &&
+	    prefetch_take_dir(w->pf, f->depth, f->index, &f->fd, &f->st)) {
+		w->names_ready = true; /* opened, fstat'ed and read ahead */
+		return true;
+	}
 	if (reads) {
 		int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 		            (f->type == DT_DIR ? O_DIRECTORY : O_NONBLOCK);
@@ -271,9 +297,12 @@ static bool open_and_stat(struct walker *w, struct found *f, enum verdict v)
 			return false; /* EACCES: as the whole archive does */
 		if (errno != ELOOP && errno != ENOTDIR)
 			fail_at(w);
+		/* Not what readdir said: what it is now. */
+		if (fstatat(f->dirfd, f->name, &f->st, AT_SYMLINK_NOFOLLOW) < 0)
+			fail_at(w);
+	} else if (!f->lstat_done) {
+		lstat_found(w, f);
 	}
-	if (fstatat(f->dirfd, f->name, &f->st, AT_SYMLINK_NOFOLLOW) < 0)
-		fail_at(w);
 	return v == ENTRY_KEPT || S_ISDIR(f->st.st_mode);
 }
 
@@ -307,7 +336,7 @@ static bool store_hard_link(struct walker *w, const struct found *f)
 static void store_regular(struct walker *w, struct found *f)
 {
 	struct tar_entry e = {.type = TAR_REGTYPE, .size = (uint64_t)f->st.st_size};
-	if (w->opt->signature != NULL) { /* what lstat says, and no byte read */
+	if (w->out == NULL) { /* the signature alone: what lstat says, and no byte read */
 		write_entry(w, &e, &f->st);
 		return;
 	}
@@ -399,13 +428,20 @@ static void store(struct walker *w, struct found *f, size_t depth, enum verdict 
 
 /* ---- the walk ---- */
 
-/* Name of directory dirfd at depth (0: directly in DIR), d_type type. */
+/* Name index of directory dirfd at depth (0: directly in DIR), d_type type. */
 static void walk_entry(struct walker *w, int dirfd, const char *name, unsigned char type,
-                       size_t depth)
+                       size_t index, size_t depth)
 {
 	size_t base = w->path.len;
 	buf_append(&w->path, name, strlen(name));
-	struct found f = {.dirfd = dirfd, .name = name, .type = type, .fd = -1};
+	struct found f = {.dirfd = dirfd,
+	                  .name = name,
+	                  .type = type,
+	                  .index = index,
+	                  .depth = depth,
+	                  .fd = -1};
+	if (w->pf != NULL)
+		prefetch_at(w->pf, depth, index);
 	if (f.type == DT_UNKNOWN)
 		learn_type(w, &f);
 	enum verdict v = verdict_of(w, &f, depth);
@@ -413,21 +449,33 @@ static void walk_entry(struct walker *w, int dirfd, const char *name, unsigned c
 		store(w, &f, depth, v);
 	if (f.fd >= 0)
 		close(f.fd);
+	if (w->pf != NULL && f.type == DT_DIR)
+		prefetch_pass(w->pf, depth, index);
 	w->path.len = base;
 	w->path.data[base] = '\0';
 }
 
 static void walk_dir(struct walker *w, int fd, size_t depth)
 {
-	struct dir_names d;
-	if (names_push(&w->names, fd, &d) < 0)
+	const struct dir_names *d;
+	bool ready = w->names_ready;
+	w->names_ready = false;
+	if (ready)
+		d = names_adopt(&w->names, prefetch_dir_names(w->pf));
+	else if ((d = names_push(&w->names, fd)) == NULL)
 		fail_at(w);
-	for (size_t i = 0; i < d.count; i++) {
+	if (w->pf != NULL)
+		prefetch_push(w->pf, depth, fd, d);
+	if (ready) /* after the push: the next read ahead is in this directory if it can be */
+		prefetch_dir_done(w->pf);
+	for (size_t i = 0; i < d->count; i++) {
 		unsigned char type;
-		const char *name = names_at(&w->names, &d, i, &type);
-		walk_entry(w, fd, name, type, depth);
+		const char *name = names_at(d, i, &type);
+		walk_entry(w, fd, name, type, i, depth);
 	}
-	names_pop(&w->names, &d);
+	if (w->pf != NULL)
+		prefetch_pop(w->pf, depth);
+	names_pop(&w->names);
 }
 
 /* One fd per directory level is held open; a deep tree needs more than the usual 1024. */
@@ -486,7 +534,13 @@ void walk_tree(const struct walk_options *opt, struct tar_out *o)
 	w.root_len = w.path.len;
 	if (w.root_len > 0)
 		store_root(&w, root);
+	/* A signature walk is its lstat calls: a second thread takes them ahead. An archive's
+	 * walk opens its files instead, and has the compressor to share the cores with. */
+	if (o == NULL && sysconf(_SC_NPROCESSORS_ONLN) > 1)
+		w.pf = prefetch_start();
 	walk_dir(&w, root, 0);
+	if (w.pf != NULL)
+		prefetch_stop(w.pf);
 	close(root);
 	const char *option, *unmatched = opt->part ? part_unmatched(opt->part, &option) : NULL;
 	if (unmatched != NULL)

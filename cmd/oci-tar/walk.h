@@ -5,8 +5,9 @@
  * each directory's names and sorts them bytewise (names.h), decides for each name whether the
  * exclude patterns leave it out, opens it and stores what was opened: a header, then a regular
  * file's bytes (copy.h), or a hard-link entry for a file seen before (links.h). Memory is
- * constant in file size and linear only in the depth, the names of the directories open at
- * once and the files remembered for hard links (links.h: every file on FUSE). */
+ * constant in file size and linear only in the depth, the names of the largest directory at each
+ * depth (names.h) and the files remembered for hard links (links.h: every file on FUSE). A
+ * signature walk shares its lstat calls and directory reads with a second thread (prefetch.h). */
 #ifndef OCI_TAR_WALK_H
 #define OCI_TAR_WALK_H
 
@@ -26,13 +27,15 @@ struct walk_options {
 	int64_t mtime;
 	const struct excluder *exclude; /* patterns relative to DIR; none: n == 0 */
 	struct part *part;              /* --only and --skip (part.h); NULL: the whole tree */
-	struct signature *signature;    /* non-NULL: the headers go into it, no file is read */
+	struct signature *signature;    /* non-NULL: every header goes into it too */
 };
 
 /* Writes the --root-dir entry (if any) and every entry under opt->dir to o, but not the end of
- * the archive; with opt->part only the entries of that part, and the directories they need as
- * parents, with the metadata they have in the whole archive. Anything that cannot be read, or
- * a file changing size while it is read, ends the program with a message naming the path
+ * the archive; with o NULL no archive, and no file is read (opt->signature is then what the walk
+ * is for: it gets the headers from the same lstat and fstat results either way); with opt->part
+ * only the entries of that part, and the directories they need as parents, with the metadata they
+ * have in the whole archive. Anything that cannot be read, or a file changing size while it is
+ * read, ends the program with a message naming the path
  * ("oci-tar: DIR/a/b: why", exit 1), as does an --only or --skip pattern that matches nothing
  * ("oci-tar: --only P: matches nothing in DIR"); a socket is skipped with a warning. */
 void walk_tree(const struct walk_options *opt, struct tar_out *o);

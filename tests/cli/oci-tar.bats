@@ -673,3 +673,112 @@ sig() {
 	run_status 1 oci-tar --signature --only nothing "$d"
 	[[ $output == *'--only nothing: matches nothing in'* ]]
 }
+
+# ---- --signature-out ----
+
+# `oci-tar --signature OPTS DIR` and `oci-tar --signature-out F OPTS DIR`: the line printed is
+# F's, and the archive is the one written without the option.
+same_signature_out() {
+	local t=$BATS_TEST_TMPDIR line
+	line=$(oci-tar --signature "$@" 2>/dev/null) || return 1
+	rm -f "$t/sig"
+	oci-tar --signature-out "$t/sig" "$@" >"$t/with.tar" 2>/dev/null || return 1
+	oci-tar "$@" >"$t/without.tar" 2>/dev/null || return 1
+	[ "$(cat "$t/sig")" = "$line" ] || { echo "--signature-out $*: $(cat "$t/sig"), --signature: $line" >&2; return 1; }
+	[ "$(wc -l <"$t/sig")" -eq 1 ] || { echo "--signature-out $*: not one line" >&2; return 1; }
+	cmp "$t/with.tar" "$t/without.tar" || { echo "--signature-out $*: other archive bytes" >&2; return 1; }
+}
+
+@test "--signature-out FILE: the archive unchanged, FILE the line --signature prints, for every option" {
+	sleep 0.3 # the fixture out of the racy window
+	local opts o
+	# The fixture has hard links, symlinks, an empty directory, long paths, a fifo, devices, a
+	# socket (skipped) and a sparse file.
+	for opts in '' '--root-dir /app --uid 7 --gid 8' '--mtime keep' '--mtime 1234' \
+		'--uid 4294967295 --gid 2097152' '--exclude hard/a' "--exclude long --exclude !long/d*" \
+		'--only hard --only links' '--skip hard --skip long/d*' '--only hard --skip hard/b' \
+		'--root-dir /app --only links --exclude links/relative' '--skip *'; do
+		read -r -a o <<<"$opts" # split on spaces, no globbing
+		same_signature_out "${o[@]}" "$SRC"
+	done
+	# '--skip *' leaves nothing: both say empty.
+	[[ $(cat "$BATS_TEST_TMPDIR/sig") =~ ^sha256:[0-9a-f]{64}\ empty$ ]]
+	local d="$BATS_TEST_TMPDIR/ex"
+	make_exclude_tree "$d"
+	sleep 0.3
+	same_signature_out --exclude '*.md' --exclude '!README.md' --only node_modules --only '!node_modules/pkg/keep.js' "$d"
+	printf 'sub\n*.md\n' >"$BATS_TEST_TMPDIR/ignore"
+	same_signature_out --exclude-from "$BATS_TEST_TMPDIR/ignore" --skip node_modules "$d"
+	# A file newer than the walk: both racy.
+	touch -d '+1 hour' "$d/a.txt"
+	same_signature_out "$d"
+	[[ $(cat "$BATS_TEST_TMPDIR/sig") =~ ^sha256:[0-9a-f]{64}\ racy$ ]]
+	same_signature_out --exclude a.txt "$d"
+	[[ $(cat "$BATS_TEST_TMPDIR/sig") =~ ^sha256:[0-9a-f]{64}$ ]]
+}
+
+@test "--signature-out walks the tree once: as many getdents as the archive alone" {
+	local t=$BATS_TEST_TMPDIR n1 n2
+	env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -e trace=getdents64 -o "$t/plain" oci-tar "$SRC" >/dev/null 2>&1
+	env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -e trace=getdents64 -o "$t/both" oci-tar --signature-out "$t/sig" "$SRC" >/dev/null 2>&1
+	n1=$(grep -c getdents64 "$t/plain")
+	n2=$(grep -c getdents64 "$t/both")
+	[ "$n1" -gt 10 ] && [ "$n2" -eq "$n1" ]
+}
+
+@test "--signature-out: FILE only after the whole archive; a failed run leaves none and no temporary" {
+	local t=$BATS_TEST_TMPDIR
+	mkdir "$t/out"
+	# The archive cannot be written: no FILE.
+	# shellcheck disable=SC2016 # expanded by that bash
+	run_status 1 bash -c 'oci-tar --signature-out "$1" "$2" >/dev/full' - "$t/out/sig" "$SRC"
+	[[ $output == *"oci-tar: write to stdout: No space left on device"* ]]
+	[ -z "$(ls -A "$t/out")" ]
+	# An earlier FILE is left as it was.
+	echo old >"$t/out/sig"
+	# shellcheck disable=SC2016 # expanded by that bash
+	run_status 1 bash -c 'oci-tar --signature-out "$1" "$2" >/dev/full' - "$t/out/sig" "$SRC"
+	[ "$(cat "$t/out/sig")" = old ] && [ "$(ls -A "$t/out")" = sig ]
+	# A walk that fails (an unmatched part): exit 1, no end of archive, no FILE.
+	rm "$t/out/sig"
+	oci-tar --signature-out "$t/out/sig" --only nothing-here "$SRC" >"$t/tar" 2>"$t/err" && return 1
+	[[ $(cat "$t/err") == *"--only nothing-here: matches nothing in"* ]]
+	[ -z "$(ls -A "$t/out")" ]
+	# A FILE that cannot be made: before any archive byte.
+	oci-tar --signature-out "$t/none/sig" "$SRC" >"$t/tar" 2>"$t/err" && return 1
+	[ "$(cat "$t/err")" = "oci-tar: $t/none/sig: No such file or directory" ]
+	[ ! -s "$t/tar" ]
+	# Success replaces an earlier FILE.
+	echo old >"$t/out/sig"
+	oci-tar --signature-out "$t/out/sig" "$SRC" >/dev/null 2>&1
+	[[ $(cat "$t/out/sig") =~ ^sha256:[0-9a-f]{64} ]] && [ "$(ls -A "$t/out")" = sig ]
+}
+
+@test "--signature-out: usage errors" {
+	run_status 2 oci-tar --signature --signature-out "$BATS_TEST_TMPDIR/sig" "$SRC"
+	[[ $output == *"--signature and --signature-out: one or the other"*"usage: oci-tar"* ]]
+	run_status 2 oci-tar --signature-out '' "$SRC"
+	run_status 2 oci-tar --signature-out
+	[[ $output == *"needs a value"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/sig" ]
+}
+
+@test "--signature, its lstats shared with a second thread, is --signature-out's: many directories, and deeper than the thread goes" {
+	local d="$BATS_TEST_TMPDIR/many" i j
+	for i in $(seq 40); do
+		mkdir -p "$d/p$i/lib/sub" "$d/p$i/empty"
+		for j in a b c; do echo "$i$j" >"$d/p$i/$j.js" && echo "$j" >"$d/p$i/lib/$j"; done
+		ln -s a.js "$d/p$i/link"
+		ln "$d/p$i/a.js" "$d/p$i/lib/sub/hard"
+	done
+	# 1,100 levels: deeper than the thread's 1,024 (the walk lstats those itself).
+	mkdir -p "$d/deep/$(printf 'd/%.0s' {1..1100})"
+	echo bottom >"$d/deep/$(printf 'd/%.0s' {1..1100})f"
+	sleep 0.3
+	for i in 1 2 3; do
+		same_signature_out "$d"
+		same_signature_out --exclude 'p1*' --exclude '!p1/lib' "$d"
+		same_signature_out --only 'p2*' --skip '**/sub' "$d"
+	done
+	[ "$(tar tf "$BATS_TEST_TMPDIR/with.tar" | grep -c /sub/)" -eq 0 ]
+}

@@ -20,7 +20,7 @@ static void sig_of(const struct stat *st, uint32_t mode, char out[DIGEST_STR_LEN
 	                      .type = TAR_REGTYPE,
 	                      .mode = mode,
 	                      .size = (uint64_t)st->st_size};
-	signature_add(&s, &e, st, "DIR/a");
+	signature_add(&s, &e, st);
 	signature_final(&s, out);
 	*racy = s.racy;
 	signature_free(&s);

@@ -324,7 +324,7 @@ layer_from_previous() {
 		[ ! -e "$tmp/from.$n.found" ] || found+=("$n")
 	done
 	[ ${#found[@]} -gt 0 ] || return 1
-	oci-tar "${part_opts[@]}" -- "$dir" | oci-digest -c none -d "$tmp/layer.$i.tar.json" >/dev/null ||
+	oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" | oci-digest -c none -d "$tmp/layer.$i.tar.json" >/dev/null ||
 		st=("${PIPESTATUS[@]}")
 	[ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] || return 1
 	for n in "${found[@]}"; do
@@ -350,18 +350,30 @@ layer_job() {
 	# for the foreground pipeline), so no program of it is left behind for stop_jobs.
 	trap 'exit 143' TERM
 	local i=$1 line sig='' flags='' top=0
-	local -a hit st
+	local -a hit st sig_out=()
 	layer_part "$i"
 	[ "$i" -lt ${#layers[@]} ] || [ ${#layers[@]} -eq 0 ] || top=1
 	if [ "$read_once" = 0 ] && { [ "$use_cache" = 1 ] || [ "$top" = 1 ]; }; then
-		line=$(oci-tar --signature "${part_opts[@]}" -- "$dir") || exit $?
-		read -r sig flags <<<"$line"
-		if [ "$top" = 1 ] && [[ " $flags " == *" empty "* ]]; then
-			echo empty >"$tmp/layer.$i.how"
-			return 0
+		# The walk starts while the cache is asked whether a build here made this layer: if
+		# none did there is no entry to find, and the layer is made (or found in a previous
+		# image) at once, its signature taken by the archive's own walk.
+		local walk
+		oci-tar --signature "${part_opts[@]}" -- "$dir" >"$tmp/layer.$i.walk" &
+		walk=$!
+		if [ "$use_cache" = 1 ] && ! oci-cache "${cache_opts[@]}" seen "$abs_dir ${part_opts[*]} $compression"; then
+			kill "$walk" 2>/dev/null || true
+			wait "$walk" 2>/dev/null || true
+			sig_out=(--signature-out "$tmp/layer.$i.sig")
+		else
+			wait "$walk" || exit $?
+			read -r sig flags <"$tmp/layer.$i.walk"
+			if [ "$top" = 1 ] && [[ " $flags " == *" empty "* ]]; then
+				echo empty >"$tmp/layer.$i.how"
+				return 0
+			fi
 		fi
 	fi
-	if [ "$use_cache" = 1 ]; then
+	if [ "$use_cache" = 1 ] && [ ${#sig_out[@]} -eq 0 ]; then
 		if mapfile -t hit < <(oci-cache "${cache_opts[@]}" get -d "$tmp/layer.$i.json" \
 			"$sig" "$compression") && [ ${#hit[@]} -gt 0 ] &&
 			layer_reuse "$i" "${hit[@]}"; then
@@ -375,21 +387,34 @@ layer_job() {
 		[[ " $flags " == *" racy "* ]] || echo "$sig $compression" >"$tmp/layer.$i.key"
 	fi
 	if [ ${#cache_from[@]} -gt 0 ] && layer_from_previous "$i"; then
+		layer_signed
 		return 0
 	fi
 	echo made >"$tmp/layer.$i.how"
 	local digest_cmd=(oci-digest "${digest_opts[@]}" -d "$tmp/layer.$i.json" --digest-out "$tmp/layer.$i.digest")
 	if [ -n "$sink" ]; then
 		st=(0 0 0)
-		oci-tar "${part_opts[@]}" -- "$dir" | "${digest_cmd[@]}" |
+		oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" | "${digest_cmd[@]}" |
 			oci-put "${net_opts[@]}" "${put_quiet[@]}" blob "$sink" - >/dev/null || st=("${PIPESTATUS[@]}")
 		[ "${st[*]}" != "0 0 75" ] || replay_layer
 	else
 		st=(0 0)
-		oci-tar "${part_opts[@]}" -- "$dir" | "${digest_cmd[@]}" >/dev/null || st=("${PIPESTATUS[@]}")
+		oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" | "${digest_cmd[@]}" >/dev/null || st=("${PIPESTATUS[@]}")
 	fi
 	echo "${st[*]}" >"$tmp/layer.$i.status"
-	pipeline_status "${st[@]}"
+	pipeline_status "${st[@]}" || return
+	layer_signed
+}
+
+# The signature the archive's walk took (--signature-out, layer_job's sig_out): the layer's
+# cache key unless racy; an empty top layer is left out.
+layer_signed() {
+	[ ${#sig_out[@]} -gt 0 ] || return 0
+	read -r sig flags <"$tmp/layer.$i.sig"
+	if [ "$top" = 1 ] && [[ " $flags " == *" empty "* ]]; then
+		echo empty >"$tmp/layer.$i.how"
+	fi
+	[[ " $flags " == *" racy "* ]] || echo "$sig $compression" >"$tmp/layer.$i.key"
 }
 
 # replay_layer: oci-put lost the layer's stream past the bytes it holds (exit 75; oci-digest,
@@ -554,8 +579,16 @@ build_check() {
 		;;
 	esac
 	[ "$from" = scratch ] || [[ $from == oci:* ]] || refs+=("$from")
-	names=$(oci-fetch --name "${selection[@]}" "${refs[@]}") ||
+	# oci-graft checks the changes while oci-fetch names the references
+	local -a check=(oci-graft --check "${graft_opts[@]}")
+	[ -z "$platform" ] || [ "$multi" = 1 ] || check+=(--platform "$platform")
+	local checking
+	"${check[@]}" &
+	checking=$!
+	names=$(oci-fetch --name "${selection[@]}" "${refs[@]}") || {
+		wait "$checking" || true
 		usage_die "build: --tag or --from: not an image reference (REGISTRY/REPOSITORY[:TAG])${selection:+, or --platform: not OS/ARCH[/VARIANT] or all}"
+	}
 	mapfile -t tag_names <<<"$names"
 	base_name=
 	if [ ${#refs[@]} -gt ${#tags[@]} ]; then
@@ -566,11 +599,10 @@ build_check() {
 		[[ ${tag_names[t]} != oci:* && ${tag_names[t]} != *@* ]] ||
 			usage_die "build: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
 	done
-	local -a check=(oci-graft --check "${graft_opts[@]}")
-	[ -z "$platform" ] || [ "$multi" = 1 ] || check+=(--platform "$platform")
-	"${check[@]}" || exit 2
+	wait "$checking" || exit 2
 	[ -e "$dir" ] || die "build: $dir: No such file or directory"
 	[ -d "$dir" ] || die "build: $dir: Not a directory"
+	abs_dir=$(cd -- "$dir" && pwd -P)
 	graft_epoch=${SOURCE_DATE_EPOCH:-}
 	[ "$annotate_source" = 0 ] || source_annotations
 }
@@ -676,8 +708,10 @@ build_remember() {
 	for ((i = 0; i <= ${#layers[@]}; i++)); do
 		[ -s "$tmp/layer.$i.key" ] || continue
 		read -r key <"$tmp/layer.$i.key"
+		layer_part "$i"
 		# shellcheck disable=SC2086 # the key is words
-		oci-cache "${cache_opts[@]}" put "${at[@]}" "$tmp/layer.$i.json" $key || true
+		oci-cache "${cache_opts[@]}" put "${at[@]}" --recipe "$abs_dir ${part_opts[*]} $compression" \
+			"$tmp/layer.$i.json" $key || true
 	done
 }
 

@@ -12,7 +12,7 @@
 #
 #   bench/roundtrip.sh [--bin DIR] [--runs N] [--delay-ms N] [TREE]
 #
-# Defaults: 3 runs, 50 ms, TREE = bench/work/tree (bench/make-tree.sh). Every build pushes to
+# Defaults: 3 runs, 50 ms, TREE = bench/work/tree (bench/make-tree.sh) for the token-server pair, a ~30 KB app for the Basic pair (issue 13). Every build pushes to
 # a new repository and every round uses new registries (skopeo would otherwise mount the
 # layer an earlier round pushed). TLS is verified against the system CAs plus the test CA.
 # DESIGN.md's target: an ocinoco build --push makes at most 3 token requests and 3 TLS
@@ -48,6 +48,15 @@ tmp=$(mktemp -d "$work/roundtrip-bench.XXXXXX")
 bench_registries "$tmp"
 
 mkdir -p "$tmp/cmd" "$tmp/log" "$tmp/run" "$tmp/docker"
+# The Basic-auth pair builds issue 13's small app (package.json + src/, ~30 KB): its round trips
+# are then the build's exchanges, not the time 17 MB take through the delay line.
+small=$tmp/small-app
+mkdir -p "$small/src"
+echo '{"name":"app","version":"1.0.0","main":"src/index.js"}' >"$small/package.json"
+for i in $(seq 1 30); do
+	head -c 768 /dev/urandom | base64 -w 76 >"$small/src/m$i.js"
+done
+echo 'console.log("hello")' >"$small/src/index.js"
 echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$tmp/policy.json"
 make_busybox_layout "$tmp/busybox"
 
@@ -119,7 +128,9 @@ run() {
 	host=$(host_of "$reg" proxy)
 	before=$(counters "$reg")
 	t0=$EPOCHREALTIME
-	if ! SSL_CERT_FILE=$TEST_CA REG_CERTDIR=$REMOTE_CERTDIR bash "$tmp/cmd/$n.sh" "$tree" \
+	local t=$tree
+	[ "${reg%B}" = "$reg" ] || t=$small
+	if ! SSL_CERT_FILE=$TEST_CA REG_CERTDIR=$REMOTE_CERTDIR bash "$tmp/cmd/$n.sh" "$t" \
 		"$host" "bench-$n-$r/app" "$d" >"$tmp/log/$n.$r.$reg" 2>&1; then
 		cat "$tmp/log/$n.$r.$reg" >&2
 		bench_die "$n (round $r, $reg) failed"
@@ -170,7 +181,8 @@ for n in "${names[@]}"; do
 	done
 done
 echo "(medians of $runs; round trips = (REMOTE - LOCAL) / ${delay} ms, the exchanges made one after another;"
-echo " LOCAL/REMOTE: TLS + token server, LOCALB/REMOTEB: TLS + Basic auth)"
+echo " LOCAL/REMOTE: TLS + token server, the npm tree; LOCALB/REMOTEB: TLS + Basic auth, a small app"
+echo " ($(du -s --apparent-size --block-size=1K "$small" | cut -f1) KB: package.json + src/))"
 for n in "${names[@]}"; do echo "  $n: ${labels[$n]}"; done
 
 # Where the remote build's time goes: instrumented builds on the last round's registries.

@@ -253,14 +253,13 @@ layer_part() {
 	fi
 }
 
-# layer_reuse I DIGEST [LOCATION]...: the blob of a layer known without making it, to be
-# present where the image goes, with no byte of it sent when the sink has it. Seen there by the
-# cache (a LOCATION is where the image goes), or at another LOCATION: no program runs here; the
-# one oci-put manifest run of the build HEADs it with the others, and mounts or copies it from
-# that LOCATION (layer.I.from: --from) when it is missing. Should that run find it nowhere
-# (exit 66), the build starts again with every hit probed first (OCINOCO_PROBE_HITS=1): then,
-# and for a hit with no location, one oci-put blob run makes the blob present (HEAD; else a
-# mount or copy from LOCATION), and false when it is nowhere (the layer is then made).
+# layer_reuse I DIGEST [LOCATION]...: the blob of a layer the cache knows, to be present where
+# the image goes, with no byte of it sent when the sink has it. Seen there by the cache (a
+# LOCATION is where the image goes): no program runs here; the one oci-put manifest run of the
+# build HEADs it with the other blobs. Should that run find it nowhere (exit 66), the build
+# starts again with every hit probed first (OCINOCO_PROBE_HITS=1). A probe (then, and for a
+# blob seen only elsewhere, whose location may be long gone) is one oci-put blob run: HEAD;
+# else a mount or copy from the first LOCATION; false when it is nowhere (the layer is made).
 layer_reuse() {
 	[ -n "$sink" ] || return 0
 	local i=$1 digest=$2 loc from=
@@ -272,10 +271,6 @@ layer_reuse() {
 			from=$loc
 		fi
 	done
-	if [ "$probe_hits" = 0 ] && [ -n "$from" ]; then
-		echo "$from" >"$tmp/layer.$i.from"
-		return 0
-	fi
 	local -a src=()
 	[ -z "$from" ] || src=(--from "$from")
 	# A probe: a location that does not answer now (a registry gone since the cache saw the
@@ -329,9 +324,11 @@ layer_from_previous() {
 	[ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] || return 1
 	for n in "${found[@]}"; do
 		ref=${cache_from[n]}
+		# REF just answered: its blob is mounted or copied by oci-put manifest (--from REF)
 		if digest=$(oci-cache match -d "$tmp/layer.$i.json" -c "$compression" \
 			"$tmp/layer.$i.tar.json" "$tmp/from.$n.json" "$tmp/from.$n.config") &&
-			layer_reuse "$i" "$digest" "$ref"; then
+			{ [ "$probe_hits" = 0 ] || layer_reuse "$i" "$digest" "$ref"; }; then
+			[ -z "$sink" ] || [ "$probe_hits" = 1 ] || echo "$ref" >"$tmp/layer.$i.from"
 			echo "$digest" >"$tmp/layer.$i.digest"
 			echo "reused from $ref" >"$tmp/layer.$i.how"
 			return 0

@@ -65,12 +65,13 @@ make_busybox_layout "$tmp/busybox"
 # it): NAME.sh TREE REGISTRY_HOST REPOSITORY RUN_DIR. The base is REGISTRY_HOST/base:latest.
 cat >"$tmp/cmd/ocinoco.sh" <<SH
 set -euo pipefail
-"$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\$3:latest" --push --root-dir /app
+"$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\$3:latest" --push --root-dir /app \
+	--cache "\$4/cache"
 SH
 cat >"$tmp/cmd/ocinoco-gzip.sh" <<SH
 set -euo pipefail
 "$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\$3:latest" --push --root-dir /app \
-	--compression gzip
+	--compression gzip --cache "\$4/cache"
 SH
 cat >"$tmp/cmd/umoci.sh" <<SH
 set -euo pipefail
@@ -219,7 +220,7 @@ printf '=> ocinoco build --compression gzip / zstd: %sx (medians), %sx (minimums
 inst_setup "$bin" "$tmp/inst"
 inst() { # TREE REPO LOG
 	inst_build "$tmp/inst" "$3" build "$1" --from "$REG_HOST/base:latest" --tag "$REG_HOST/$2:latest" \
-		--push --root-dir /app || bench_die "ocinoco build of $1 failed"
+		--push --root-dir /app --cache "$3.cache" || bench_die "ocinoco build of $1 failed"
 }
 echo
 echo "where ocinoco build's time goes (each program's start and end, ms after the build started;"

@@ -52,7 +52,8 @@ run() {
 	local n=$1 r=$2 t0 t1 got
 	t0=$EPOCHREALTIME
 	"$bin/ocinoco" build "$tree" --from "$REG_HOST/base:latest" --platform "${platforms[$n]}" \
-		--tag "$REG_HOST/bench-$n-$r/app:latest" --root-dir /app --push -q >/dev/null ||
+		--tag "$REG_HOST/bench-$n-$r/app:latest" --root-dir /app --push -q \
+		--cache "$tmp/cache-$n-$r" >/dev/null ||
 		bench_die "$n (round $r) failed"
 	t1=$EPOCHREALTIME
 	got=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \

@@ -67,12 +67,15 @@ export DOCKER_CONFIG=$tmp/docker
 # NAME.sh TREE REGISTRY_HOST REPOSITORY RUN_DIR; the base is REGISTRY_HOST/base:latest.
 cat >"$tmp/cmd/ocinoco.sh" <<SH
 set -euo pipefail
-"$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\$3:latest" --push --root-dir /app
+"$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\$3:latest" --push --root-dir /app \
+	--cache "\$4/cache"
 SH
-# the same build again onto the same tag as the round's ocinoco build: a no-op rebuild
+# the same build again onto the same tag as the round's ocinoco build, with its cache: a no-op
+# rebuild (a cold build's cache is its own: another build's would make it warm)
 cat >"$tmp/cmd/ocinoco-noop.sh" <<SH
 set -euo pipefail
-"$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\${3/ocinoco-noop/ocinoco}:latest" --push --root-dir /app
+"$bin/ocinoco" build "\$1" --from "\$2/base:latest" --tag "\$2/\${3/ocinoco-noop/ocinoco}:latest" --push --root-dir /app \
+	--cache "\${4/\/ocinoco-noop./\/ocinoco.}/cache"
 SH
 cat >"$tmp/cmd/umoci.sh" <<SH
 set -euo pipefail
@@ -195,7 +198,7 @@ for ((r = 1; r <= runs; r++)); do
 	logs+=("$tmp/log/timeline.$r")
 	SSL_CERT_FILE=$TEST_CA inst_build "$tmp/inst" "${logs[-1]}" build "$tree" \
 		--from "$REMOTE_PROXY_HOST/base:latest" --tag "$REMOTE_PROXY_HOST/bench-timeline-$r/app:latest" \
-		--push --root-dir /app || bench_die "instrumented build $r failed"
+		--push --root-dir /app --cache "$tmp/log/timeline.$r.cache" || bench_die "instrumented build $r failed"
 done
 inst_timeline "${logs[@]}"
 echo

@@ -21,10 +21,13 @@
 #include <time.h>
 
 /* Nanoseconds: timestamps with nanoseconds (ext4, xfs, btrfs, tmpfs) come from the kernel's
- * coarse clock, a tick (<= 10 ms) behind; 200 ms leaves room for a clock a little off. Whole
- * seconds (a timestamp with no nanoseconds) may be of a file system that keeps no more: then 2 s
- * (FAT keeps mtime in 2-second steps). */
-#define SIGNATURE_RACY_NS        200000000LL
+ * coarse clock, at most a tick (10 ms at HZ=100) behind the walk's clock, so a change after the
+ * walk's start has a timestamp at most a tick before it; 20 ms is two ticks (exFAT's 10 ms steps
+ * too). (200 ms made the usual "build, then build again at once" a miss: a file the build before
+ * had just written was racy in it, so its key was never stored.) Whole seconds (a timestamp with
+ * no nanoseconds) may be of a file system that keeps no more: then 2 s (FAT keeps mtime in
+ * 2-second steps). */
+#define SIGNATURE_RACY_NS        20000000LL
 #define SIGNATURE_RACY_COARSE_NS 2000000000LL
 
 struct signature {

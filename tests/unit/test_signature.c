@@ -29,11 +29,11 @@ static void sig_of(const struct stat *st, uint32_t mode, char out[DIGEST_STR_LEN
 int main(void)
 {
 	struct timespec start = at(1000, 500000000);
-	/* Nanosecond timestamps: 200 ms. */
-	ok(!signature_is_racy(&(struct timespec){.tv_sec = 1000, .tv_nsec = 300000000}, &start),
-	   "200 ms before the walk: not racy");
-	ok(signature_is_racy(&(struct timespec){.tv_sec = 1000, .tv_nsec = 300000001}, &start),
-	   "less than 200 ms before the walk: racy");
+	/* Nanosecond timestamps: 20 ms. */
+	ok(!signature_is_racy(&(struct timespec){.tv_sec = 1000, .tv_nsec = 480000000}, &start),
+	   "20 ms before the walk: not racy");
+	ok(signature_is_racy(&(struct timespec){.tv_sec = 1000, .tv_nsec = 480000001}, &start),
+	   "less than 20 ms before the walk: racy");
 	ok(signature_is_racy(&(struct timespec){.tv_sec = 1001, .tv_nsec = 1}, &start),
 	   "after the walk began: racy");
 	/* Whole seconds (a coarse file system): 2 s. */

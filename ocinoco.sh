@@ -355,14 +355,19 @@ layer_job() {
 		# none did there is no entry to find, and the layer is made (or found in a previous
 		# image) at once, its signature taken by the archive's own walk.
 		local walk
-		oci-tar --signature "${part_opts[@]}" -- "$dir" >"$tmp/layer.$i.walk" &
+		oci-tar --signature "${part_opts[@]}" -- "$dir" >"$tmp/layer.$i.walk" \
+			2>"$tmp/layer.$i.walk-err" &
 		walk=$!
 		if [ "$use_cache" = 1 ] && ! oci-cache "${cache_opts[@]}" seen "$abs_dir ${part_opts[*]} $compression"; then
 			kill "$walk" 2>/dev/null || true
 			wait "$walk" 2>/dev/null || true
 			sig_out=(--signature-out "$tmp/layer.$i.sig")
 		else
-			wait "$walk" || exit $?
+			wait "$walk" || {
+				local rc=$?
+				cat "$tmp/layer.$i.walk-err" >&2
+				exit "$rc"
+			}
 			read -r sig flags <"$tmp/layer.$i.walk"
 			if [ "$top" = 1 ] && [[ " $flags " == *" empty "* ]]; then
 				echo empty >"$tmp/layer.$i.how"

@@ -251,6 +251,21 @@ entries() { find "$XDG_CACHE_HOME/ocinoco/layers" -name '*.json'; }
 	[[ $output == *"blob sha256:2222"*" is missing: not in the repository nor in $PX_HOST/base/bb:latest"* ]]
 }
 
+@test "a --layer pattern that matches nothing fails the build, with a cold or a warm cache, and writes nothing" {
+	local c
+	for c in cold warm; do
+		[ "$c" = cold ] || ocinoco build "$T/app" --from "oci:$FIX/bb" --tag ex.org/app:x -q \
+			--layer node_modules --layer src --cache "$T/c-$c" --output "oci:$T/o-$c"
+		run_status 1 ocinoco build "$T/app" --from "oci:$FIX/bb" --tag ex.org/app:x --layer node_modules \
+			--layer nosuch --layer src --cache "$T/c-$c" --output "oci:$T/o-$c"
+		[[ $output == *"oci-tar: --"*" nosuch: matches nothing in $T/app"* ]]
+		[[ $output == *"nothing tagged in $T/o-$c"* ]]
+	done
+	[ ! -e "$T/o-cold" ]
+	# the warm one's layout holds the build before, untouched: base + 3 layers
+	[ "$(oci-fetch "oci:$T/o-warm:x" | jq '.layers | length')" -eq 4 ]
+}
+
 @test "an unwritable cache dir is a warning, and two builds at once on one cache give right images" {
 	local want
 	want=$(ocinoco build "$T/app" --from "oci:$FIX/bb" --tag ex.org/app:x -q --no-cache --layer node_modules)

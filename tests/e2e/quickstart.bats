@@ -148,7 +148,9 @@ free_port() {
 	echo '// changed' >>"$BATS_TEST_TMPDIR/my-app/server.js"
 	(cd "$BATS_TEST_TMPDIR/my-app" && bash -eo pipefail <(sed -n '/^ocinoco build/,/[^\\]$/p' "$BATS_TEST_TMPDIR/commands.sh")) \
 		>"$BATS_TEST_TMPDIR/out2" 2>"$BATS_TEST_TMPDIR/err2"
-	grep -Eq "^ocinoco: build: layer ${layers[0]} of \. --layer node_modules: reused from $REG_HOST/you/my-app:1$" "$BATS_TEST_TMPDIR/err2"
+	# (from the local cache; from the image pushed before when npm ci wrote node_modules within
+	# oci-tar's racy window of the first build)
+	grep -Eq "^ocinoco: build: layer ${layers[0]} of \. --layer node_modules: reused from (the cache|$REG_HOST/you/my-app:1)$" "$BATS_TEST_TMPDIR/err2"
 	grep -Eq "^ocinoco: build: layer sha256:[0-9a-f]{64} of \.: made$" "$BATS_TEST_TMPDIR/err2"
 	run ! grep -q "${layers[1]}" "$BATS_TEST_TMPDIR/err2"
 }

@@ -16,7 +16,7 @@ char *entry_path(const char *dir, const char *key)
 	return xasprintf("%s/layers/%s.json", dir, hex + 7);
 }
 
-static int make_parents(const char *path);
+static int write_line_whole(const char *path, const char *data, size_t n);
 
 char *recipe_path(const char *dir, const char *recipe)
 {
@@ -37,20 +37,7 @@ bool recipe_seen(const char *dir, const char *recipe)
 int recipe_record(const char *dir, const char *recipe)
 {
 	char *path = recipe_path(dir, recipe);
-	struct atomic_file f;
-	int r = make_parents(path);
-	if (r == 0)
-		r = atomic_open(&f, path, 0644);
-	if (r == 0) {
-		if (write_all(f.fd, recipe, strlen(recipe)) < 0 || write_all(f.fd, "\n", 1) < 0) {
-			int saved = errno;
-			atomic_abort(&f);
-			errno = saved;
-			r = -1;
-		} else {
-			r = atomic_commit(&f);
-		}
-	}
+	int r = write_line_whole(path, recipe, strlen(recipe));
 	int saved = errno;
 	free(path);
 	errno = saved;
@@ -156,6 +143,27 @@ static int make_parents(const char *path)
 	return r;
 }
 
+/* data and a newline as the whole file at path (its directories made as needed), renamed into
+ * place (atomic_file); 0, or -1 with errno. */
+static int write_line_whole(const char *path, const char *data, size_t n)
+{
+	struct atomic_file f;
+	int r = make_parents(path);
+	if (r == 0)
+		r = atomic_open(&f, path, 0644);
+	if (r == 0) {
+		if (write_all(f.fd, data, n) < 0 || write_all(f.fd, "\n", 1) < 0) {
+			int saved = errno;
+			atomic_abort(&f);
+			errno = saved;
+			r = -1;
+		} else {
+			r = atomic_commit(&f);
+		}
+	}
+	return r;
+}
+
 int entry_write(const char *path, const char *key, const struct entry *e)
 {
 	char check[DIGEST_STR_LEN];
@@ -168,20 +176,7 @@ int entry_write(const char *path, const char *key, const struct entry *e)
 	size_t n;
 	char *s = json_serialise(j, &n);
 	json_decref(j);
-	struct atomic_file f;
-	int r = make_parents(path);
-	if (r == 0)
-		r = atomic_open(&f, path, 0644);
-	if (r == 0) {
-		if (write_all(f.fd, s, n) < 0 || write_all(f.fd, "\n", 1) < 0) {
-			int saved = errno;
-			atomic_abort(&f);
-			errno = saved;
-			r = -1;
-		} else {
-			r = atomic_commit(&f);
-		}
-	}
+	int r = write_line_whole(path, s, n);
 	int saved = errno;
 	free(s);
 	errno = saved;

@@ -238,7 +238,8 @@ build_failed() { # STATUS MESSAGE
 }
 
 # The layer plan: layer I (0 lowest) of the --layer patterns, the top one (I = ${#layers[@]})
-# the rest. Its oci-tar options in part_opts, what its history entry says in part_name.
+# the rest. Its oci-tar options in part_opts, what its history entry says in part_name, what
+# the cache records a build here made (oci-cache seen, put --recipe) in part_recipe.
 layer_part() {
 	local i=$1 k
 	part_opts=("${tar_opts[@]}")
@@ -251,6 +252,7 @@ layer_part() {
 	else
 		part_name="ocinoco build $dir"
 	fi
+	part_recipe="$abs_dir ${part_opts[*]} $compression"
 }
 
 # layer_reuse I DIGEST [LOCATION]...: the blob of a layer the cache knows, to be present where
@@ -324,15 +326,17 @@ layer_from_previous() {
 	[ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] || return 1
 	for n in "${found[@]}"; do
 		ref=${cache_from[n]}
-		# REF just answered: its blob is mounted or copied by oci-put manifest (--from REF)
-		if digest=$(oci-cache match -d "$tmp/layer.$i.json" -c "$compression" \
-			"$tmp/layer.$i.tar.json" "$tmp/from.$n.json" "$tmp/from.$n.config") &&
-			{ [ "$probe_hits" = 0 ] || layer_reuse "$i" "$digest" "$ref"; }; then
-			[ -z "$sink" ] || [ "$probe_hits" = 1 ] || echo "$ref" >"$tmp/layer.$i.from"
-			echo "$digest" >"$tmp/layer.$i.digest"
-			echo "reused from $ref" >"$tmp/layer.$i.how"
-			return 0
+		digest=$(oci-cache match -d "$tmp/layer.$i.json" -c "$compression" \
+			"$tmp/layer.$i.tar.json" "$tmp/from.$n.json" "$tmp/from.$n.config") || continue
+		if [ "$probe_hits" = 1 ]; then
+			layer_reuse "$i" "$digest" "$ref" || continue
+		elif [ -n "$sink" ]; then
+			# REF just answered: oci-put manifest mounts or copies its blob (--from REF)
+			echo "$ref" >"$tmp/layer.$i.from"
 		fi
+		echo "$digest" >"$tmp/layer.$i.digest"
+		echo "reused from $ref" >"$tmp/layer.$i.how"
+		return 0
 	done
 	return 1
 }
@@ -358,7 +362,7 @@ layer_job() {
 		oci-tar --signature "${part_opts[@]}" -- "$dir" >"$tmp/layer.$i.walk" \
 			2>"$tmp/layer.$i.walk-err" &
 		walk=$!
-		if [ "$use_cache" = 1 ] && ! oci-cache "${cache_opts[@]}" seen "$abs_dir ${part_opts[*]} $compression"; then
+		if [ "$use_cache" = 1 ] && ! oci-cache "${cache_opts[@]}" seen "$part_recipe"; then
 			kill "$walk" 2>/dev/null || true
 			wait "$walk" 2>/dev/null || true
 			sig_out=(--signature-out "$tmp/layer.$i.sig")
@@ -712,7 +716,7 @@ build_remember() {
 		read -r key <"$tmp/layer.$i.key"
 		layer_part "$i"
 		# shellcheck disable=SC2086 # the key is words
-		oci-cache "${cache_opts[@]}" put "${at[@]}" --recipe "$abs_dir ${part_opts[*]} $compression" \
+		oci-cache "${cache_opts[@]}" put "${at[@]}" --recipe "$part_recipe" \
 			"$tmp/layer.$i.json" $key || true
 	done
 }
@@ -791,7 +795,7 @@ build_graft() {
 build_put() {
 	local -a put_opts=("${net_opts[@]}" "${put_quiet[@]}")
 	[ "$from" = scratch ] || put_opts+=(--from "$from")
-	# where reused layers' blobs are, when not where the image goes (layer_reuse)
+	# the previous images reused layers come from (layer_from_previous)
 	local -A seen=()
 	local f loc
 	for f in "$tmp"/layer.*.from; do

@@ -48,6 +48,7 @@ struct registry {
 	unsigned long tokens;    /* token requests made */
 	char *auth_error;        /* why the last token request failed */
 	bool token_first;        /* a hint named a Bearer realm: fetch the token before asking */
+	char *hint_said;         /* the hint line last read or written (registry_hints_write) */
 };
 
 struct registry *registry_new(struct http_client *http, const char *domain, const char *host,

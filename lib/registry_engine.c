@@ -52,8 +52,8 @@ void registry_free(struct registry *r)
 {
 	if (r == NULL)
 		return;
-	registry_hints_write(r);
 	creds_free(&r->creds);
+	free(r->hint_said);
 	for (size_t i = 0; i < r->nscopes; i++)
 		free(r->scopes[i].path);
 	free(r->scopes);
@@ -304,6 +304,7 @@ void registry_run(struct registry *r, struct rreq **qs, size_t n)
 	}
 	free(pend);
 	free(xs);
+	registry_hints_write(r);
 }
 
 /* "GET URL: what curl says", the URL redacted. */

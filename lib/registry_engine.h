@@ -64,9 +64,11 @@ bool registry_answer_challenge(struct registry *r, struct rreq *q, bool *need_to
 int registry_fetch_token(struct registry *r);
 /* What an earlier program of the same build learnt of this registry (its scheme, the auth
  * challenge: no secret), from the directory $OCINOCO_REGISTRY_HINTS names, so that the first
- * request needs no 401 first; and, at the end of a run, what this one learnt, for the next.
- * Only in a directory of this user's that nobody else can read or write (else ignored). */
+ * request needs no 401 first; and what this one learnt, for the next: written after each run
+ * of requests that changed it (so a program that then exits on an error, a 404 say, has passed
+ * it on too). Only in a directory of this user's that nobody else can read or write (else
+ * ignored). */
 void registry_hints_read(struct registry *r);
-void registry_hints_write(const struct registry *r);
+void registry_hints_write(struct registry *r);
 
 #endif

@@ -85,6 +85,19 @@ static void add_basic(const struct registry *r, struct http_xfer *x)
 	free_secret(b);
 }
 
+/* Before the registry has answered anything (and no hint said how it authenticates): a
+ * username and password found for it go with the first requests, as Basic (curl -u does so),
+ * which saves the 401 round trip where the registry takes Basic. One that wants a token
+ * answers 401 with its challenge as it would have anyway; one that wants nothing ignores it. */
+static void assume_basic(struct registry *r)
+{
+	if (r->scheme != SCHEME_NONE || r->scheme_known)
+		return;
+	lookup_creds(r);
+	if (have_password(r) && r->creds.identitytoken == NULL)
+		r->scheme = SCHEME_BASIC;
+}
+
 void registry_attach_credentials(struct registry *r, struct rreq *q)
 {
 	q->token_gen_used = 0;
@@ -98,6 +111,7 @@ void registry_attach_credentials(struct registry *r, struct rreq *q)
 	http_xfer_del_header(&q->x, "Authorization");
 	if (!url_same_origin(q->x.url, r->base))
 		return;
+	assume_basic(r);
 	if (r->scheme == SCHEME_BEARER && r->token) {
 		http_xfer_add_header(&q->x, "Authorization: Bearer %s", r->token);
 		q->token_gen_used = r->token_gen;
@@ -290,6 +304,29 @@ static char *hint_path(const struct registry *r)
 	return p;
 }
 
+/* The hint line of what r knows, or NULL while it knows nothing yet. */
+static char *hint_line(const struct registry *r)
+{
+	if (!r->scheme_known)
+		return NULL;
+	struct buf b = {0};
+	buf_appendf(&b, "%s %s", strncmp(r->base, "http:", 5) == 0 ? "http" : "https",
+	            r->scheme == SCHEME_BASIC    ? "basic"
+	            : r->scheme == SCHEME_BEARER ? "bearer"
+	                                         : "none");
+	/* a realm or service with white space or a control character is not passed on */
+	bool plain = true;
+	for (const char *c = r->realm; c && *c; c++)
+		plain &= *c > ' ' && *c != 0x7f;
+	for (const char *c = r->service; c && *c; c++)
+		plain &= *c > ' ' && *c != 0x7f;
+	if (r->scheme == SCHEME_BEARER && r->realm && plain)
+		buf_appendf(&b, " %s%s%s", r->realm, r->service ? " " : "",
+		            r->service ? r->service : "");
+	buf_appendf(&b, "\n");
+	return b.data;
+}
+
 void registry_hints_read(struct registry *r)
 {
 	char *p = hint_path(r);
@@ -330,36 +367,24 @@ void registry_hints_read(struct registry *r)
 	if (r->http->opts.verbose && r->scheme_known)
 		http_trace("%s: %s, %s auth (learnt by an earlier program of this build)", r->host,
 		           scheme, auth ? auth : "no");
+	r->hint_said = hint_line(r);
 	buf_free(&b);
 }
 
-void registry_hints_write(const struct registry *r)
+void registry_hints_write(struct registry *r)
 {
-	if (!r->scheme_known)
+	char *line = hint_line(r), *p = line ? hint_path(r) : NULL;
+	if (p == NULL || (r->hint_said && strcmp(r->hint_said, line) == 0)) {
+		free(line);
+		free(p);
 		return;
-	char *p = hint_path(r);
-	if (p == NULL)
-		return;
-	struct buf b = {0};
-	buf_appendf(&b, "%s %s", strncmp(r->base, "http:", 5) == 0 ? "http" : "https",
-	            r->scheme == SCHEME_BASIC    ? "basic"
-	            : r->scheme == SCHEME_BEARER ? "bearer"
-	                                         : "none");
-	/* a realm or service with white space or a control character is not passed on */
-	bool plain = true;
-	for (const char *c = r->realm; c && *c; c++)
-		plain &= *c > ' ' && *c != 0x7f;
-	for (const char *c = r->service; c && *c; c++)
-		plain &= *c > ' ' && *c != 0x7f;
-	if (r->scheme == SCHEME_BEARER && r->realm && plain)
-		buf_appendf(&b, " %s%s%s", r->realm, r->service ? " " : "",
-		            r->service ? r->service : "");
-	buf_appendf(&b, "\n");
+	}
 	struct atomic_file f;
 	if (atomic_open(&f, p, 0600) == 0) {
-		if (write_all(f.fd, b.data, b.len) < 0 || atomic_commit(&f) < 0)
+		if (write_all(f.fd, line, strlen(line)) < 0 || atomic_commit(&f) < 0)
 			atomic_abort(&f);
 	}
-	buf_free(&b);
+	free(r->hint_said);
+	r->hint_said = line;
 	free(p);
 }

@@ -37,6 +37,25 @@ teardown_file() {
 	run_status 0 oci-fetch --cacert "$TEST_CA" --digest "$BASIC_HOST/private/bb:v1"
 }
 
+@test "Basic credentials go with the first request (no 401 first); a token registry still answers it with its challenge" {
+	export DOCKER_CONFIG=$FIX/dc
+	local before
+	before=$(registry_requests BASIC '[A-Z]+' '.' 401)
+	run_status 0 oci-fetch --cacert "$TEST_CA" --digest "$BASIC_HOST/private/bb:v1"
+	run_status 0 oci-put blob --cacert "$TEST_CA" "$BASIC_HOST/first/a" "$FIX/rand"
+	[ "$(registry_requests BASIC GET '^/v2/private/bb/manifests/v1$' 200)" -ge 1 ]
+	[ "$(registry_requests BASIC '[A-Z]+' '.' 401)" = "$before" ]
+	# a registry that wants a token: the Basic header it ignores, its 401, the token, the answer
+	before=$(registry_requests TOK '[A-Z]+' '.' 401)
+	run_status 0 oci-fetch --cacert "$TEST_CA" --digest "$TOK_HOST/private/bb:v1"
+	[ "$(registry_requests TOK '[A-Z]+' '.' 401)" = $((before + 1)) ]
+	# no credentials for a registry: nothing sent, the 401 says what it wants
+	unset DOCKER_CONFIG
+	before=$(registry_requests BASIC '[A-Z]+' '.' 401)
+	run_status 1 oci-fetch --cacert "$TEST_CA" --digest "$BASIC_HOST/private/bb:v1"
+	[ "$(registry_requests BASIC '[A-Z]+' '.' 401)" = $((before + 1)) ]
+}
+
 @test "wrong password: exit 1, UNAUTHORIZED, and the password is not printed" {
 	mkdir -p "$BATS_TEST_TMPDIR/dc"
 	printf '{"auths":{"%s":{"username":"%s","password":"wrong-Secret-77"}}}' "$BASIC_HOST" \

@@ -157,8 +157,10 @@ int main(int argc, char **argv)
 		usage_error(usage, "--blob writes only the blob");
 	if (default_cache && job.cache_dir)
 		usage_error(usage, "--cache and --default-cache exclude each other");
-	static char *default_dir; /* static: reachable at any exit (no leak reports) */
+	char *default_dir = NULL;
 	if (default_cache && (job.cache_dir = default_dir = cache_dir_default()) == NULL)
 		warnx("no cache directory (no XDG_CACHE_HOME or HOME): every document fetched");
-	return fetch_run(&job, usage);
+	int rc = fetch_run(&job, usage);
+	free(default_dir);
+	return rc;
 }

@@ -1,4 +1,5 @@
 #include "layout.h"
+#include "dirs.h"
 #include "oci.h"
 #include "util.h"
 
@@ -14,28 +15,6 @@
 #include <unistd.h>
 
 static const char OCI_LAYOUT[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-
-static int mkdirs(const char *path)
-{
-	char *p = xstrdup(path);
-	for (char *s = p + 1;; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-				int e = errno;
-				free(p);
-				errno = e;
-				return -1;
-			}
-			if (c == '\0')
-				break;
-			*s = c;
-		}
-	}
-	free(p);
-	return 0;
-}
 
 static int write_new(const char *path, const char *data, size_t len)
 {
@@ -67,7 +46,7 @@ int layout_open(struct layout *l, const char *dir, bool create, const char *what
 			static const char empty[] =
 			        "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX
 			        "\",\"manifests\":[]}";
-			if (mkdirs(blobs) < 0 ||
+			if (mkdir_p(blobs, 0755) < 0 ||
 			    (access(idx, F_OK) < 0 && write_new(idx, empty, strlen(empty)) < 0) ||
 			    write_new(p, OCI_LAYOUT, strlen(OCI_LAYOUT)) < 0) {
 				warnx("%s: creating the OCI image layout %s: %s", what, dir,
@@ -79,7 +58,7 @@ int layout_open(struct layout *l, const char *dir, bool create, const char *what
 		}
 	} else if (create) {
 		char *blobs = xasprintf("%s/blobs/sha256", dir);
-		if (mkdirs(blobs) < 0) {
+		if (mkdir_p(blobs, 0755) < 0) {
 			warnx("%s: %s: %s", what, blobs, strerror(errno));
 			ret = -1;
 		}

@@ -1,6 +1,7 @@
 #include "entry.h"
 
 #include "digest.h"
+#include "dirs.h"
 #include "oci.h"
 
 #include <errno.h>
@@ -126,29 +127,12 @@ int entry_read(const char *path, const char *key, struct entry *e, char *why, si
 	return r;
 }
 
-/* mkdir -p of path's directory. */
-static int make_parents(const char *path)
-{
-	char *p = xstrdup(path);
-	int r = 0;
-	for (char *s = strchr(p + 1, '/'); s != NULL && r == 0; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			r = -1;
-		*s = '/';
-	}
-	int saved = errno;
-	free(p);
-	errno = saved;
-	return r;
-}
-
 /* data and a newline as the whole file at path (its directories made as needed), renamed into
  * place (atomic_file); 0, or -1 with errno. */
 static int write_line_whole(const char *path, const char *data, size_t n)
 {
 	struct atomic_file f;
-	int r = make_parents(path);
+	int r = mkdir_parents(path, 0755);
 	if (r == 0)
 		r = atomic_open(&f, path, 0644);
 	if (r == 0) {

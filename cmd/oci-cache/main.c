@@ -1,6 +1,7 @@
 /* oci-cache: ocinoco's local layer cache, read and written. See oci-cache(1); an entry's form
  * and checks are entry.h's. A cache is an optimisation: what goes wrong with it is a warning and
  * a miss, never a failed build and never a trusted damaged entry. */
+#include "dirs.h"
 #include "entry.h"
 #include "oci.h"
 #include "util.h"
@@ -22,17 +23,10 @@ static const char usage_text[] =
 
 enum { EXIT_MISS = 1 };
 
-/* The cache directory: --dir, else $XDG_CACHE_HOME/ocinoco, else $HOME/.cache/ocinoco. */
+/* The cache directory: --dir, else the default (dirs.h). */
 static char *cache_dir(const char *given)
 {
-	if (given != NULL)
-		return xstrdup(given);
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	if (xdg != NULL && xdg[0] == '/')
-		return xasprintf("%s/ocinoco", xdg);
-	if (home != NULL && home[0] != '\0')
-		return xasprintf("%s/.cache/ocinoco", home);
-	return NULL;
+	return given != NULL ? xstrdup(given) : cache_dir_default();
 }
 
 /* The key: the words joined by spaces; none may hold a newline. */

@@ -1,5 +1,6 @@
 #include "fetch.h"
 #include "digest.h"
+#include "doccache.h"
 #include "oci.h"
 #include "platforms.h"
 #include "ref.h"
@@ -69,17 +70,17 @@ static struct {
  * the index itself is asked for. NULL after a message. */
 static const struct doc *resolve_manifest(const struct fetch_job *job)
 {
-	if (store_get_manifest(&run.st, NULL, &run.top) < 0)
+	if (fetch_manifest(&run.st, NULL, &run.top) < 0)
 		return NULL;
 	if (job->mode == FETCH_INDEX)
 		return &run.top;
 	const struct doc *res = &run.top;
 	if (media_type_is_index(run.top.media_type)) {
-		char *dg = fetch_pick_platform(&run.top, &job->want, job->ref);
-		if (dg == NULL)
+		json_t *entry = fetch_pick_platform(&run.top, &job->want, job->ref);
+		if (entry == NULL)
 			return NULL;
-		int r = store_get_manifest(&run.st, dg, &run.man);
-		free(dg);
+		int r = fetch_manifest(&run.st, entry, &run.man);
+		json_decref(entry);
 		if (r < 0)
 			return NULL;
 		res = &run.man;
@@ -159,7 +160,7 @@ static int fetch_blob(const struct fetch_job *job)
 /* --platforms and --each: platforms.c's jobs on the top document. */
 static int fetch_platforms(const struct fetch_job *job)
 {
-	if (store_get_manifest(&run.st, NULL, &run.top) < 0)
+	if (fetch_manifest(&run.st, NULL, &run.top) < 0)
 		return -1;
 	return job->mode == FETCH_EACH
 	               ? fetch_each_platform(&run.st, &run.top, job->selection, job->each_dir,
@@ -183,6 +184,7 @@ int fetch_run(const struct fetch_job *job, const char *usage)
 	char e[256];
 	if (store_parse(&run.st, job->ref, e, sizeof e) < 0)
 		usage_error(usage, "%s: invalid reference: %s", job->ref, e);
+	doccache_use(job->cache_dir);
 	session_init(&run.s, &job->net.http, job->net.insecure);
 	if (store_attach(&run.s, &run.st, false) < 0)
 		return EXIT_FAIL;
@@ -194,6 +196,7 @@ int fetch_run(const struct fetch_job *job, const char *usage)
 	doc_free(&run.man);
 	doc_free(&run.top);
 	buf_free(&run.config);
+	doccache_use(NULL);
 	session_end(&run.s);
 	store_close(&run.st);
 	return EXIT_OK;

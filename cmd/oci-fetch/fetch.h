@@ -30,6 +30,7 @@ struct fetch_job {
 	bool platform_given;   /* --platform: a single-platform image must be that one too */
 	const char *output;    /* what mode names; NULL or "-": stdout */
 	const char *config_out, *digest_out, *manifest_out; /* NULL: not written */
+	const char *cache_dir; /* the document cache (doccache.h); NULL: none */
 	struct net_options net;
 };
 

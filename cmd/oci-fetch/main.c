@@ -2,11 +2,13 @@
  * image layout, the platform resolved and every digest verified. Here: the options; the jobs
  * are fetch.c. */
 #include "digest.h"
+#include "dirs.h"
 #include "fetch.h"
 #include "cli.h"
 #include "index.h"
 #include "util.h"
 
+#include <err.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,9 +17,9 @@ static const char usage[] =
         "usage: oci-fetch [--platform OS/ARCH[/VARIANT]] [--index | --config | --blob DIGEST | "
         "--digest]\n"
         "                 [-o FILE] [--config-out FILE] [--digest-out FILE] [--manifest-out FILE]\n"
-        "                 [--insecure] [--cacert FILE] [-v] REF\n"
+        "                 [--cache DIR | --default-cache] [--insecure] [--cacert FILE] [-v] REF\n"
         "       oci-fetch --platform all|OS/ARCH[/VARIANT][,...] --each DIR\n"
-        "                 [--insecure] [--cacert FILE] [-v] REF\n"
+        "                 [--cache DIR | --default-cache] [--insecure] [--cacert FILE] [-v] REF\n"
         "       oci-fetch --platforms [-o FILE] [--insecure] [--cacert FILE] [-v] REF\n"
         "       oci-fetch --name [--platform all|OS/ARCH[/VARIANT][,...]] [REF...]\n"
         "       oci-fetch -h | --help | --version\n";
@@ -35,7 +37,9 @@ int main(int argc, char **argv)
 		OPT_MANIFEST_OUT,
 		OPT_NAME,
 		OPT_PLATFORMS,
-		OPT_EACH
+		OPT_EACH,
+		OPT_CACHE,
+		OPT_DEFAULT_CACHE
 	};
 	static const struct option longopts[] = {
 	        {"platform", required_argument, NULL, OPT_PLATFORM},
@@ -50,6 +54,8 @@ int main(int argc, char **argv)
 	        {"name", no_argument, NULL, OPT_NAME},
 	        {"platforms", no_argument, NULL, OPT_PLATFORMS},
 	        {"each", required_argument, NULL, OPT_EACH},
+	        {"cache", required_argument, NULL, OPT_CACHE},
+	        {"default-cache", no_argument, NULL, OPT_DEFAULT_CACHE},
 	        CLI_NET_LONGOPTS,
 	        CLI_HELP_VERSION_LONGOPTS,
 	        {0},
@@ -57,7 +63,7 @@ int main(int argc, char **argv)
 	struct fetch_job job = {.mode = FETCH_MANIFEST};
 	int modes = 0, c;
 	const char *platform = NULL;
-	bool names = false;
+	bool names = false, default_cache = false;
 	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
 		if (cli_net_option(c, &job.net))
 			continue;
@@ -97,6 +103,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_EACH:
 			job.mode = FETCH_EACH, modes++, job.each_dir = optarg;
+			break;
+		case OPT_CACHE:
+			if (optarg[0] == '\0')
+				usage_error(usage, "--cache: an empty directory name");
+			job.cache_dir = optarg;
+			break;
+		case OPT_DEFAULT_CACHE:
+			default_cache = true;
 			break;
 		default: /* -h, --help, --version, or what getopt refused */
 			cli_common_option(c, "oci-fetch", usage);
@@ -141,5 +155,12 @@ int main(int argc, char **argv)
 		usage_error(usage, "--platform %s: not OS/ARCH[/VARIANT]", platform);
 	if (job.mode == FETCH_BLOB && (job.config_out || job.digest_out || job.manifest_out))
 		usage_error(usage, "--blob writes only the blob");
-	return fetch_run(&job, usage);
+	if (default_cache && job.cache_dir)
+		usage_error(usage, "--cache and --default-cache exclude each other");
+	char *default_dir = NULL;
+	if (default_cache && (job.cache_dir = default_dir = cache_dir_default()) == NULL)
+		warnx("no cache directory (no XDG_CACHE_HOME or HOME): every document fetched");
+	int rc = fetch_run(&job, usage);
+	free(default_dir);
+	return rc;
 }

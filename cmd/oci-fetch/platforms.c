@@ -1,4 +1,5 @@
 #include "platforms.h"
+#include "doccache.h"
 #include "index.h"
 #include "oci.h"
 #include "util.h"
@@ -20,6 +21,26 @@ static int config_sink(const char *p, size_t n, void *ctx)
 	return 0;
 }
 
+/* The documents of a registry go through the cache; a layout's are on disk already. */
+static bool cache_serves(const struct store *st)
+{
+	return doccache_on() && !store_is_layout(st);
+}
+
+/* The blob of a config descriptor cd into config: from the cache, else fetched (and kept). */
+static int get_config(struct store *st, const json_t *cd, struct buf *config)
+{
+	const char *dg = descriptor_digest(cd);
+	int64_t size = descriptor_size(cd);
+	if (cache_serves(st) && doccache_get(dg, size, DOCUMENT_MAX_BYTES, config))
+		return 0;
+	size_t start = config->len;
+	int r = store_get_blob(st, dg, config_sink, config);
+	if (r == 0 && cache_serves(st) && config->len - start == (uint64_t)size)
+		doccache_put(dg, config->data + start, config->len - start);
+	return r;
+}
+
 int fetch_config_blob(struct store *st, const struct doc *manifest, struct buf *config,
                       const char *name)
 {
@@ -32,9 +53,30 @@ int fetch_config_blob(struct store *st, const struct doc *manifest, struct buf *
 	else if (!descriptor_check(cd, why, sizeof why))
 		warnx("%s: the manifest's config: %s", name, why);
 	else
-		r = store_get_blob(st, descriptor_digest(cd), config_sink, config);
+		r = get_config(st, cd, config);
 	json_decref(j);
 	return r;
+}
+
+int fetch_manifest(struct store *st, const json_t *desc, struct doc *d)
+{
+	const char *dg = desc ? descriptor_digest(desc) : st->ref.digest;
+	int64_t size = desc ? descriptor_size(desc) : -1;
+	*d = (struct doc){0};
+	if (dg && cache_serves(st) && doccache_get(dg, size, MANIFEST_MAX_BYTES, &d->data)) {
+		char why[256];
+		if (doc_identify(d, desc ? descriptor_media_type(desc) : NULL, why, sizeof why) ==
+		            0 &&
+		    d->media_type != NULL)
+			return 0;
+		/* verified bytes naming no type of their own: the registry's Content-Type says */
+		doc_free(d);
+	}
+	if (store_get_manifest(st, desc ? dg : NULL, d) < 0)
+		return -1;
+	if (dg && cache_serves(st) && (size < 0 || d->data.len == (uint64_t)size))
+		doccache_put(d->digest, d->data.data, d->data.len);
+	return 0;
 }
 
 static json_t *parse_doc(const struct doc *d, const char *name)
@@ -46,7 +88,7 @@ static json_t *parse_doc(const struct doc *d, const char *name)
 	return j;
 }
 
-char *fetch_pick_platform(const struct doc *index, const struct platform *want, const char *name)
+json_t *fetch_pick_platform(const struct doc *index, const struct platform *want, const char *name)
 {
 	json_t *j = parse_doc(index, name);
 	if (j == NULL)
@@ -55,9 +97,9 @@ char *fetch_pick_platform(const struct doc *index, const struct platform *want, 
 	platform_format(want, sel, sizeof sel);
 	struct index_pick *picks;
 	size_t n;
-	char *found = NULL;
+	json_t *found = NULL;
 	if (index_select(j, sel, &picks, &n, why, sizeof why)) {
-		found = xstrdup(descriptor_digest(picks[0].entry));
+		found = json_deep_copy(picks[0].entry);
 		free(picks);
 	} else {
 		warnx("%s: %s", name, why);
@@ -133,18 +175,19 @@ int fetch_print_platforms(struct store *st, const struct doc *top, const char *o
 	return r;
 }
 
-/* One selected platform's manifest and config into DIR/N.json and DIR/N.config.json. */
-static int fetch_one(struct store *st, const char *digest, const struct doc *have, size_t n,
+/* One selected platform's manifest (have, else the one the index entry names) and config into
+ * DIR/N.json and DIR/N.config.json. */
+static int fetch_one(struct store *st, const json_t *entry, const struct doc *have, size_t n,
                      const char *dir, const char *name)
 {
 	struct doc m = {0};
 	struct buf config = {0};
 	int r = -1;
-	if (have == NULL && store_get_manifest(st, digest, &m) < 0)
+	if (have == NULL && fetch_manifest(st, entry, &m) < 0)
 		return -1;
 	const struct doc *d = have ? have : &m;
 	if (!media_type_is_manifest(d->media_type)) {
-		warnx("%s: %s is not an image manifest (mediaType %s)", name, digest,
+		warnx("%s: %s is not an image manifest (mediaType %s)", name, d->digest,
 		      d->media_type ? d->media_type : "missing");
 	} else if (fetch_config_blob(st, d, &config, name) == 0) {
 		char *mp = xasprintf("%s/%zu.json", dir, n);
@@ -188,7 +231,7 @@ static int each_of_image(struct store *st, const struct doc *top, const char *se
 		warnx("%s: a single image for %s, not an index: %s", name, have, why);
 	} else {
 		free(picks);
-		r = fetch_one(st, top->digest, top, 1, dir, name);
+		r = fetch_one(st, NULL, top, 1, dir, name);
 		buf_appendf(list, "1 %s %s\n", top->digest, have);
 	}
 	json_decref(one);
@@ -213,7 +256,7 @@ static int each_of_index(struct store *st, const struct doc *top, const char *se
 		const char *dg = descriptor_digest(picks[i].entry);
 		char s[96];
 		platform_format(&picks[i].platform, s, sizeof s);
-		r = fetch_one(st, dg, NULL, i + 1, dir, name);
+		r = fetch_one(st, picks[i].entry, NULL, i + 1, dir, name);
 		buf_appendf(list, "%zu %s %s\n", i + 1, dg, s);
 	}
 	if (r == 0) {

@@ -1,20 +1,27 @@
 /* oci-fetch's platform work on a fetched top document: the one platform a fetch resolves, the
  * list --platforms prints, and the manifests and configs of several platforms (--each), all
- * through lib/index.c's test of which entries are images for a platform. */
+ * through lib/index.c's test of which entries are images for a platform; and the documents
+ * fetched by digest (a manifest, a config), through the document cache. */
 #ifndef OCI_FETCH_PLATFORMS_H
 #define OCI_FETCH_PLATFORMS_H
 
 #include "platform.h"
+#include "oci.h"
 #include "store.h"
 
 /* The config blob of an image manifest, verified, at most DOCUMENT_MAX_BYTES, appended to
- * config; -1 after a message. */
+ * config (a registry's through the document cache, doccache.h); -1 after a message. */
 int fetch_config_blob(struct store *st, const struct doc *manifest, struct buf *config,
                       const char *name);
 
-/* The digest of the manifest for want in an index (caller frees), or NULL after a message
- * naming the platforms the index has. */
-char *fetch_pick_platform(const struct doc *index, const struct platform *want, const char *name);
+/* The manifest or index a descriptor names (an index's entry), or with desc NULL the one the
+ * store's reference names; by digest, a registry's through the document cache (a tag is always
+ * asked). -1 after a message. */
+int fetch_manifest(struct store *st, const json_t *desc, struct doc *d);
+
+/* The index's entry (a copy: caller json_decrefs) of the manifest for want, or NULL after a
+ * message naming the platforms the index has. */
+json_t *fetch_pick_platform(const struct doc *index, const struct platform *want, const char *name);
 
 /* --platforms: the platforms of an index's images, one a line as --platform takes them
  * (attestations and artifacts not listed); for a single image, its config's. Written to out

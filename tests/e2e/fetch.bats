@@ -213,3 +213,120 @@ teardown_file() {
 	run_status 0 oci-fetch --digest "$WEB2_HOST/x:v1"
 	[ "$output" = "$(oci-fetch --digest "$REG_HOST/single/busybox:v1")" ]
 }
+
+# GETs registry REG logged of a URI matching $1 (an awk ERE).
+gets() { registry_requests REG GET "$1"; }
+
+@test "--cache DIR: an index's platform manifest and config kept by digest; the next fetch asks only for the index by its tag" {
+	cd "$BATS_TEST_TMPDIR"
+	local c=$PWD/cache man cfg i0 m0 c0
+	run_status 0 oci-fetch --cache "$c" --platform linux/arm64 --manifest-out m1 \
+		--config-out c1 --digest-out d1 "$REG_HOST/multi/app:v1"
+	man=$(cat d1) cfg=$(jq -r .config.digest m1)
+	cmp m1 "$c/blobs/sha256/${man#sha256:}"
+	cmp c1 "$c/blobs/sha256/${cfg#sha256:}"
+	# the two documents asked by digest, each private to the user; the index (a tag) is not kept
+	[ "$(find "$c" -type f | wc -l)" -eq 2 ]
+	[ "$(stat -c %a "$c/blobs/sha256/${cfg#sha256:}")" = 600 ]
+	[ "$(stat -c %a "$c/blobs")" = 700 ]
+	i0=$(gets '^/v2/multi/app/manifests/v1$') m0=$(gets "/manifests/$man") c0=$(gets "/blobs/$cfg")
+	run_status 0 oci-fetch --cache "$c" --platform linux/arm64 -o m2 \
+		--config-out c2 --digest-out d2 "$REG_HOST/multi/app:v1"
+	cmp m1 m2 && cmp c1 c2 && cmp d1 d2
+	[ -z "$output" ]
+	[ "$(gets '^/v2/multi/app/manifests/v1$')" -eq $((i0 + 1)) ]
+	[ "$(gets "/manifests/$man")" -eq "$m0" ] && [ "$(gets "/blobs/$cfg")" -eq "$c0" ]
+	# --each goes through it too; without --cache both are asked again
+	mkdir each
+	run_status 0 oci-fetch --cache "$c" --platform linux/arm64 --each each "$REG_HOST/multi/app:v1"
+	cmp m1 each/1.json && cmp c1 each/1.config.json
+	[ "$(gets "/manifests/$man")" -eq "$m0" ] && [ "$(gets "/blobs/$cfg")" -eq "$c0" ]
+	run_status 0 oci-fetch --platform linux/arm64 --config "$REG_HOST/multi/app:v1"
+	[ "$(gets "/manifests/$man")" -eq $((m0 + 1)) ] && [ "$(gets "/blobs/$cfg")" -eq $((c0 + 1)) ]
+	# four fetches at once on an empty cache: each right, the cache whole, no temporary left
+	for i in 1 2 3 4; do
+		oci-fetch --cache "$PWD/shared" --platform linux/arm64 --config-out "s$i" \
+			"$REG_HOST/multi/app:v1" >/dev/null 2>"e$i" &
+	done
+	wait
+	for i in 1 2 3 4; do cmp c1 "s$i" && [ ! -s "e$i" ]; done
+	cmp c1 "shared/blobs/sha256/${cfg#sha256:}"
+	[ "$(find shared -type f | wc -l)" -eq 2 ]
+}
+
+@test "--cache DIR: a manifest named by digest is kept, one named by a tag never (always asked)" {
+	cd "$BATS_TEST_TMPDIR"
+	local c=$PWD/cache digest n
+	digest=$(oci-fetch --digest "$REG_HOST/single/busybox:v1")
+	run_status 0 oci-fetch --cache "$c" "$REG_HOST/single/busybox:v1"
+	[ ! -e "$c/blobs/sha256/${digest#sha256:}" ]
+	run_status 0 oci-fetch --cache "$c" -o m1 "$REG_HOST/single/busybox@$digest"
+	cmp m1 "$c/blobs/sha256/${digest#sha256:}"
+	n=$(gets "^/v2/single/busybox/manifests/$digest\$")
+	run_status 0 oci-fetch --cache "$c" -o m2 "$REG_HOST/single/busybox@$digest"
+	cmp m1 m2
+	[ "$(gets "^/v2/single/busybox/manifests/$digest\$")" -eq "$n" ]
+	# a layer (--blob) is never kept
+	layer=$(jq -r '.layers[0].digest' m1)
+	run_status 0 oci-fetch --cache "$c" --blob "$layer" -o layer "$REG_HOST/single/busybox:v1"
+	[ ! -e "$c/blobs/sha256/${layer#sha256:}" ]
+	# an OCI layout's documents are on disk already: nothing kept
+	run_status 0 oci-fetch --cache "$PWD/lc" --config "oci:$FIX/bb"
+	[ ! -e lc ]
+}
+
+@test "--cache DIR: a damaged cached document (bytes changed, truncated, grown, not a file) is ignored with a warning naming it, fetched again and replaced" {
+	cd "$BATS_TEST_TMPDIR"
+	local c=$PWD/cache man cfg f damage why
+	run_status 0 oci-fetch --cache "$c" --platform linux/amd64 --manifest-out m \
+		--config-out want --digest-out d "$REG_HOST/multi/app:v1"
+	man=$(cat d) cfg=$(jq -r .config.digest m)
+	f=$c/blobs/sha256/${cfg#sha256:}
+	for damage in changed truncated grown; do
+		case $damage in
+		changed) sed 's/amd64/AMD64/' want >"$f" ;;
+		truncated) head -c 20 want >"$f" ;;
+		grown) { cat want && echo; } >"$f" ;;
+		esac
+		! cmp -s want "$f"
+		if [ $damage = changed ]; then
+			why="its bytes hash to sha256:$(sha256sum <"$f" | cut -d' ' -f1)"
+		else
+			why="$(stat -c %s "$f") bytes, not the $(stat -c %s want) its descriptor says"
+		fi
+		run_status 0 oci-fetch --cache "$c" --platform linux/amd64 --config "$REG_HOST/multi/app:v1"
+		[ "$output" = "oci-fetch: $f: cached document ignored ($why): fetched again
+$(cat want)" ]
+		cmp want "$f" # replaced by the right bytes
+	done
+	# the platform's manifest likewise
+	printf '{}' >"$c/blobs/sha256/${man#sha256:}"
+	run_status 0 oci-fetch --cache "$c" --platform linux/amd64 --digest "$REG_HOST/multi/app:v1"
+	[[ $output == "oci-fetch: $c/blobs/sha256/${man#sha256:}: cached document ignored ("*"): fetched again"$'\n'"$man" ]]
+	cmp m "$c/blobs/sha256/${man#sha256:}"
+	# a FIFO in its place: refused (no hang), not written through
+	rm "$f" && mkfifo "$f"
+	run_status 0 timeout 20 oci-fetch --cache "$c" --platform linux/amd64 --config "$REG_HOST/multi/app:v1"
+	[[ $output == *"$f: cached document ignored (not a regular file): fetched again"* ]]
+	[[ $output == *"$f: not cached: File exists"* ]]
+	[ "$(tail -n 1 <<<"$output")" = "$(cat want)" ]
+	[ -p "$f" ]
+}
+
+@test "an unwritable --cache DIR is one warning, the fetch right; --default-cache is \$XDG_CACHE_HOME/ocinoco" {
+	cd "$BATS_TEST_TMPDIR"
+	local cfg
+	oci-fetch --platform linux/amd64 --config "$REG_HOST/multi/app:v1" >want
+	cfg=sha256:$(sha256sum <want | cut -d' ' -f1)
+	echo x >file
+	run_status 0 oci-fetch --cache "$PWD/file/cache" --platform linux/amd64 --config -o got \
+		"$REG_HOST/multi/app:v1"
+	cmp want got
+	[ "$output" = "oci-fetch: $PWD/file/cache/blobs/sha256/$(oci-fetch --platform linux/amd64 --digest \
+		"$REG_HOST/multi/app:v1" | cut -c8-): not cached: Not a directory" ]
+	run_status 0 oci-fetch --default-cache --platform linux/amd64 --config "$REG_HOST/multi/app:v1"
+	[ "$output" = "$(cat want)" ]
+	cmp want "$XDG_CACHE_HOME/ocinoco/blobs/sha256/${cfg#sha256:}"
+	run_status 2 oci-fetch --default-cache --cache x "$REG_HOST/multi/app:v1"
+	[[ $output == *"--cache and --default-cache exclude each other"* ]]
+}

@@ -19,6 +19,8 @@ setup_file() {
 	mkdir -p "$FIX"
 	make_busybox_layout "$FIX/bb" oci
 	push_layout "$FIX/bb" "$PX_HOST/base/bb:latest"
+	make_multiarch_layout "$FIX/multi"
+	push_layout "$FIX/multi" "$PX_HOST/base/multi:latest"
 }
 
 teardown_file() {
@@ -302,4 +304,65 @@ entries() { find "$XDG_CACHE_HOME/ocinoco/layers" -name '*.json'; }
 	run_status 0 ocinoco build "$T/app" --from "oci:$T/multi" --platform all "${OPTS[@]}" \
 		--layer node_modules --tag ex.org/app:m --output "oci:$T/out"
 	[ "$(grep -c 'reused from the cache' <<<"$output")" -eq 2 ]
+}
+
+# The base's documents fetched by digest, kept in the local cache: a document's file there.
+cached() { echo "$XDG_CACHE_HOME/ocinoco/blobs/sha256/${1#sha256:}"; }
+gets() { registry_requests REG GET "$1"; }
+
+@test "a rebuild asks for the base's manifest by its tag only, its config from the local cache, the same image; --no-cache keeps nothing" {
+	local cfg d1 m0 c0
+	cfg=$(oci-fetch "$PX_HOST/base/bb:latest" | jq -r .config.digest)
+	build --tag "$PX_HOST/docs/app:v1" --push
+	d1=$DIGEST
+	cmp <(oci-fetch --config "$PX_HOST/base/bb:latest") "$(cached "$cfg")"
+	m0=$(gets '^/v2/base/bb/manifests/latest$') c0=$(gets "^/v2/base/bb/blobs/$cfg\$")
+	build --tag "$PX_HOST/docs/app:v1" --push
+	[ "$DIGEST" = "$d1" ]
+	[ "$(gets '^/v2/base/bb/manifests/latest$')" -eq $((m0 + 1)) ]
+	[ "$(gets "^/v2/base/bb/blobs/$cfg\$")" -eq "$c0" ]
+	# --no-cache: the config asked again, nothing written
+	rm -rf "$XDG_CACHE_HOME"
+	build --tag "$PX_HOST/docs/app:v1" --push --no-cache
+	[ "$DIGEST" = "$d1" ]
+	[ "$(gets "^/v2/base/bb/blobs/$cfg\$")" -eq $((c0 + 1)) ]
+	[ ! -e "$XDG_CACHE_HOME/ocinoco" ]
+}
+
+@test "an index base: a rebuild asks only for the index by its tag, for one platform or for all" {
+	local p n0 d1
+	for p in linux/arm64 all; do
+		build --from "$PX_HOST/base/multi:latest" --platform "$p" --tag "$PX_HOST/mb/app:${p//\//-}" --push
+		d1=$DIGEST
+		n0=$(gets '^/v2/base/multi/')
+		[ "$(gets '^/v2/base/multi/manifests/latest$')" -ge 1 ]
+		build --from "$PX_HOST/base/multi:latest" --platform "$p" --tag "$PX_HOST/mb/app:${p//\//-}" --push
+		[ "$DIGEST" = "$d1" ]
+		[ "$(gets '^/v2/base/multi/')" -eq $((n0 + 1)) ]
+		[ "$(gets '^/v2/base/multi/manifests/latest$')" -ge 2 ]
+	done
+	# the arm64 image's config is the one kept
+	cmp <(oci-fetch --platform linux/arm64 --config "$PX_HOST/base/multi:latest") \
+		"$(cached "$(oci-fetch --platform linux/arm64 "$PX_HOST/base/multi:latest" | jq -r .config.digest)")"
+}
+
+@test "a damaged cached base config (bytes changed, truncated) is a warning naming it and the image is right; an unwritable cache a warning" {
+	local cfg f d1 size
+	cfg=$(oci-fetch "$PX_HOST/base/bb:latest" | jq -r .config.digest)
+	build --tag "$PX_HOST/dmgc/app:v1" --push
+	d1=$DIGEST f=$(cached "$cfg")
+	size=$(stat -c %s "$f")
+	sed -i 's/linux/LINUX/' "$f"
+	build --tag "$PX_HOST/dmgc/app:v1" --push
+	[[ $output == *"oci-fetch: $f: cached document ignored (its bytes hash to sha256:"*"): fetched again"* ]]
+	[ "$DIGEST" = "$d1" ]
+	head -c 10 "$f" >"$f.x" && mv "$f.x" "$f"
+	build --tag "$PX_HOST/dmgc/app:v1" --push
+	[[ $output == *"oci-fetch: $f: cached document ignored (10 bytes, not the $size its descriptor says): fetched again"* ]]
+	[ "$DIGEST" = "$d1" ]
+	cmp <(oci-fetch --config "$PX_HOST/base/bb:latest") "$f"
+	echo x >"$T/file"
+	build --tag "$PX_HOST/dmgc/app:v1" --push --cache "$T/file/cache"
+	[[ $output == *"oci-fetch: $T/file/cache/blobs/sha256/${cfg#sha256:}: not cached: Not a directory"* ]]
+	[ "$DIGEST" = "$d1" ]
 }

@@ -141,6 +141,10 @@ build_rt() {
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
 @test "round trips through a ${DELAY_MS} ms delay line: cold build, no-op rebuild" {
+	local cfg c0 m0
+	cfg=$(oci-fetch "$REG_HOST/base/bb:latest" | jq -r .config.digest)
+	c0=$(registry_requests FAR GET "^/v2/base/bb/blobs/$cfg\$")
+	m0=$(registry_requests FAR GET '^/v2/base/bb/manifests/latest$' 200)
 	build_rt "cold build" "$FIX/app" --from @@/base/bb:latest --tag @R/rt/cold:latest --push --root-dir /app
 	[ "$conns" -le 3 ]
 	cold=$rt
@@ -152,6 +156,10 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 	# 9.8 and 9.0 before the single-request upload, the tag HEAD and the hints)
 	le "$cold" 12
 	le "$rt" 10
+	# the base's manifest asked by its tag in each of the eight builds, its config once (then
+	# from the local cache: what a digest names never changes)
+	[ "$(registry_requests FAR GET '^/v2/base/bb/manifests/latest$' 200)" = $((m0 + 8)) ]
+	[ "$(registry_requests FAR GET "^/v2/base/bb/blobs/$cfg\$")" = $((c0 + 1)) ]
 }
 
 @test "round trips through a ${DELAY_MS} ms delay line: two tags in two repositories, a cross-registry base" {

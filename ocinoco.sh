@@ -410,10 +410,11 @@ layer_job() {
 		st=(0 0)
 		oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" | "${digest_cmd[@]}" >&"$blob_fd" ||
 			st=("${PIPESTATUS[@]}")
-		if [ "${st[*]}" = "0 0" ]; then
+		# (oci-digest's SIGPIPE: oci-put went away, and its own status says why)
+		if [ "${st[*]}" = "0 0" ] || [ "${st[1]}" = 141 ]; then
 			local put=0
 			layer_upload_end || put=$?
-			st+=("$put")
+			st[2]=$put
 		else
 			layer_upload_end stop # what it holds is not the layer: nothing of it is kept
 		fi

@@ -162,7 +162,7 @@ put_recording_ocinoco() {
 	[ "$(registry_requests REG POST '^/v2/f/tar/blobs/uploads/$' 202)" = 1 ]
 	[ "$(registry_requests REG 'PUT|PATCH' '^/v2/f/tar/blobs/')" = 0 ]
 	[ "$(wc -l <"$T/put-pids")" = 1 ]
-	! kill -0 "$(cat "$T/put-pids")" 2>/dev/null
+	run_status 1 kill -0 "$(cat "$T/put-pids")" # gone
 	only_names "$TMPDIR"
 }
 

@@ -349,7 +349,8 @@ layer_from_previous() {
 layer_job() {
 	# SIGTERM reaches the whole group: this shell exits once its pipeline has (a trap waits
 	# for the foreground pipeline), so no program of it is left behind for stop_jobs.
-	trap 'exit 143' TERM
+	trap 'layer_upload_end stop; exit 143' TERM
+	blob_pid=''
 	local i=$1 line sig='' flags='' top=0
 	local -a hit st sig_out=()
 	layer_part "$i"
@@ -392,16 +393,31 @@ layer_job() {
 		fi
 		[[ " $flags " == *" racy "* ]] || echo "$sig $compression" >"$tmp/layer.$i.key"
 	fi
-	if [ ${#cache_from[@]} -gt 0 ] && layer_from_previous "$i"; then
-		layer_signed
-		return 0
+	if [ ${#cache_from[@]} -gt 0 ]; then
+		layer_upload_start early
+		if layer_from_previous "$i"; then
+			# It had nothing to send: a failure of it (said on stderr) is none of the
+			# layer's, which is in REF (the manifest's push meets the registry again).
+			layer_upload_end || true
+			layer_signed
+			return 0
+		fi
 	fi
 	echo made >"$tmp/layer.$i.how"
 	local digest_cmd=(oci-digest "${digest_opts[@]}" -d "$tmp/layer.$i.json" --digest-out "$tmp/layer.$i.digest")
 	if [ -n "$sink" ]; then
-		st=(0 0 0)
-		oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" | "${digest_cmd[@]}" |
-			oci-put "${net_opts[@]}" "${put_quiet[@]}" blob "$sink" - >/dev/null || st=("${PIPESTATUS[@]}")
+		[ -n "$blob_pid" ] || layer_upload_start
+		st=(0 0)
+		oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" | "${digest_cmd[@]}" >&"$blob_fd" ||
+			st=("${PIPESTATUS[@]}")
+		# (oci-digest's SIGPIPE: oci-put went away, and its own status says why)
+		if [ "${st[*]}" = "0 0" ] || [ "${st[1]}" = 141 ]; then
+			local put=0
+			layer_upload_end || put=$?
+			st[2]=$put
+		else
+			layer_upload_end stop # what it holds is not the layer: nothing of it is kept
+		fi
 		[ "${st[*]}" != "0 0 75" ] || replay_layer
 	else
 		st=(0 0)
@@ -410,6 +426,36 @@ layer_job() {
 	echo "${st[*]}" >"$tmp/layer.$i.status"
 	pipeline_status "${st[@]}" || return
 	layer_signed
+}
+
+# layer_upload_start [early]: the layer's oci-put blob --if-not-empty SINK -, started before
+# the layer is made, its stdin a pipe this job holds the write end of (blob_fd; its pid in
+# blob_pid). Early (the layer may yet be found in a previous image, level 2), only into a
+# registry: its connection, auth and upload session then go while the previous image is fetched,
+# not after; a layout's costs no round trip.
+layer_upload_start() {
+	[ "${1:-}" != early ] || { [ -n "$sink" ] && [[ $sink != oci:* ]]; } || return 0
+	exec {blob_fd}> >(exec oci-put "${net_opts[@]}" "${put_quiet[@]}" blob --if-not-empty "$sink" - >/dev/null)
+	blob_pid=$!
+}
+
+# layer_upload_end [stop]: the upload's pipe closed and its oci-put reaped, with its status.
+# Nothing written to it: it sends nothing (its session cancelled). With stop (a stage before it
+# failed, or the job is stopped), it is killed first: it must not take what it holds for a
+# layer.
+layer_upload_end() {
+	local pid=${blob_pid:-} rc=0
+	[ -n "$pid" ] || return 0
+	blob_pid=''
+	if [ "${1:-}" = stop ]; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		exec {blob_fd}>&-
+		return 0
+	fi
+	exec {blob_fd}>&-
+	wait "$pid" || rc=$?
+	return "$rc"
 }
 
 # The signature the archive's walk took (--signature-out, layer_job's sig_out): the layer's

@@ -92,14 +92,16 @@ int put_blob_job(struct blob_job *j)
 	                    .nfiles = nlocal,
 	                    .sources = sources,
 	                    .nsources = nsources,
-	                    .mount_local = j->has_mount_from};
+	                    .mount_local = j->has_mount_from,
+	                    .if_not_empty = j->if_not_empty};
 	if (put_blobs(&c, &j->dst, j->known, nknown) < 0)
 		return EXIT_FAIL;
 	int rc = j->stream >= 0 ? put_stream_replayable(&c, &j->dst, &j->src[j->stream]) : EXIT_OK;
 	if (rc != EXIT_OK)
 		return rc;
 	for (size_t i = 0; i < j->nargs; i++)
-		printf("%s\n", j->is_digest[i] ? j->args[i] : j->src[i].digest);
+		if (!((int)i == j->stream && j->if_not_empty && j->src[i].size == 0))
+			printf("%s\n", j->is_digest[i] ? j->args[i] : j->src[i].digest);
 	flush_stdout();
 	blob_job_free(j);
 	return EXIT_OK;

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 static const char usage[] =
-        "usage: oci-put blob [--mount-from REPO] [--from REF] [--expect DIGEST] DEST\n"
-        "                    (FILE | - | DIGEST)...\n"
+        "usage: oci-put blob [--mount-from REPO] [--from REF] [--expect DIGEST]\n"
+        "                    [--if-not-empty] DEST (FILE | - | DIGEST)...\n"
         "       oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]...\n"
         "                        [[--name REF]... [--docker-save]] DEST[:TAG] (FILE | -)\n"
         "       common options: [--insecure] [--cacert FILE] [-q] [-v]\n"
@@ -28,7 +28,7 @@ struct opts {
 	const char *mount_from, *from, *expect;
 	const char **blobs, **tags, **names, **froms; /* froms: every --from (manifest: several) */
 	size_t nblobs, ntags, nnames, nfroms;
-	bool docker_save, quiet;
+	bool docker_save, quiet, if_not_empty;
 };
 
 static void open_store(struct store *st, const char *name)
@@ -81,6 +81,8 @@ static void blob_args(struct blob_job *j, int argc, char **argv, const struct op
 			j->is_digest[i] = true;
 		}
 	}
+	if ((j->if_not_empty = o->if_not_empty) && j->stream < 0)
+		usage_error(usage, "--if-not-empty is for a stream (-)");
 	if ((j->expect = o->expect) && (j->stream < 0 || !digest_is_sha256(o->expect)))
 		usage_error(usage, "--expect %s: %s", o->expect,
 		            j->stream < 0 ? "is for a stream (-)"
@@ -130,12 +132,14 @@ int main(int argc, char **argv)
 		OPT_TAG,
 		OPT_NAME,
 		OPT_DOCKER_SAVE,
-		OPT_EXPECT
+		OPT_EXPECT,
+		OPT_IF_NOT_EMPTY
 	};
 	static const struct option longopts[] = {
 	        {"mount-from", required_argument, NULL, OPT_MOUNT_FROM},
 	        {"from", required_argument, NULL, OPT_FROM},
 	        {"expect", required_argument, NULL, OPT_EXPECT},
+	        {"if-not-empty", no_argument, NULL, OPT_IF_NOT_EMPTY},
 	        {"blob", required_argument, NULL, OPT_BLOB},
 	        {"tag", required_argument, NULL, OPT_TAG},
 	        {"name", required_argument, NULL, OPT_NAME},
@@ -183,6 +187,9 @@ int main(int argc, char **argv)
 		case OPT_EXPECT:
 			o.expect = optarg;
 			break;
+		case OPT_IF_NOT_EMPTY:
+			o.if_not_empty = true;
+			break;
 		case OPT_BLOB:
 			o.blobs[o.nblobs++] = optarg;
 			break;
@@ -217,6 +224,8 @@ int main(int argc, char **argv)
 		usage_error(usage, "--mount-from is for blob (manifest mounts from --from)");
 	if (!blob && o.expect)
 		usage_error(usage, "--expect is for blob");
+	if (!blob && o.if_not_empty)
+		usage_error(usage, "--if-not-empty is for blob");
 	progress_init("oci-put", o.quiet);
 	/* static: reachable at any exit (no leak reports) */
 	static struct blob_job bj;

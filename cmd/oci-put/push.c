@@ -271,10 +271,21 @@ int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, 
 	return ret;
 }
 
+/* --if-not-empty: the stream ended with no byte, and nothing is to be sent. */
+static bool nothing_to_send(const struct put_ctx *c, const struct blob_src *src)
+{
+	return c->if_not_empty && src->eof && src->size == 0;
+}
+
 int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src)
 {
-	if (store_is_layout(dst))
-		return store_put_blob(dst, src);
+	if (store_is_layout(dst)) {
+		if (c->if_not_empty && blobsrc_fill(src, 1) < 0) {
+			warn("%s", src->name);
+			return -1;
+		}
+		return nothing_to_send(c, src) ? 0 : store_put_blob(dst, src);
+	}
 	struct upload u;
 	if (store_upload_open(dst, &u) < 0)
 		return -1;
@@ -282,6 +293,10 @@ int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src)
 		warn("%s", src->name);
 		store_upload_cancel(dst, &u);
 		return -1;
+	}
+	if (nothing_to_send(c, src)) {
+		store_upload_cancel(dst, &u);
+		return 0;
 	}
 	if (src->eof && src->size > PUT_STREAM_TINY && src->size <= PUT_STREAM_SMALL) {
 		const char *dg = src->digest;

@@ -31,6 +31,7 @@ struct put_ctx {
 	size_t ntags;
 	const char *manifest; /* the digest the tags are checked against */
 	bool missing;         /* a blob was in neither dst nor any source (EXIT_MISSING) */
+	bool if_not_empty; /* put_stream: a stream that ends empty is not sent (--if-not-empty) */
 };
 
 /* oci-put manifest's exit status when a blob the document names is in neither DEST nor any
@@ -61,7 +62,8 @@ int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
  * is opened at once (auth and POST while the stream is read); a stream that ends within
  * PUT_STREAM_SMALL bytes (and more than PUT_STREAM_TINY) is then HEADed (mounted with
  * mount_local) and, if present, not sent (the session cancelled), else sent in one PUT; a
- * longer one is sent as it comes. */
+ * longer one is sent as it comes. With if_not_empty, a stream that ends empty sends nothing: its
+ * session is cancelled (DELETE), and 0 is returned. */
 int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src);
 /* The digests a manifest or index references (config and layers; or manifests). Caller frees
  * the array (the strings are owned by *json). */

@@ -130,18 +130,39 @@ at_least_one() { [ "$("$@")" -ge 1 ]; }
 	only_names "$TMPDIR"
 }
 
-@test "oci-tar fails in the middle of the layer: its message, exit 1, no tag (the partial layer is an orphan blob)" {
+# An ocinoco in $T/bin whose oci-put writes its pid to $T/put-pids first (the others are the
+# build tree's).
+put_recording_ocinoco() {
+	local p real
+	mkdir -p "$T/bin"
+	real=$(command -v oci-put)
+	cp "$(command -v ocinoco)" "$T/bin/ocinoco"
+	for p in oci-tar oci-digest oci-fetch oci-graft oci-cache oci-index; do
+		ln -s "$(command -v "$p")" "$T/bin/$p"
+	done
+	printf '#!/bin/sh\necho $$ >>"%s"\nexec "%s" "$@"\n' "$T/put-pids" "$real" >"$T/bin/oci-put"
+	chmod 755 "$T/bin/oci-put"
+}
+
+@test "oci-tar fails in the middle of the layer: its message, exit 1, no tag, no blob PUT, its oci-put (started with the fetch of the previous image) stopped" {
 	mkdir -p "$T/src"
 	head -c 3000000 /dev/urandom >"$T/src/a-big" # streamed before the failure is met
 	echo secret >"$T/src/b-locked"
 	chmod 000 "$T/src/b-locked"
+	put_recording_ocinoco
 	# without the capabilities that let root read any file
 	run_status 1 setpriv --bounding-set=-dac_override,-dac_read_search \
 		--inh-caps=-dac_override,-dac_read_search -- \
-		ocinoco build "$T/src" --from "$REG_HOST/base/bb:latest" --tag "$REG_HOST/f/tar:latest" --push
+		"$T/bin/ocinoco" build "$T/src" --from "$REG_HOST/base/bb:latest" --tag "$REG_HOST/f/tar:latest" --push
 	[[ $output == *"oci-tar: $T/src/b-locked: Permission denied"* ]]
-	[[ $output == *"ocinoco: build: the layer of $T/src failed (oci-tar exit 1, oci-digest exit 1, oci-put exit 0): nothing pushed"* ]]
+	[[ $output == *"ocinoco: build: the layer of $T/src failed (oci-tar exit 1, oci-digest exit 1): nothing pushed"* ]]
+	[[ $output != *Terminated* ]] # its stop is not said
 	no_tag REG f/tar
+	# the layer's upload had its session open, and sent nothing of what it held
+	[ "$(registry_requests REG POST '^/v2/f/tar/blobs/uploads/$' 202)" = 1 ]
+	[ "$(registry_requests REG 'PUT|PATCH' '^/v2/f/tar/blobs/')" = 0 ]
+	[ "$(wc -l <"$T/put-pids")" = 1 ]
+	run_status 1 kill -0 "$(cat "$T/put-pids")" # gone
 	only_names "$TMPDIR"
 }
 
@@ -152,7 +173,7 @@ at_least_one() { [ "$("$@")" -ge 1 ]; }
 	pid=$!
 	wait_for at_least_one fault_proxy_requests FP POST '^/v2/f/term/blobs/uploads/$' 202
 	sleep 0.2 # the PUT with the layer is on its way, held by the proxy
-	pgrep -f -- "oci-put blob $FP_HOST/f/term:latest -" >/dev/null # the upload is running
+	pgrep -f -- "oci-put blob --if-not-empty $FP_HOST/f/term:latest -" >/dev/null # the upload is running
 	start=$EPOCHREALTIME
 	kill -TERM "$pid"
 	rc=0

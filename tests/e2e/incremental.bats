@@ -62,6 +62,12 @@ upload_bytes() {
 		awk '$2 == "request" && $4 ~ /^(PATCH|PUT|POST)$/ && $5 ~ /\/blobs\/uploads\// { n += $7 } END { print n + 0 }'
 }
 
+# proxy_requests MARK METHOD PATH_ERE: the requests after log line MARK.
+proxy_requests() {
+	tail -n +"$(($1 + 1))" "$PX_LOG" |
+		awk -v m="$2" -v p="$3" '$2 == "request" && $4 == m && $5 ~ p { n++ } END { print n + 0 }'
+}
+
 # The manifest digest a build prints (TAG@digest for --push).
 build() {
 	run_status 0 ocinoco build "$T/app" --from "$PX_HOST/base/bb:latest" "${OPTS[@]}" "$@"
@@ -155,6 +161,12 @@ layer_digests() { # REF: its layers' digests, one a line
 	# oci-digest ran only for the diffIDs, with no compression.
 	[ "$(grep -c 'execve("[^"]*oci-digest", \[[^]]*"-c", "zstd"' "$T/exec")" -eq 0 ]
 	[ "$(grep -c 'execve("[^"]*oci-digest", \["oci-digest", "-c", "none"' "$T/exec")" -eq 2 ]
+	# Each layer's upload, started with the fetch of v1, was told there is nothing: every session
+	# opened is cancelled, no upload is committed.
+	[ "$(grep -c 'execve("[^"]*oci-put", \[[^]]*"--if-not-empty"' "$T/exec")" -eq 2 ]
+	[ "$(proxy_requests "$m" POST '/v2/fresh/app/blobs/uploads/$')" -ge 2 ]
+	[ "$(proxy_requests "$m" DELETE '/v2/fresh/app/blobs/uploads/')" = "$(proxy_requests "$m" POST '/v2/fresh/app/blobs/uploads/$')" ]
+	[ "$(proxy_requests "$m" PUT '/blobs/uploads/')" = 0 ]
 }
 
 # The digest a build prints with the cache of the test, and the one it prints with none: equal

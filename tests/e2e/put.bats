@@ -118,6 +118,30 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	[ "$(oci-fetch --blob "$output" "$REG_HOST/stream/tiny")" = 'tiny stream' ]
 }
 
+@test "--if-not-empty: an empty stream sends nothing (its session cancelled, nothing printed); a stream with bytes goes as without it" {
+	run_status 0 oci-put blob --if-not-empty "$REG_HOST/maybe/none" - </dev/null
+	[ -z "$output" ]
+	[ "$(registry_requests REG POST '^/v2/maybe/none/blobs/uploads/$' 202)" = 1 ]
+	[ "$(registry_requests REG DELETE '^/v2/maybe/none/blobs/uploads/' 204)" = 1 ]
+	[ "$(registry_requests REG PUT '^/v2/maybe/none/')" = 0 ]
+	[ "$(registry_requests REG PATCH '^/v2/maybe/none/')" = 0 ]
+	# no empty blob there: the same run without the option uploads one
+	empty=sha256:$(sha256sum </dev/null | cut -d' ' -f1)
+	run_status 1 oci-fetch --blob "$empty" "$REG_HOST/maybe/none"
+	run_status 0 oci-put blob "$REG_HOST/maybe/none" - </dev/null
+	[ "$output" = "$empty" ]
+	[ "$(registry_requests REG PUT '^/v2/maybe/none/blobs/uploads/.*digest=' 201)" = 1 ]
+	# a stream with bytes: uploaded and printed, as without the option
+	run_status 0 oci-put blob --if-not-empty "$REG_HOST/maybe/some" - <"$FIX/rand"
+	[ "$output" = "$(sha "$FIX/rand")" ]
+	oci-fetch --blob "$output" "$REG_HOST/maybe/some" | cmp - "$FIX/rand"
+	# into a layout: nothing written for an empty stream
+	run_status 0 oci-put blob --if-not-empty "oci:$BATS_TEST_TMPDIR/lay" - </dev/null
+	[ -z "$output" ]
+	[ -z "$(find "$BATS_TEST_TMPDIR/lay" -type f -path '*/blobs/*' 2>/dev/null)" ]
+	run_status 2 oci-put blob --if-not-empty "$REG_HOST/maybe/none" "$FIX/rand"
+}
+
 @test "a stream: the upload session is opened and bytes are sent before the stream ends" {
 	cd "$BATS_TEST_TMPDIR"
 	head -c 6000000 /dev/urandom >first

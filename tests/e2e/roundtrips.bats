@@ -103,6 +103,29 @@ $REG_HOST/same/tag@$d" ]
 	[ "$(oci-fetch --digest "$REG_HOST/same/tag:v2")" = "$d" ]
 }
 
+# The line number in FP's log (answers in the order they came) of the first METHOD TARGET_ERE
+# answered STATUS, or 0.
+fp_answer_line() {
+	awk -v m="$1" -v u="$2" -v s="$3" '$2 == "request" && $4 == m && $5 ~ u && $6 == s { print NR; f = 1; exit }
+		END { if (!f) print 0 }' "$FP_LOG"
+}
+
+@test "a cold build: the layer's upload session is opened while the previous image is fetched, not after its answer" {
+	# the previous image (the tag, not there yet) answers 1.5 s late
+	fault_proxy_rules FP 'GET ^/v2/early/app/manifests/ delay=1.5'
+	run_status 0 ocinoco build -q "$FIX/app" --from "$FP_HOST/base/bb:latest" --tag "$FP_HOST/early/app:latest" \
+		--push --root-dir /app --cache "$BATS_TEST_TMPDIR/cache"
+	fault_proxy_rules FP
+	post=$(fp_answer_line POST '^/v2/early/app/blobs/uploads/$' 202)
+	get=$(fp_answer_line GET '^/v2/early/app/manifests/latest$' 404)
+	[ "$post" -gt 0 ] && [ "$get" -gt 0 ]
+	[ "$post" -lt "$get" ]
+	# one session for the layer, one for the config: both PUT, none cancelled
+	[ "$(fault_proxy_requests FP PUT '^/v2/early/app/blobs/uploads/' 201)" = 2 ]
+	[ "$(fault_proxy_requests FP DELETE '^/v2/early/app/blobs/uploads/')" = 0 ]
+	oci-fetch "$FP_HOST/early/app:latest" >/dev/null
+}
+
 # build_rt NAME ARGS...: `ocinoco build ARGS` through NEAR (no delay) and FARP (DELAY_MS ms
 # away), twice each: every "@@" in ARGS is the registry host, every "@R" the host and a
 # repository prefix of each build's own (n1/, f1/, n2/, f2/: a far build finds nothing a near

@@ -263,17 +263,28 @@ static void manifest_job_free(struct manifest_job *j)
 	free(j->sources);
 }
 
-/* The session, every store attached to it. */
-static int connect_stores(struct manifest_job *j)
+/* The session, DEST, the tags and the registry --from stores attached to it (before the first
+ * request: one token for all the repositories), the layout --from stores too unless
+ * layouts_later (opened once the manifest is read). */
+static int connect_stores(struct manifest_job *j, bool layouts_later)
 {
 	start_session(&j->s, &j->net, false);
 	if (store_attach(&j->s, &j->dst, true) < 0)
 		return -1;
 	for (size_t i = 0; i < j->nfrom; i++)
-		if (store_attach(&j->s, &j->from[i], false) < 0)
+		if (!(layouts_later && store_is_layout(&j->from[i])) &&
+		    store_attach(&j->s, &j->from[i], false) < 0)
 			return -1;
 	for (size_t i = 0; i < j->ntags; i++)
 		if (store_attach(&j->s, &j->tags[i], true) < 0)
+			return -1;
+	return 0;
+}
+
+static int attach_layout_froms(struct manifest_job *j)
+{
+	for (size_t i = 0; i < j->nfrom; i++)
+		if (store_is_layout(&j->from[i]) && store_attach(&j->s, &j->from[i], false) < 0)
 			return -1;
 	return 0;
 }
@@ -308,17 +319,16 @@ int put_manifest_job(struct manifest_job *j)
 	struct put_ctx c = {.s = &j->s};
 	bool early = asks_tags_first(j);
 	if (early) {
-		if (connect_stores(j) < 0)
+		if (connect_stores(j, true) < 0)
 			return EXIT_FAIL;
 		tag_checks(j, &c);
 		ask_tags(&c);
 	}
 	read_inputs(j);
-	if (!early) {
-		if (connect_stores(j) < 0)
-			return EXIT_FAIL;
+	if (early ? attach_layout_froms(j) < 0 : connect_stores(j, false) < 0)
+		return EXIT_FAIL;
+	if (!early)
 		tag_checks(j, &c);
-	}
 	struct store **sources = j->sources = xcalloc(j->nfrom + 2, sizeof *sources);
 	/* A build's manifest: its new layer is in DEST already and its config is new, so HEAD
 	 * first, and open the config's upload session while the HEADs go. */

@@ -197,7 +197,12 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 	[ -s "$BATS_TEST_TMPDIR/hints" ]
 	[ "$(sort -u "$BATS_TEST_TMPDIR/hints")" = "700 600 https basic" ]
 	[ -z "$(ls -A "$t")" ] # the build's temporary directory is gone
+	# a program started once another has met the registry learns from it: the oci-put
+	# manifest of a build whose platforms are chosen from the base's (not started early)
+	TMPDIR="$t" ocinoco build -v "$FIX/app" --from "$FARP_HOST/base/bb:latest" --platform all \
+		--tag "$FARP_HOST/priv/app:latest" --push --root-dir /app >"$BATS_TEST_TMPDIR/out" 2>&1
 	grep -q 'basic auth (learnt by an earlier program of this build)' "$BATS_TEST_TMPDIR/out"
+	[ -z "$(ls -A "$t")" ]
 }
 
 @test "a hint in a directory another user could write to is ignored" {

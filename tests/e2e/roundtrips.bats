@@ -165,6 +165,65 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 	le "$rt" 15
 }
 
+@test "a no-op rebuild: the tag HEADed while the build runs names the manifest: that HEAD alone, no upload session, no DELETE, the same digest" {
+	local -a b=(ocinoco build -q "$FIX/app" --from "$NEAR_HOST/base/bb:latest" --tag "$NEAR_HOST/noop/app:latest"
+		--push --root-dir /app --cache "$BATS_TEST_TMPDIR/cache")
+	d1=$("${b[@]}")
+	n=$(registry_requests FAR '.*' '^/v2/noop/app/')
+	heads=$(registry_requests FAR HEAD '^/v2/noop/app/manifests/latest$' 200)
+	posts=$(registry_requests FAR POST '^/v2/noop/app/blobs/uploads/')
+	heads_all=$(registry_requests FAR HEAD '^/v2/noop/app/manifests/latest$')
+	d2=$("${b[@]}")
+	[ "$d1" = "$d2" ]
+	# (its 401 first: the auth scheme is not known yet when it starts)
+	[ "$(registry_requests FAR '.*' '^/v2/noop/app/')" = $((n + $(registry_requests FAR HEAD '^/v2/noop/app/manifests/latest$') - heads_all)) ]
+	[ "$(registry_requests FAR HEAD '^/v2/noop/app/manifests/latest$' 200)" = $((heads + 1)) ]
+	[ "$(registry_requests FAR 'POST|DELETE' '^/v2/noop/app/blobs/uploads/')" = "$posts" ]
+	[ "$(registry_requests FAR DELETE '^/v2/noop/app/')" = 0 ]
+}
+
+# oci-put processes of builds marked MARK (in their environment) running now: "PID CMDLINE" lines.
+marked_puts() {
+	local e
+	while read -r e; do
+		e=${e%/environ}
+		{ tr '\0' ' ' <"$e/cmdline"; } 2>/dev/null | grep -q 'oci-put.* manifest ' && echo "${e#/proc/}"
+	done < <(grep -lsxzF "RT_MARK=$1" /proc/[0-9]*/environ)
+	return 0
+}
+
+@test "a build that fails before the graft: its early oci-put manifest stopped and reaped (by pid), no manifest PUT, none of its text" {
+	local pid pids='' p
+	# the base is not there (its fetch fails after a few round trips, the tag's HEAD made)
+	RT_MARK=$BATS_TEST_TMPDIR ocinoco build "$FIX/app" --from "$FARP_HOST/base/nosuch:latest" \
+		--tag "$FARP_HOST/fails/app:latest" --push --root-dir /app >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		for p in $(marked_puts "$BATS_TEST_TMPDIR"); do
+			[[ " $pids " == *" $p "* ]] || pids+=" $p"
+		done
+		sleep 0.02
+	done
+	run wait "$pid"
+	[ "$status" = 1 ]
+	[ -n "$pids" ] # it ran while the build did
+	for p in $pids; do
+		! kill -0 "$p" 2>/dev/null
+	done
+	[ -z "$(marked_puts "$BATS_TEST_TMPDIR")" ]
+	grep -q 'cannot read the base image' "$BATS_TEST_TMPDIR/out"
+	! grep -q -e 'oci-put:' -e 'stdin: empty' "$BATS_TEST_TMPDIR/out"
+	[ "$(registry_requests FAR HEAD '^/v2/fails/app/manifests/latest$')" -ge 1 ]
+	[ "$(registry_requests FAR 'PUT|POST' '^/v2/fails/app/manifests/')" = 0 ]
+	# a --layer pattern that matches nothing: the layer fails at once
+	RT_MARK=$BATS_TEST_TMPDIR run_status 1 ocinoco build "$FIX/app" --from "$NEAR_HOST/base/bb:latest" \
+		--tag "$NEAR_HOST/fails/app:latest" --push --root-dir /app --layer nosuch
+	[[ $output == *"nosuch: matches nothing"* ]]
+	[[ $output != *"oci-put:"* && $output != *"stdin: empty"* ]]
+	[ -z "$(marked_puts "$BATS_TEST_TMPDIR")" ]
+	[ "$(registry_requests FAR 'PUT|POST' '^/v2/fails/app/manifests/')" = 0 ]
+}
+
 @test "what one program learnt goes to the next privately: no secret in any file, command line or environment; gone after the build" {
 	local t=$BATS_TEST_TMPDIR/t auth h procs=0 secret=0 e line
 	mkdir -p "$t"

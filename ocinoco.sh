@@ -831,6 +831,9 @@ put_early() {
 	for ref in "${cache_from[@]}"; do
 		[[ $ref == oci:* || $ref == "$default_cache_from" ]] || put_early_froms+=("$ref")
 	done
+	# (a --cache-from that is no reference is a warning later, not this run's usage error)
+	[ ${#put_early_froms[@]} -eq 0 ] || oci-fetch --name "${put_early_froms[@]}" >/dev/null 2>&1 ||
+		put_early_froms=()
 	for ref in "${put_early_froms[@]}"; do
 		put_opts+=(--from "$ref")
 	done

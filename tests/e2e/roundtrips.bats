@@ -235,11 +235,14 @@ marked_puts() {
 	[ "$status" = 1 ]
 	[ -n "$pids" ] # it ran while the build did
 	for p in $pids; do
-		! kill -0 "$p" 2>/dev/null
+		if kill -0 "$p" 2>/dev/null; then
+			echo "# oci-put $p is still running" >&3
+			false
+		fi
 	done
 	[ -z "$(marked_puts "$BATS_TEST_TMPDIR")" ]
 	grep -q 'cannot read the base image' "$BATS_TEST_TMPDIR/out"
-	! grep -q -e 'oci-put:' -e 'stdin: empty' "$BATS_TEST_TMPDIR/out"
+	[ "$(grep -c -e 'oci-put:' -e 'stdin: empty' "$BATS_TEST_TMPDIR/out")" = 0 ]
 	[ "$(registry_requests FAR HEAD '^/v2/fails/app/manifests/latest$')" -ge 1 ]
 	[ "$(registry_requests FAR 'PUT|POST' '^/v2/fails/app/manifests/')" = 0 ]
 	# a --layer pattern that matches nothing: the layer fails at once

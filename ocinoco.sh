@@ -54,8 +54,11 @@ need_value() {
 tmp=
 partial=
 partials=()
+# The oci-put manifest started early (put_early): its pid, and the write end of its stdin.
+put_pid='' put_fd=''
 cleanup() {
 	stop_jobs
+	put_stop
 	[ -z "$partial" ] || rm -f -- "$partial"
 	[ ${#partials[@]} -eq 0 ] || rm -rf -- "${partials[@]}"
 	[ -z "$tmp" ] || rm -rf -- "$tmp"
@@ -179,7 +182,12 @@ USAGE
 running=()
 start_job() { # CMD...: starts CMD in the background; its pid in job_pid
 	set -m
-	"$@" </dev/null &
+	if [ -n "$put_fd" ]; then
+		# (the early oci-put manifest sees the end of its stdin when this shell closes it)
+		"$@" </dev/null {put_fd}>&- &
+	else
+		"$@" </dev/null &
+	fi
 	job_pid=$!
 	set +m
 	running+=("$job_pid")
@@ -839,40 +847,118 @@ build_graft() {
 	read -r digest <"$tmp/manifest.digest"
 }
 
-# 3. The manifest, once every blob it names is in place (the base layers mounted or copied
-# from BASE, the config uploaded): pushed to every tag, or put in the layout named by the tags
-# (docker save's naming for an archive).
-build_put() {
-	local -a put_opts=("${net_opts[@]}" "${put_quiet[@]}")
+# The oci-put manifest options every destination shares (put_opts): the base, the files.
+put_base_options() {
+	put_opts=("${net_opts[@]}" "${put_quiet[@]}")
 	[ "$from" = scratch ] || put_opts+=(--from "$from")
-	# the previous images reused layers come from (layer_from_previous)
+}
+
+# The previous images reused layers come from (layer_from_previous), in put_froms: known once
+# the layers are.
+put_previous_images() {
 	local -A seen=()
 	local f loc
+	put_froms=()
 	for f in "$tmp"/layer.*.from; do
 		[ -e "$f" ] || continue
 		read -r loc <"$f"
-		[ -n "${seen[$loc]:-}" ] || put_opts+=(--from "$loc")
+		[ -n "${seen[$loc]:-}" ] || put_froms+=("$loc")
 		seen[$loc]=1
 	done
-	put_opts+=("${put_blobs[@]}")
-	local t dest
-	case $mode in
-	dry) return 0 ;;
-	push)
-		dest=${tags[0]}
-		for t in "${tags[@]:1}"; do
-			put_opts+=(--tag "$t")
+}
+
+# A single image pushed: oci-put manifest started now, before the layers are made, its stdin a
+# pipe this shell writes the manifest to once it is grafted (build_put). Meanwhile it connects
+# and HEADs the tags (a tag naming the manifest already: nothing more to send). The previous
+# images a layer may be reused from are every --cache-from one but DEST's own repository (whose
+# blobs the HEADs find) and layouts; build_put uses this run only if they are the ones the
+# layers came from, else stops it (put_stop) and runs oci-put as before.
+put_early() {
+	[ "$mode" = push ] && [ "$multi" = 0 ] || return 0
+	local ref t
+	put_base_options
+	put_early_froms=()
+	for ref in "${cache_from[@]}"; do
+		[[ $ref == oci:* || $ref == "$default_cache_from" ]] || put_early_froms+=("$ref")
+	done
+	# (a --cache-from that is no reference is a warning later, not this run's usage error)
+	[ ${#put_early_froms[@]} -eq 0 ] || oci-fetch --name "${put_early_froms[@]}" >/dev/null 2>&1 ||
+		put_early_froms=()
+	for ref in "${put_early_froms[@]}"; do
+		put_opts+=(--from "$ref")
+	done
+	put_opts+=(--blob "$tmp/config.json")
+	for t in "${tags[@]:1}"; do
+		put_opts+=(--tag "$t")
+	done
+	exec {put_fd}> >(exec oci-put "${put_opts[@]}" manifest "${tags[0]}" - >/dev/null)
+	put_pid=$!
+}
+
+# The early run takes the manifest when the layers came from the previous images it was given
+# (DEST's own repository aside); true once it is fed (put_fd closed), its status in job_rc.
+put_feed_early() {
+	[ -n "$put_pid" ] || return 1
+	local -A given=()
+	local ref
+	for ref in "${put_early_froms[@]}"; do
+		given[$ref]=1
+	done
+	for ref in "${put_froms[@]}"; do
+		[ -n "${given[$ref]:-}" ] || [ "$ref" = "$default_cache_from" ] || return 1
+	done
+	cat -- "$tmp/manifest.json" 1>&"$put_fd" 2>/dev/null || true
+	exec {put_fd}>&-
+	put_fd=''
+	job_rc=0
+	wait "$put_pid" || job_rc=$?
+	put_pid=''
+}
+
+# The early oci-put manifest not used (a failure, an exit, other previous images): stopped
+# before it reads a manifest (SIGTERM: it says nothing, puts nothing) and reaped.
+put_stop() {
+	[ -n "$put_pid" ] || return 0
+	kill -TERM "$put_pid" 2>/dev/null || true
+	[ -z "$put_fd" ] || exec {put_fd}>&-
+	put_fd=''
+	wait "$put_pid" 2>/dev/null || true
+	put_pid=''
+}
+
+# 3. The manifest, once every blob it names is in place (the base layers mounted or copied
+# from BASE, the config uploaded): pushed to every tag, or put in the layout named by the tags
+# (docker save's naming for an archive). A single image pushed: by the oci-put run started
+# early (put_early) when it fits.
+build_put() {
+	[ "$mode" != dry ] || return 0
+	local -a put_opts put_froms
+	local f t dest
+	put_previous_images
+	if ! put_feed_early; then
+		put_stop
+		put_base_options
+		for f in "${put_froms[@]}"; do
+			put_opts+=(--from "$f")
 		done
-		;;
-	layout | archive)
-		dest=oci:$layout
-		for t in "${tags[@]}"; do
-			put_opts+=(--name "$t")
-		done
-		[ "$mode" = layout ] || put_opts+=(--docker-save)
-		;;
-	esac
-	run_job oci-put "${put_opts[@]}" manifest "$dest" "$tmp/manifest.json" >/dev/null
+		put_opts+=("${put_blobs[@]}")
+		case $mode in
+		push)
+			dest=${tags[0]}
+			for t in "${tags[@]:1}"; do
+				put_opts+=(--tag "$t")
+			done
+			;;
+		layout | archive)
+			dest=oci:$layout
+			for t in "${tags[@]}"; do
+				put_opts+=(--name "$t")
+			done
+			[ "$mode" = layout ] || put_opts+=(--docker-save)
+			;;
+		esac
+		run_job oci-put "${put_opts[@]}" manifest "$dest" "$tmp/manifest.json" >/dev/null
+	fi
 	if [ "$job_rc" -eq 66 ] && [ "$probe_hits" = 0 ] && grep -qs '^reused' "$tmp"/layer.*.how; then
 		# a layer the cache or REF knew is gone from everywhere: the build again, each hit
 		# probed first (layer_reuse), its layer made when its blob is nowhere
@@ -940,6 +1026,7 @@ cmd_build() {
 	# there for the next one, which then needs no 401 first; gone with $tmp.
 	mkdir -m 700 "$tmp/hints"
 	export OCINOCO_REGISTRY_HINTS=$tmp/hints
+	put_early
 	build_inputs
 	build_graft
 	build_put

@@ -333,7 +333,10 @@ static void batch_result(struct registry *r, struct blob_op *op, const struct rr
 		break;
 	case BLOB_TAG: {
 		const char *dcd = rreq_ok(q) ? http_header(&q->x, "Docker-Content-Digest") : NULL;
-		op->result = dcd && strcmp(dcd, op->digest) == 0;
+		op->tagged[0] = '\0';
+		if (dcd && digest_is_sha256(dcd))
+			memcpy(op->tagged, dcd, DIGEST_STR_LEN);
+		op->result = op->digest && op->tagged[0] && strcmp(op->tagged, op->digest) == 0;
 		break;
 	}
 	}

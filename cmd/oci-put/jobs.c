@@ -122,6 +122,8 @@ static void read_manifest(struct doc *d, const char *file)
 			     name, MANIFEST_MAX_BYTES);
 		err(EXIT_FAIL, "%s", name);
 	}
+	if (d->data.len == 0)
+		errx(EXIT_FAIL, "%s: empty: no manifest to put (nothing was put)", name);
 	if (doc_identify(d, NULL, e, sizeof e) < 0)
 		errx(EXIT_FAIL, "%s: manifest is %s", name, e);
 	if (!media_type_is_manifest(d->media_type) && !media_type_is_index(d->media_type))
@@ -145,12 +147,11 @@ static bool same_repository(const struct store *a, const struct store *b)
 	               : store_same_registry(a, b) && strcmp(a->ref.path, b->ref.path) == 0;
 }
 
-/* The tags to HEAD with the first round of blob requests of their repository (a tag already
- * pointing at the manifest is not PUT again): those of registries, by name. */
+/* The tags to HEAD (a tag already pointing at the manifest is not PUT again): those of
+ * registries, by name, each with the store of its repository. */
 static void tag_checks(struct manifest_job *j, struct put_ctx *c)
 {
 	c->tags = xcalloc(j->ntags + 1, sizeof *c->tags);
-	c->manifest = j->d.digest;
 	for (size_t i = 0; i <= j->ntags; i++) {
 		struct store *t = i == 0 ? &j->dst : &j->tags[i - 1];
 		if (store_is_layout(t) || t->ref.tag == NULL)
@@ -161,6 +162,39 @@ static void tag_checks(struct manifest_job *j, struct put_ctx *c)
 	}
 }
 
+/* Before the manifest is known: every tag HEADed, one round a repository, what each names
+ * kept (the connection and its authentication made meanwhile). */
+static void ask_tags(struct put_ctx *c)
+{
+	struct blob_op *ops = xcalloc(c->ntags + 1, sizeof *ops);
+	for (size_t k = 0; k < c->ntags; k++) {
+		if (c->tags[k].asked)
+			continue;
+		struct store *repo = c->tags[k].repo;
+		size_t m = 0;
+		for (size_t t = k; t < c->ntags; t++)
+			if (c->tags[t].repo == repo)
+				ops[m++] = (struct blob_op){.kind = BLOB_TAG,
+				                            .from = c->tags[t].tag,
+				                            .ctx = &c->tags[t]};
+		store_blob_batch(repo, ops, m);
+		for (size_t i = 0; i < m; i++) {
+			struct tag_check *t = ops[i].ctx;
+			t->asked = true;
+			memcpy(t->tagged, ops[i].tagged, sizeof t->tagged);
+		}
+	}
+	free(ops);
+}
+
+/* The manifest known: each tag asked before is there when it named it. */
+static void settle_tags(struct put_ctx *c)
+{
+	for (size_t k = 0; k < c->ntags; k++)
+		if (c->tags[k].asked)
+			c->tags[k].there = strcmp(c->tags[k].tagged, c->manifest) == 0;
+}
+
 static bool tag_is_there(const struct put_ctx *c, const struct store *t)
 {
 	for (size_t k = 0; k < c->ntags; k++)
@@ -169,12 +203,22 @@ static bool tag_is_there(const struct put_ctx *c, const struct store *t)
 	return false;
 }
 
+/* A repository one of whose tags is the manifest already: so are its blobs (nothing to ask). */
+static bool repository_tagged(const struct put_ctx *c, const struct store *repo)
+{
+	for (size_t k = 0; k < c->ntags; k++)
+		if (c->tags[k].there && c->tags[k].repo == repo)
+			return true;
+	return false;
+}
+
 /* Every target's blobs first, the manifests last and in a row: a target that fails (its
  * credentials, its registry) leaves no tag pushed anywhere. */
 static int put_everywhere(struct manifest_job *j, struct put_ctx *c, struct store **sources)
 {
-	tag_checks(j, c);
-	if (put_document_refs(c, &j->dst, &j->d) < 0)
+	c->manifest = j->d.digest;
+	settle_tags(c);
+	if (!repository_tagged(c, &j->dst) && put_document_refs(c, &j->dst, &j->d) < 0)
 		return -1;
 	/* the other tags: their blobs come from DEST (mounted in the same registry) */
 	c->nsources = 0;
@@ -189,7 +233,8 @@ static int put_everywhere(struct manifest_job *j, struct put_ctx *c, struct stor
 		struct put_ctx o = *c;
 		if (store_same_registry(&j->tags[i], &j->dst))
 			o.head_first = o.speculate = false, o.nfiles = 0;
-		if (put_document_refs(&o, &j->tags[i], &j->d) < 0)
+		if (!repository_tagged(c, &j->tags[i]) &&
+		    put_document_refs(&o, &j->tags[i], &j->d) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i <= j->ntags; i++) {
@@ -220,7 +265,34 @@ static void manifest_job_free(struct manifest_job *j)
 	free(j->sources);
 }
 
-int put_manifest_job(struct manifest_job *j)
+/* The session, DEST, the tags and the registry --from stores attached to it (before the first
+ * request: one token for all the repositories), the layout --from stores too unless
+ * layouts_later (opened once the manifest is read). */
+static int connect_stores(struct manifest_job *j, bool layouts_later)
+{
+	start_session(&j->s, &j->net, false);
+	if (store_attach(&j->s, &j->dst, true) < 0)
+		return -1;
+	for (size_t i = 0; i < j->nfrom; i++)
+		if (!(layouts_later && store_is_layout(&j->from[i])) &&
+		    store_attach(&j->s, &j->from[i], false) < 0)
+			return -1;
+	for (size_t i = 0; i < j->ntags; i++)
+		if (store_attach(&j->s, &j->tags[i], true) < 0)
+			return -1;
+	return 0;
+}
+
+static int attach_layout_froms(struct manifest_job *j)
+{
+	for (size_t i = 0; i < j->nfrom; i++)
+		if (store_is_layout(&j->from[i]) && store_attach(&j->s, &j->from[i], false) < 0)
+			return -1;
+	return 0;
+}
+
+/* The manifest and the --blob files (which may be written while the tags are asked). */
+static void read_inputs(struct manifest_job *j)
 {
 	read_manifest(&j->d, j->file);
 	j->bsrc = xcalloc(j->nblobs + 1, sizeof *j->bsrc);
@@ -230,24 +302,42 @@ int put_manifest_job(struct manifest_job *j)
 			err(EXIT_FAIL, "%s", j->blobs[i]);
 		j->local[i] = &j->bsrc[i];
 	}
-	start_session(&j->s, &j->net, false);
-	if (store_attach(&j->s, &j->dst, true) < 0)
-		return EXIT_FAIL;
-	for (size_t i = 0; i < j->nfrom; i++)
-		if (store_attach(&j->s, &j->from[i], false) < 0)
-			return EXIT_FAIL;
+}
+
+/* A manifest that comes on stdin (a build's, written once it is made) has its registry tags
+ * asked while it is awaited; not into a layout, which attaching would create. */
+static bool asks_tags_first(const struct manifest_job *j)
+{
+	if (strcmp(j->file, "-") != 0 || store_is_layout(&j->dst))
+		return false;
 	for (size_t i = 0; i < j->ntags; i++)
-		if (store_attach(&j->s, &j->tags[i], true) < 0)
+		if (store_is_layout(&j->tags[i]))
+			return false;
+	return true;
+}
+
+int put_manifest_job(struct manifest_job *j)
+{
+	struct put_ctx c = {.s = &j->s};
+	bool early = asks_tags_first(j);
+	if (early) {
+		if (connect_stores(j, true) < 0)
 			return EXIT_FAIL;
+		tag_checks(j, &c);
+		ask_tags(&c);
+	}
+	read_inputs(j);
+	if (early ? attach_layout_froms(j) < 0 : connect_stores(j, false) < 0)
+		return EXIT_FAIL;
+	if (!early)
+		tag_checks(j, &c);
 	struct store **sources = j->sources = xcalloc(j->nfrom + 2, sizeof *sources);
 	/* A build's manifest: its new layer is in DEST already and its config is new, so HEAD
 	 * first, and open the config's upload session while the HEADs go. */
-	struct put_ctx c = {.s = &j->s,
-	                    .files = j->local,
-	                    .nfiles = j->nblobs,
-	                    .sources = sources,
-	                    .head_first = true,
-	                    .speculate = true};
+	c.files = j->local;
+	c.nfiles = j->nblobs;
+	c.sources = sources;
+	c.head_first = c.speculate = true;
 	for (size_t i = 0; i < j->nfrom; i++)
 		sources[c.nsources++] = &j->from[i];
 	int ret = put_everywhere(j, &c, sources);

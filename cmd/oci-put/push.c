@@ -124,7 +124,7 @@ static size_t first_round(const struct put_ctx *c, const struct store *dst,
 			ops[m++] = blob_op_for(b, BLOB_OPEN, msrc);
 	}
 	for (size_t t = 0; t < c->ntags; t++)
-		if (c->tags[t].repo == dst && !c->tags[t].there)
+		if (c->tags[t].repo == dst && !c->tags[t].there && !c->tags[t].asked)
 			ops[m++] = (struct blob_op){.kind = BLOB_TAG,
 			                            .digest = c->manifest,
 			                            .from = c->tags[t].tag,

@@ -10,11 +10,14 @@
 #include <jansson.h>
 
 /* A tag about to be pointed at a manifest: HEADed with the first round of blob requests in
- * its repository; one that points at the manifest already is not PUT again. */
+ * its repository, or before the manifest is known (asked: a manifest read from stdin); one
+ * that points at the manifest already is not PUT again. */
 struct tag_check {
 	struct store *repo; /* the store whose put_blobs HEADs it (same repository) */
 	const char *tag;
-	bool there; /* the tag is the manifest already (then so are its blobs) */
+	bool there;                  /* the tag is the manifest already (then so are its blobs) */
+	bool asked;                  /* HEADed already: its answer in `tagged`, not asked again */
+	char tagged[DIGEST_STR_LEN]; /* asked: the manifest it named then, or "" */
 };
 
 struct put_ctx {

@@ -248,6 +248,61 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	skopeo_p inspect --tls-verify=false "docker://$REG_HOST/app/mf:v1" >/dev/null
 }
 
+@test "a manifest on stdin: its tag HEADed before the manifest comes, --blob files opened after; a tag naming it already: nothing more sent" {
+	layout_parts "$FIX/bb"
+	oci-put manifest "${blobs[@]/#/--blob=}" "$REG_HOST/base/st:v1" "$mfile" >/dev/null
+	jq -c '.config.Labels.early = "yes"' "${blobs[0]}" | tr -d '\n' >"$BATS_TEST_TMPDIR/c"
+	jq -c --arg c "$(sha "$BATS_TEST_TMPDIR/c")" --argjson cs "$(stat -c %s "$BATS_TEST_TMPDIR/c")" \
+		'.config.digest = $c | .config.size = $cs' "$mfile" | tr -d '\n' >"$BATS_TEST_TMPDIR/m.json"
+	d=$(sha "$BATS_TEST_TMPDIR/m.json")
+	tag_heads() { registry_requests REG HEAD '^/v2/early/st/manifests/v1$'; }
+	# the writer waits for the tag's HEAD, then makes the config (absent when oci-put started)
+	# and writes the manifest
+	late() {
+		local i
+		for ((i = 0; i < 100; i++)); do
+			[ "$(tag_heads)" -lt "$1" ] || break
+			sleep 0.05
+		done
+		tag_heads >"$BATS_TEST_TMPDIR/heads-before"
+		registry_requests REG '.*' '^/v2/early/st/(blobs|manifests/[^v])' >"$BATS_TEST_TMPDIR/others-before"
+		cp "$BATS_TEST_TMPDIR/c" "$BATS_TEST_TMPDIR/config"
+		cat "$BATS_TEST_TMPDIR/m.json"
+	}
+	late 1 | oci-put manifest --from "$REG_HOST/base/st:v1" --blob "$BATS_TEST_TMPDIR/config" \
+		"$REG_HOST/early/st:v1" - >"$BATS_TEST_TMPDIR/out"
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "$REG_HOST/early/st@$d" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/heads-before")" = 1 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/others-before")" = 0 ]
+	[ "$(tag_heads)" = 1 ] # not HEADed again with the blobs
+	[ "$(registry_requests REG PUT '^/v2/early/st/manifests/v1$' 201)" = 1 ]
+	[ "$(oci-fetch --digest "$REG_HOST/early/st:v1")" = "$d" ]
+	# again, the tag naming the manifest: its HEAD alone (no blob HEAD, no session, no DELETE)
+	before=$(registry_requests REG '.*' '^/v2/early/st/')
+	sent=$(registry_requests REG 'POST|DELETE|PUT|PATCH' '^/v2/early/st/')
+	rm "$BATS_TEST_TMPDIR/config"
+	late 2 | oci-put manifest --from "$REG_HOST/base/st:v1" --blob "$BATS_TEST_TMPDIR/config" \
+		"$REG_HOST/early/st:v1" - >"$BATS_TEST_TMPDIR/out"
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "$REG_HOST/early/st@$d" ]
+	[ "$(registry_requests REG '.*' '^/v2/early/st/')" = $((before + 1)) ]
+	[ "$(tag_heads)" = 2 ]
+	[ "$(registry_requests REG 'POST|DELETE|PUT|PATCH' '^/v2/early/st/')" = "$sent" ]
+	[ "$(registry_requests REG DELETE '^/v2/early/st/')" = 0 ]
+	# the same manifest as a FILE: the tag HEADed with the blobs, the speculative session
+	# cancelled (today's order, no round before the manifest is read)
+	run_status 0 oci-put manifest --from "$REG_HOST/base/st:v1" --blob "$BATS_TEST_TMPDIR/config" \
+		"$REG_HOST/early/st:v1" "$BATS_TEST_TMPDIR/m.json"
+	[ "$(tag_heads)" = 3 ]
+	[ "$(registry_requests REG DELETE '^/v2/early/st/blobs/uploads/')" = 1 ]
+}
+
+@test "a manifest on stdin that never comes (empty stdin): exit 1, nothing put" {
+	run_status 1 oci-put manifest --tag "$REG_HOST/empty/st:v2" "$REG_HOST/empty/st:v1" - </dev/null
+	[[ $output == *"stdin: empty: no manifest to put"* ]]
+	[ "$(registry_requests REG HEAD '^/v2/empty/st/manifests/v[12]$' 404)" = 2 ]
+	[ "$(registry_requests REG '.*' '^/v2/empty/st/')" = 2 ]
+}
+
 @test "an index into an OCI layout: its children and their blobs stored, index.json naming the index, rewritten once" {
 	idx=$BATS_TEST_TMPDIR/index.json out=$BATS_TEST_TMPDIR/lay
 	oci-fetch --index "oci:$FIX/multi" >"$idx"
@@ -338,7 +393,7 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	[ "$output" = "$(jq -r '.manifests[] | select(.platform.architecture == "arm64") | .digest' "$idx")" ]
 }
 
-@test "manifests that are not JSON, too large, or not manifests are refused before any request" {
+@test "manifests that are not JSON, too large, or not manifests are refused before any request (but the tag's HEAD of one on stdin)" {
 	cd "$BATS_TEST_TMPDIR"
 	printf 'nope' >bad.json
 	run_status 1 oci-put manifest "$REG_HOST/bad/m:v1" bad.json
@@ -349,7 +404,8 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	echo '{"hello":1}' >other.json
 	run_status 1 oci-put manifest "$REG_HOST/bad/m:v1" other.json
 	[[ $output == *"not an image manifest or index"* ]]
-	[ "$(registry_requests REG '.*' '^/v2/bad/')" = 0 ]
+	[ "$(registry_requests REG HEAD '^/v2/bad/m/manifests/v1$')" = 1 ]
+	[ "$(registry_requests REG '.*' '^/v2/bad/')" = 1 ]
 	run_status 2 oci-put manifest "$REG_HOST/bad/m@sha256:$(printf %064d 0)" other.json
 	run_status 2 oci-put blob
 	run_status 2 oci-put frob "$REG_HOST/x" bad.json

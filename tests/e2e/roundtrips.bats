@@ -196,6 +196,94 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 	le "$rt" 15
 }
 
+@test "a no-op rebuild: the tag HEADed while the build runs names the manifest: that HEAD alone, no upload session, no DELETE, the same digest" {
+	local -a b=(ocinoco build -q "$FIX/app" --from "$NEAR_HOST/base/bb:latest" --tag "$NEAR_HOST/noop/app:latest"
+		--push --root-dir /app --cache "$BATS_TEST_TMPDIR/cache")
+	d1=$("${b[@]}")
+	n=$(registry_requests FAR '.*' '^/v2/noop/app/')
+	heads=$(registry_requests FAR HEAD '^/v2/noop/app/manifests/latest$' 200)
+	posts=$(registry_requests FAR POST '^/v2/noop/app/blobs/uploads/')
+	heads_all=$(registry_requests FAR HEAD '^/v2/noop/app/manifests/latest$')
+	d2=$("${b[@]}")
+	[ "$d1" = "$d2" ]
+	# (its 401 first: the auth scheme is not known yet when it starts)
+	[ "$(registry_requests FAR '.*' '^/v2/noop/app/')" = $((n + $(registry_requests FAR HEAD '^/v2/noop/app/manifests/latest$') - heads_all)) ]
+	[ "$(registry_requests FAR HEAD '^/v2/noop/app/manifests/latest$' 200)" = $((heads + 1)) ]
+	[ "$(registry_requests FAR 'POST|DELETE' '^/v2/noop/app/blobs/uploads/')" = "$posts" ]
+	[ "$(registry_requests FAR DELETE '^/v2/noop/app/')" = 0 ]
+}
+
+@test "--cache-from: a layer reused from a previous image goes with the run started early (one tag HEAD); from a layout, or a --cache-from that is no reference, the build is as before" {
+	local c=$BATS_TEST_TMPDIR
+	local -a b=(ocinoco build "$FIX/app" --from "$NEAR_HOST/base/bb:latest" --root-dir /app)
+	d=$("${b[@]}" -q --no-cache --tag "$NEAR_HOST/prev/app:latest" --push)
+	d=${d#*@}
+	run_status 0 "${b[@]}" --cache "$c/c1" --cache-from "$NEAR_HOST/prev/app:latest" \
+		--tag "$NEAR_HOST/cf/app:latest" --push
+	[[ $output == *"reused from $NEAR_HOST/prev/app:latest"* ]]
+	[[ $output == *"$NEAR_HOST/cf/app:latest@$d"* ]]
+	[ "$(registry_requests FAR HEAD '^/v2/cf/app/manifests/latest$' 404)" = 1 ]
+	[ "$(registry_requests FAR PUT '^/v2/cf/app/manifests/latest$' 201)" = 1 ]
+	# from a layout: oci-put manifest run after the graft, with that --from
+	"${b[@]}" -q --no-cache --tag "$NEAR_HOST/x/app:latest" --output "oci:$c/lay" >/dev/null
+	run_status 0 "${b[@]}" --cache "$c/c2" --cache-from "oci:$c/lay:latest" \
+		--tag "$NEAR_HOST/cf/lay:latest" --push
+	[[ $output == *"reused from oci:$c/lay:latest"* ]]
+	[[ $output == *"$NEAR_HOST/cf/lay:latest@$d"* ]]
+	[[ $output != *"oci-put:"* ]]
+	[ "$(oci-fetch --digest "$NEAR_HOST/cf/lay:latest")" = "$d" ]
+	# no reference: a warning, not used (nothing of the early run said)
+	run_status 0 "${b[@]}" --cache "$c/c3" --cache-from 'no ref!' --tag "$NEAR_HOST/cf/bad:latest" --push
+	[[ $output == *"--cache-from no ref!: cannot be read, not used"* ]]
+	[[ $output != *"oci-put:"* && $output != *usage* ]]
+	[[ $output == *"$NEAR_HOST/cf/bad:latest@$d"* ]]
+}
+
+# oci-put processes of builds marked MARK (in their environment) running now: "PID CMDLINE" lines.
+marked_puts() {
+	local e
+	while read -r e; do
+		e=${e%/environ}
+		{ tr '\0' ' ' <"$e/cmdline"; } 2>/dev/null | grep -q 'oci-put.* manifest ' && echo "${e#/proc/}"
+	done < <(grep -lsxzF "RT_MARK=$1" /proc/[0-9]*/environ)
+	return 0
+}
+
+@test "a build that fails before the graft: its early oci-put manifest stopped and reaped (by pid), no manifest PUT, none of its text" {
+	local pid pids='' p
+	# the base is not there (its fetch fails after a few round trips, the tag's HEAD made)
+	RT_MARK=$BATS_TEST_TMPDIR ocinoco build "$FIX/app" --from "$FARP_HOST/base/nosuch:latest" \
+		--tag "$FARP_HOST/fails/app:latest" --push --root-dir /app >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		for p in $(marked_puts "$BATS_TEST_TMPDIR"); do
+			[[ " $pids " == *" $p "* ]] || pids+=" $p"
+		done
+		sleep 0.02
+	done
+	run wait "$pid"
+	[ "$status" = 1 ]
+	[ -n "$pids" ] # it ran while the build did
+	for p in $pids; do
+		if kill -0 "$p" 2>/dev/null; then
+			echo "# oci-put $p is still running" >&3
+			false
+		fi
+	done
+	[ -z "$(marked_puts "$BATS_TEST_TMPDIR")" ]
+	grep -q 'cannot read the base image' "$BATS_TEST_TMPDIR/out"
+	[ "$(grep -c -e 'oci-put:' -e 'stdin: empty' "$BATS_TEST_TMPDIR/out")" = 0 ]
+	[ "$(registry_requests FAR HEAD '^/v2/fails/app/manifests/latest$')" -ge 1 ]
+	[ "$(registry_requests FAR 'PUT|POST' '^/v2/fails/app/manifests/')" = 0 ]
+	# a --layer pattern that matches nothing: the layer fails at once
+	RT_MARK=$BATS_TEST_TMPDIR run_status 1 ocinoco build "$FIX/app" --from "$NEAR_HOST/base/bb:latest" \
+		--tag "$NEAR_HOST/fails/app:latest" --push --root-dir /app --layer nosuch
+	[[ $output == *"nosuch: matches nothing"* ]]
+	[[ $output != *"oci-put:"* && $output != *"stdin: empty"* ]]
+	[ -z "$(marked_puts "$BATS_TEST_TMPDIR")" ]
+	[ "$(registry_requests FAR 'PUT|POST' '^/v2/fails/app/manifests/')" = 0 ]
+}
+
 @test "what one program learnt goes to the next privately: no secret in any file, command line or environment; gone after the build" {
 	local t=$BATS_TEST_TMPDIR/t auth h procs=0 secret=0 e line
 	mkdir -p "$t"
@@ -228,7 +316,12 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 	[ -s "$BATS_TEST_TMPDIR/hints" ]
 	[ "$(sort -u "$BATS_TEST_TMPDIR/hints")" = "700 600 https basic" ]
 	[ -z "$(ls -A "$t")" ] # the build's temporary directory is gone
+	# a program started once another has met the registry learns from it: the oci-put
+	# manifest of a build whose platforms are chosen from the base's (not started early)
+	TMPDIR="$t" ocinoco build -v "$FIX/app" --from "$FARP_HOST/base/bb:latest" --platform all \
+		--tag "$FARP_HOST/priv/app:latest" --push --root-dir /app >"$BATS_TEST_TMPDIR/out" 2>&1
 	grep -q 'basic auth (learnt by an earlier program of this build)' "$BATS_TEST_TMPDIR/out"
+	[ -z "$(ls -A "$t")" ]
 }
 
 @test "a hint in a directory another user could write to is ignored" {

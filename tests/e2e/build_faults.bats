@@ -161,8 +161,12 @@ put_recording_ocinoco() {
 	# the layer's upload had its session open, and sent nothing of what it held
 	[ "$(registry_requests REG POST '^/v2/f/tar/blobs/uploads/$' 202)" = 1 ]
 	[ "$(registry_requests REG 'PUT|PATCH' '^/v2/f/tar/blobs/')" = 0 ]
-	[ "$(wc -l <"$T/put-pids")" = 1 ]
-	run_status 1 kill -0 "$(cat "$T/put-pids")" # gone
+	# the layer's oci-put blob and the oci-put manifest started with the build, both gone
+	[ "$(wc -l <"$T/put-pids")" = 2 ]
+	local p
+	while read -r p; do
+		run_status 1 kill -0 "$p"
+	done <"$T/put-pids"
 	only_names "$TMPDIR"
 }
 

@@ -325,6 +325,7 @@ layer_from_previous() {
 	local i=$1 ref n digest
 	local -a st=(0 0) found=()
 	previous_fetch_once
+	[ -z "$previous_pid" ] || wait "$previous_pid" || true
 	for n in "${!cache_from[@]}"; do
 		[ ! -e "$tmp/from.$n.found" ] || found+=("$n")
 	done
@@ -358,7 +359,7 @@ layer_job() {
 	# SIGTERM reaches the whole group: this shell exits once its pipeline has (a trap waits
 	# for the foreground pipeline), so no program of it is left behind for stop_jobs.
 	trap 'layer_upload_end stop; exit 143' TERM
-	blob_pid=''
+	blob_pid='' previous_pid=''
 	local i=$1 line sig='' flags='' top=0
 	local -a hit st sig_out=()
 	layer_part "$i"
@@ -372,6 +373,11 @@ layer_job() {
 			2>"$tmp/layer.$i.walk-err" &
 		walk=$!
 		if [ "$use_cache" = 1 ] && ! oci-cache "${cache_opts[@]}" seen "$part_recipe"; then
+			# no entry to find: the previous images' fetch goes first, the rest meanwhile
+			[ ${#cache_from[@]} -eq 0 ] || {
+				previous_fetch_once &
+				previous_pid=$!
+			}
 			kill "$walk" 2>/dev/null || true
 			wait "$walk" 2>/dev/null || true
 			sig_out=(--signature-out "$tmp/layer.$i.sig")
@@ -766,16 +772,21 @@ build_inputs() {
 # After the build: each layer's cache entry, with where its blob now is (a warning at worst).
 build_remember() {
 	[ "$use_cache" = 1 ] || return 0
-	local i key
-	local -a at=()
+	local i key pid
+	local -a at=() pids=()
 	[ -z "$here_location" ] || at=(--at "$here_location")
+	# each layer's entry at once (its own files: two builds sharing a cache never clash)
 	for ((i = 0; i <= ${#layers[@]}; i++)); do
 		[ -s "$tmp/layer.$i.key" ] || continue
 		read -r key <"$tmp/layer.$i.key"
 		layer_part "$i"
 		# shellcheck disable=SC2086 # the key is words
 		oci-cache "${cache_opts[@]}" put "${at[@]}" --recipe "$part_recipe" \
-			"$tmp/layer.$i.json" $key || true
+			"$tmp/layer.$i.json" $key &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || true
 	done
 }
 

@@ -1,17 +1,19 @@
-/* oci-fetch's cache of documents fetched by digest (--cache DIR, --default-cache): a config
- * blob, a platform's manifest picked from an index, a manifest or index named REF@DIGEST. What
- * a digest names never changes, so a build that fetched one does not fetch it again; a tag is
- * always asked. Each document is the file DIR/blobs/sha256/HEX (HEX its digest's), its bytes
- * exactly (an OCI layout's blob path, beside oci-cache's DIR/layers/), mode 0600 in
+/* The local cache of documents named by digest (--cache DIR, --default-cache): those oci-fetch
+ * fetched by digest (a config blob, a platform's manifest picked from an index, a manifest or
+ * index named REF@DIGEST), and the configs oci-put manifest pushed from local files. What a
+ * digest names never changes, so a build that fetched or pushed one does not fetch it again; a
+ * tag is always asked. Each document is the file DIR/blobs/sha256/HEX (HEX its digest's), its
+ * bytes exactly (an OCI layout's blob path, beside oci-cache's DIR/layers/), mode 0600 in
  * directories made 0700: a config may hold what an image's environment holds.
  *
  * A cached file is used only when its bytes hash to its name, it is a regular file of at most
  * the document's limit and of the size its descriptor says (where one is known); any other is
  * ignored with a warning naming it, and fetched again (and the file replaced). Files are
  * written whole and renamed (atomic_file): builds sharing the cache never see a part. A cache
- * that cannot be written is a warning, never a failed fetch. Only documents, never layers. */
-#ifndef OCI_FETCH_DOCCACHE_H
-#define OCI_FETCH_DOCCACHE_H
+ * that cannot be written is a warning (once a run), never a failed fetch or push. Only
+ * documents whose bytes were verified, never layers. */
+#ifndef OCINOCO_DOCCACHE_H
+#define OCINOCO_DOCCACHE_H
 
 #include "util.h"
 

@@ -1,12 +1,16 @@
-/* The options the programs share: -h/--help and --version in every one, and the network
- * options (--insecure, --cacert FILE, -v) of those that talk to a registry. Header only:
+/* The options the programs share: -h/--help and --version in every one, the network options
+ * (--insecure, --cacert FILE, -v) of those that talk to a registry, and the document cache's
+ * (--cache DIR, --default-cache) of those that keep one (doccache.h). Header only:
  * version_exit needs OCINOCO_VERSION, which the Makefile gives every object. */
 #ifndef OCINOCO_CLI_H
 #define OCINOCO_CLI_H
 
+#include "dirs.h"
 #include "http.h"
+#include "util.h"
 #include "version.h"
 
+#include <err.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -57,7 +61,7 @@ struct net_options {
 };
 
 /* Their values, above every program's own (which start at 256). */
-enum { CLI_OPT_INSECURE = 0x1000, CLI_OPT_CACERT };
+enum { CLI_OPT_INSECURE = 0x1000, CLI_OPT_CACERT, CLI_OPT_CACHE, CLI_OPT_DEFAULT_CACHE };
 
 /* clang-format off */
 #define CLI_NET_LONGOPTS \
@@ -82,6 +86,48 @@ static inline bool cli_net_option(int c, struct net_options *n)
 	default:
 		return false;
 	}
+}
+
+/* The document cache's options: --cache DIR, or --default-cache (the local cache's default
+ * directory, dirs.h); neither: no cache. */
+struct cache_options {
+	const char *dir;  /* --cache DIR */
+	bool use_default; /* --default-cache */
+};
+
+/* clang-format off */
+#define CLI_CACHE_LONGOPTS \
+	{"cache", required_argument, NULL, CLI_OPT_CACHE}, \
+	{"default-cache", no_argument, NULL, CLI_OPT_DEFAULT_CACHE}
+/* clang-format on */
+
+/* Takes c into *o if it is a cache option (an empty DIR: a usage error); false if not one. */
+static inline bool cli_cache_option(int c, struct cache_options *o, const char *usage)
+{
+	if (c == CLI_OPT_CACHE) {
+		if (optarg[0] == '\0')
+			usage_error(usage, "--cache: an empty directory name");
+		o->dir = optarg;
+		return true;
+	}
+	if (c == CLI_OPT_DEFAULT_CACHE)
+		o->use_default = true;
+	return c == CLI_OPT_DEFAULT_CACHE;
+}
+
+/* The cache directory the options name (caller frees), NULL for none: both given is a usage
+ * error; --default-cache with no default directory a warning saying what follows (without). */
+static inline char *cli_cache_dir(const struct cache_options *o, const char *usage,
+                                  const char *without)
+{
+	if (o->use_default && o->dir)
+		usage_error(usage, "--cache and --default-cache exclude each other");
+	if (!o->use_default)
+		return o->dir ? xstrdup(o->dir) : NULL;
+	char *dir = cache_dir_default();
+	if (dir == NULL)
+		warnx("no cache directory (no XDG_CACHE_HOME or HOME): %s", without);
+	return dir;
 }
 
 #endif

@@ -37,9 +37,7 @@ int main(int argc, char **argv)
 		OPT_MANIFEST_OUT,
 		OPT_NAME,
 		OPT_PLATFORMS,
-		OPT_EACH,
-		OPT_CACHE,
-		OPT_DEFAULT_CACHE
+		OPT_EACH
 	};
 	static const struct option longopts[] = {
 	        {"platform", required_argument, NULL, OPT_PLATFORM},
@@ -54,8 +52,7 @@ int main(int argc, char **argv)
 	        {"name", no_argument, NULL, OPT_NAME},
 	        {"platforms", no_argument, NULL, OPT_PLATFORMS},
 	        {"each", required_argument, NULL, OPT_EACH},
-	        {"cache", required_argument, NULL, OPT_CACHE},
-	        {"default-cache", no_argument, NULL, OPT_DEFAULT_CACHE},
+	        CLI_CACHE_LONGOPTS,
 	        CLI_NET_LONGOPTS,
 	        CLI_HELP_VERSION_LONGOPTS,
 	        {0},
@@ -63,9 +60,10 @@ int main(int argc, char **argv)
 	struct fetch_job job = {.mode = FETCH_MANIFEST};
 	int modes = 0, c;
 	const char *platform = NULL;
-	bool names = false, default_cache = false;
+	bool names = false;
+	struct cache_options cache = {0};
 	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
-		if (cli_net_option(c, &job.net))
+		if (cli_net_option(c, &job.net) || cli_cache_option(c, &cache, usage))
 			continue;
 		switch (c) {
 		case OPT_PLATFORM:
@@ -103,14 +101,6 @@ int main(int argc, char **argv)
 			break;
 		case OPT_EACH:
 			job.mode = FETCH_EACH, modes++, job.each_dir = optarg;
-			break;
-		case OPT_CACHE:
-			if (optarg[0] == '\0')
-				usage_error(usage, "--cache: an empty directory name");
-			job.cache_dir = optarg;
-			break;
-		case OPT_DEFAULT_CACHE:
-			default_cache = true;
 			break;
 		default: /* -h, --help, --version, or what getopt refused */
 			cli_common_option(c, "oci-fetch", usage);
@@ -155,12 +145,9 @@ int main(int argc, char **argv)
 		usage_error(usage, "--platform %s: not OS/ARCH[/VARIANT]", platform);
 	if (job.mode == FETCH_BLOB && (job.config_out || job.digest_out || job.manifest_out))
 		usage_error(usage, "--blob writes only the blob");
-	if (default_cache && job.cache_dir)
-		usage_error(usage, "--cache and --default-cache exclude each other");
-	char *default_dir = NULL;
-	if (default_cache && (job.cache_dir = default_dir = cache_dir_default()) == NULL)
-		warnx("no cache directory (no XDG_CACHE_HOME or HOME): every document fetched");
+	char *cache_dir = cli_cache_dir(&cache, usage, "every document fetched");
+	job.cache_dir = cache_dir;
 	int rc = fetch_run(&job, usage);
-	free(default_dir);
+	free(cache_dir);
 	return rc;
 }

@@ -1,4 +1,6 @@
 #include "jobs.h"
+#include "doccache.h"
+#include "keep.h"
 #include "oci.h"
 #include "push.h"
 #include "replay.h"
@@ -263,6 +265,8 @@ static void manifest_job_free(struct manifest_job *j)
 		store_close(&j->from[i]);
 	free(j->from);
 	free(j->sources);
+	doccache_use(NULL);
+	free(j->cache_dir);
 }
 
 /* The session, DEST, the tags and the registry --from stores attached to it (before the first
@@ -316,6 +320,15 @@ static bool asks_tags_first(const struct manifest_job *j)
 	return true;
 }
 
+/* Every target a layout: no registry fetch will want its config (a layout's are on disk). */
+static bool all_layouts(const struct manifest_job *j)
+{
+	for (size_t i = 0; i < j->ntags; i++)
+		if (!store_is_layout(&j->tags[i]))
+			return false;
+	return store_is_layout(&j->dst);
+}
+
 int put_manifest_job(struct manifest_job *j)
 {
 	struct put_ctx c = {.s = &j->s};
@@ -346,6 +359,10 @@ int put_manifest_job(struct manifest_job *j)
 		return c.missing ? EXIT_MISSING : EXIT_FAIL;
 	fputs(j->out.data, stdout);
 	flush_stdout();
+	if (!all_layouts(j)) {
+		doccache_use(j->cache_dir);
+		keep_configs(&j->d, j->local, j->nblobs);
+	}
 	manifest_job_free(j);
 	return EXIT_OK;
 }

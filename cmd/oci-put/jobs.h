@@ -32,7 +32,8 @@ struct blob_job {
 };
 int put_blob_job(struct blob_job *j);
 
-/* oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]... DEST[:TAG] (FILE | -) */
+/* oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]... [--cache DIR]
+ *                  DEST[:TAG] (FILE | -) */
 struct manifest_job {
 	struct net_options net;
 	struct store dst, *from, *tags; /* from: each --from, tried in order */
@@ -40,6 +41,7 @@ struct manifest_job {
 	const char **blobs; /* --blob FILE */
 	size_t nblobs;
 	const char *file; /* the manifest, or "-" */
+	char *cache_dir;  /* --cache DIR, --default-cache: the configs pushed kept (keep.h) */
 	/* the job's own */
 	struct session s;
 	struct doc d;

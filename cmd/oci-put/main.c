@@ -19,12 +19,15 @@ static const char usage[] =
         "usage: oci-put blob [--mount-from REPO] [--from REF] [--expect DIGEST]\n"
         "                    [--if-not-empty] DEST (FILE | - | DIGEST)...\n"
         "       oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]...\n"
-        "                        [[--name REF]... [--docker-save]] DEST[:TAG] (FILE | -)\n"
+        "                        [[--name REF]... [--docker-save]] [--cache DIR | "
+        "--default-cache]\n"
+        "                        DEST[:TAG] (FILE | -)\n"
         "       common options: [--insecure] [--cacert FILE] [-q] [-v]\n"
         "       oci-put -h | --help | --version\n";
 
 struct opts {
 	struct net_options net;
+	struct cache_options cache; /* manifest: where the configs pushed from files are kept */
 	const char *mount_from, *from, *expect;
 	const char **blobs, **tags, **names, **froms; /* froms: every --from (manifest: several) */
 	size_t nblobs, ntags, nnames, nfroms;
@@ -121,6 +124,7 @@ static void manifest_args(struct manifest_job *j, int argc, char **argv, const s
 	j->blobs = o->blobs;
 	j->nblobs = o->nblobs;
 	j->file = argv[1];
+	j->cache_dir = cli_cache_dir(&o->cache, usage, "no config kept");
 }
 
 int main(int argc, char **argv)
@@ -144,6 +148,7 @@ int main(int argc, char **argv)
 	        {"tag", required_argument, NULL, OPT_TAG},
 	        {"name", required_argument, NULL, OPT_NAME},
 	        {"docker-save", no_argument, NULL, OPT_DOCKER_SAVE},
+	        CLI_CACHE_LONGOPTS,
 	        CLI_NET_LONGOPTS,
 	        CLI_HELP_VERSION_LONGOPTS,
 	        {"quiet", no_argument, NULL, 'q'},
@@ -174,7 +179,7 @@ int main(int argc, char **argv)
 	}
 	int c;
 	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
-		if (cli_net_option(c, &o.net))
+		if (cli_net_option(c, &o.net) || cli_cache_option(c, &o.cache, usage))
 			continue;
 		switch (c) {
 		case OPT_MOUNT_FROM:
@@ -216,6 +221,8 @@ int main(int argc, char **argv)
 		usage_error(usage, "%s: not a command (blob, manifest)", cmd);
 	if (blob && (o.nblobs || o.ntags || o.nnames))
 		usage_error(usage, "--blob, --tag and --name are for manifest");
+	if (blob && (o.cache.dir || o.cache.use_default))
+		usage_error(usage, "--cache and --default-cache are for manifest");
 	if (o.docker_save && !o.nnames)
 		usage_error(usage, "--docker-save names the image: give --name REF");
 	if (blob && o.nfroms > 1)

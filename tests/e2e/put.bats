@@ -182,6 +182,48 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	cmp "$mfile" "$(layout_blob "$BATS_TEST_TMPDIR/back" "$digest")"
 }
 
+@test "--cache DIR: the config given as a --blob file kept (its bytes, 0600), no layer; the next fetch asks only for the manifest" {
+	layout_parts "$FIX/bb"
+	cache=$BATS_TEST_TMPDIR/cache
+	run_status 0 oci-put manifest --cache "$cache" "${blobs[@]/#/--blob=}" "$REG_HOST/img/kept:v1" "$mfile"
+	config=$(jq -r .config.digest "$mfile")
+	kept=$cache/blobs/sha256/${config#sha256:}
+	cmp "$kept" "${blobs[0]}"
+	[ "$(stat -c %a "$kept")" = 600 ]
+	[ "$(stat -c %a "$cache/blobs/sha256")" = 700 ]
+	# the config alone: no layer, not the manifest
+	[ "$(find "$cache" -type f | wc -l)" = 1 ]
+	run_status 0 oci-fetch --cache "$cache" --config "$REG_HOST/img/kept:v1"
+	cmp <(printf '%s' "$output") "${blobs[0]}"
+	[ "$(registry_requests REG GET "^/v2/img/kept/blobs/$config")" = 0 ]
+	# a push found in place (the tag names it already) keeps it too; without --cache, nothing
+	rm -r "$cache"
+	run_status 0 oci-put manifest --cache "$cache" "${blobs[@]/#/--blob=}" "$REG_HOST/img/kept:v1" "$mfile"
+	cmp "$kept" "${blobs[0]}"
+	HOME=$BATS_TEST_TMPDIR/home XDG_CACHE_HOME='' run_status 0 oci-put manifest \
+		"${blobs[@]/#/--blob=}" "$REG_HOST/img/kept:v2" "$mfile"
+	[ ! -e "$BATS_TEST_TMPDIR/home" ]
+	run_status 2 oci-put blob --cache "$cache" "$REG_HOST/img/kept" "${blobs[0]}"
+	[[ $output == *"--cache and --default-cache are for manifest"* ]]
+}
+
+@test "--cache DIR, an index: each child's config given as a --blob file kept, not the children" {
+	idx=$BATS_TEST_TMPDIR/index.json cache=$BATS_TEST_TMPDIR/cache
+	oci-fetch --index "oci:$FIX/multi" >"$idx"
+	files=() configs=()
+	for m in $(jq -r '.manifests[].digest' "$idx"); do
+		c=$(jq -r .config.digest "$(layout_blob "$FIX/multi" "$m")")
+		configs+=("$c")
+		files+=(--blob "$(layout_blob "$FIX/multi" "$m")" --blob "$(layout_blob "$FIX/multi" "$c")")
+	done
+	run_status 0 oci-put manifest --cache "$cache" --from "oci:$FIX/multi" "${files[@]}" \
+		"$REG_HOST/img/kidx:v1" "$idx"
+	for c in "${configs[@]}"; do
+		cmp "$cache/blobs/sha256/${c#sha256:}" "$(layout_blob "$FIX/multi" "$c")"
+	done
+	[ "$(find "$cache" -type f | wc -l)" = "$(printf '%s\n' "${configs[@]}" | sort -u | wc -l)" ]
+}
+
 @test "a manifest whose blob is missing is refused (exit 66), and nothing is tagged" {
 	layout_parts "$FIX/bb"
 	run_status 66 oci-put manifest --blob "${blobs[0]}" "$REG_HOST/img/missing:v1" "$mfile"

@@ -302,7 +302,7 @@ previous_fetch_once() {
 	flock -x "$lock"
 	if [ ! -e "$tmp/from.done" ]; then
 		for n in "${!cache_from[@]}"; do
-			oci-fetch "${net_opts[@]}" "${fetch_cache[@]}" "${plat[@]}" -o "$tmp/from.$n.json" \
+			oci-fetch "${net_opts[@]}" "${doc_cache[@]}" "${plat[@]}" -o "$tmp/from.$n.json" \
 				--config-out "$tmp/from.$n.config" "${cache_from[n]}" \
 				2>"$tmp/from.$n.err" </dev/null {lock}<&- &
 			pids+=($!)
@@ -572,7 +572,7 @@ build_options() {
 	args=() from='' platform='' push=0 output='' digest_file='' quiet=0 annotate_source=0
 	tar_opts=() digest_opts=() graft_opts=() net_opts=() tags=() platforms=() layers=() cache_from=()
 	put_quiet=()
-	use_cache=1 cache_opts=() fetch_cache=(--default-cache) compression=zstd read_once=0
+	use_cache=1 cache_opts=() doc_cache=(--default-cache) compression=zstd read_once=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-h | --help) build_usage && exit 0 ;;
@@ -585,10 +585,10 @@ build_options() {
 		--compression) need_value build "$@" && digest_opts+=(-c "$2") && compression=$2 && shift ;;
 		--layer) need_value build "$@" && layers+=("$2") && shift ;;
 		--cache)
-			need_value build "$@" && cache_opts=(--dir "$2") && fetch_cache=(--cache "$2")
+			need_value build "$@" && cache_opts=(--dir "$2") && doc_cache=(--cache "$2")
 			use_cache=1 && shift
 			;;
-		--no-cache) use_cache=0 fetch_cache=() ;;
+		--no-cache) use_cache=0 doc_cache=() ;;
 		--cache-from) need_value build "$@" && cache_from+=("$2") && shift ;;
 		--entrypoint | --cmd | --env | --workdir | --user | --label | --expose | --annotation | --created | \
 			--healthcheck | --healthcheck-interval | --healthcheck-timeout | --healthcheck-start-period | \
@@ -727,10 +727,10 @@ build_destination() {
 build_inputs() {
 	if [ "$multi" = 1 ]; then
 		mkdir "$tmp/base"
-		start_job oci-fetch "${net_opts[@]}" "${fetch_cache[@]}" --platform "$platform" \
+		start_job oci-fetch "${net_opts[@]}" "${doc_cache[@]}" --platform "$platform" \
 			--each "$tmp/base" "$from"
 	elif [ "$from" != scratch ]; then
-		local -a fetch_opts=("${net_opts[@]}" "${fetch_cache[@]}")
+		local -a fetch_opts=("${net_opts[@]}" "${doc_cache[@]}")
 		[ -z "$platform" ] || fetch_opts+=(--platform "$platform")
 		start_job oci-fetch "${fetch_opts[@]}" -o "$tmp/base.json" \
 			--config-out "$tmp/base-config.json" --digest-out "$tmp/base.digest" "$from"
@@ -858,9 +858,11 @@ build_graft() {
 	read -r digest <"$tmp/manifest.digest"
 }
 
-# The oci-put manifest options every destination shares (put_opts): the base, the files.
+# The oci-put manifest options every destination shares (put_opts): the base, the files, the
+# document cache (the configs pushed kept there: the next build's --cache-from fetch asks only
+# for the tag's manifest).
 put_base_options() {
-	put_opts=("${net_opts[@]}" "${put_quiet[@]}")
+	put_opts=("${net_opts[@]}" "${put_quiet[@]}" "${doc_cache[@]}")
 	[ "$from" = scratch ] || put_opts+=(--from "$from")
 }
 

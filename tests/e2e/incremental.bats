@@ -341,6 +341,32 @@ gets() { registry_requests REG GET "$1"; }
 	[ ! -e "$XDG_CACHE_HOME/ocinoco" ]
 }
 
+@test "a code change's rebuild: the previous image's config comes from the local cache (the push kept it), not the registry; the same image as --no-cache's, which keeps nothing" {
+	local cfg1 cfg2 c0 m0 d2
+	build --layer node_modules --tag "$PX_HOST/cfg/app:v1" --push
+	cfg1=$(oci-fetch "$PX_HOST/cfg/app:v1" | jq -r .config.digest)
+	cmp <(oci-fetch --config "$PX_HOST/cfg/app:v1") "$(cached "$cfg1")"
+	echo 'console.log("v2")' >"$T/app/src/index.js"
+	c0=$(gets "^/v2/cfg/app/blobs/$cfg1\$") m0=$(gets '^/v2/cfg/app/manifests/v1$')
+	build --layer node_modules --tag "$PX_HOST/cfg/app:v1" --push
+	d2=$DIGEST
+	[[ $output == *"of $T/app: made"* ]]
+	# the previous image was fetched (its tag asked), its config not
+	[ "$(gets '^/v2/cfg/app/manifests/v1$')" -eq $((m0 + 1)) ]
+	[ "$(gets "^/v2/cfg/app/blobs/$cfg1\$")" -eq "$c0" ]
+	cfg2=$(oci-fetch "$PX_HOST/cfg/app:v1" | jq -r .config.digest)
+	cmp <(oci-fetch --config "$PX_HOST/cfg/app:v1") "$(cached "$cfg2")"
+	# --no-cache (which has no default --cache-from: given): the same image, the previous
+	# image's config asked for, nothing kept
+	rm -rf "$XDG_CACHE_HOME"
+	c0=$(gets "^/v2/cfg/app/blobs/$cfg2\$")
+	build --layer node_modules --tag "$PX_HOST/cfg/app:v1" --push --no-cache \
+		--cache-from "$PX_HOST/cfg/app:v1"
+	[ "$DIGEST" = "$d2" ]
+	[ "$(gets "^/v2/cfg/app/blobs/$cfg2\$")" -eq $((c0 + 1)) ]
+	[ ! -e "$XDG_CACHE_HOME/ocinoco" ]
+}
+
 @test "an index base: a rebuild asks only for the index by its tag, for one platform or for all" {
 	local p n0 d1
 	for p in linux/arm64 all; do

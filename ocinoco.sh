@@ -360,7 +360,7 @@ layer_job() {
 	# for the foreground pipeline), so no program of it is left behind for stop_jobs.
 	trap 'layer_upload_end stop; exit 143' TERM
 	blob_pid='' previous_pid=''
-	local i=$1 line sig='' flags='' top=0
+	local i=$1 line sig='' flags='' top=0 made_here=0
 	local -a hit st sig_out=()
 	layer_part "$i"
 	[ "$i" -lt ${#layers[@]} ] || [ ${#layers[@]} -eq 0 ] || top=1
@@ -382,6 +382,7 @@ layer_job() {
 			wait "$walk" 2>/dev/null || true
 			sig_out=(--signature-out "$tmp/layer.$i.sig")
 		else
+			[ "$use_cache" = 0 ] || made_here=1
 			wait "$walk" || {
 				local rc=$?
 				cat "$tmp/layer.$i.walk-err" >&2
@@ -407,7 +408,10 @@ layer_job() {
 		fi
 		[[ " $flags " == *" racy "* ]] || echo "$sig $compression" >"$tmp/layer.$i.key"
 	fi
-	if [ ${#cache_from[@]} -gt 0 ]; then
+	# The default previous image (the first tag) is for a layer no build here made (a fresh
+	# checkout, an empty cache); one this cache saw made from this directory and missed has
+	# changed since, and is made at once. A --cache-from given is always asked.
+	if [ ${#cache_from[@]} -gt 0 ] && { [ "$made_here" = 0 ] || [ -z "$default_cache_from" ]; }; then
 		layer_upload_start early
 		if layer_from_previous "$i"; then
 			# It had nothing to send: a failure of it (said on stderr) is none of the

@@ -348,7 +348,8 @@ gets() { registry_requests REG GET "$1"; }
 	cmp <(oci-fetch --config "$PX_HOST/cfg/app:v1") "$(cached "$cfg1")"
 	echo 'console.log("v2")' >"$T/app/src/index.js"
 	c0=$(gets "^/v2/cfg/app/blobs/$cfg1\$") m0=$(gets '^/v2/cfg/app/manifests/v1$')
-	build --layer node_modules --tag "$PX_HOST/cfg/app:v1" --push
+	# (given: the default previous image is not asked for a layer made here that changed)
+	build --layer node_modules --tag "$PX_HOST/cfg/app:v1" --push --cache-from "$PX_HOST/cfg/app:v1"
 	d2=$DIGEST
 	[[ $output == *"of $T/app: made"* ]]
 	# the previous image was fetched (its tag asked), its config not
@@ -365,6 +366,21 @@ gets() { registry_requests REG GET "$1"; }
 	[ "$DIGEST" = "$d2" ]
 	[ "$(gets "^/v2/cfg/app/blobs/$cfg2\$")" -eq $((c0 + 1)) ]
 	[ ! -e "$XDG_CACHE_HOME/ocinoco" ]
+}
+
+@test "a layer made here that changed is made at once: the default previous image (the tag) is not fetched for it; given, it is" {
+	local m0
+	build --layer node_modules --tag "$PX_HOST/chg/app:v1" --push
+	echo 'console.log("v3")' >"$T/app/src/index.js"
+	m0=$(gets '^/v2/chg/app/manifests/v1$')
+	build --layer node_modules --tag "$PX_HOST/chg/app:v1" --push
+	[[ $output == *"of $T/app --layer node_modules: reused from the cache"* ]]
+	[[ $output == *"of $T/app: made"* ]]
+	# no GET of the tag's manifest: the previous image was not fetched (the one oci-put HEADs it)
+	[ "$(gets '^/v2/chg/app/manifests/v1$')" -eq "$m0" ]
+	echo 'console.log("v4")' >"$T/app/src/index.js"
+	build --layer node_modules --tag "$PX_HOST/chg/app:v1" --push --cache-from "$PX_HOST/chg/app:v1"
+	[ "$(gets '^/v2/chg/app/manifests/v1$')" -eq $((m0 + 1)) ]
 }
 
 @test "an index base: a rebuild asks only for the index by its tag, for one platform or for all" {

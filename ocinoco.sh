@@ -322,17 +322,28 @@ previous_fetch_once() {
 # Level 2: the layer's diffID (tar + sha256, no compression) against the layers of the
 # --cache-from images. True when one matched: descriptor in layer.I.json.
 layer_from_previous() {
-	local i=$1 ref n digest
-	local -a st=(0 0) found=()
+	local i=$1 ref n digest pfd tar_pid digest_pid st0=0 st1=0
+	local -a found=()
+	# The diffID pass goes while the previous images are fetched (a far registry's answer
+	# takes round trips); stopped if none of them is there.
+	exec {pfd}> >(exec oci-digest -c none -d "$tmp/layer.$i.tar.json" >/dev/null)
+	digest_pid=$!
+	oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" >&"$pfd" {pfd}>&- &
+	tar_pid=$!
+	exec {pfd}>&-
 	previous_fetch_once
 	[ -z "$previous_pid" ] || wait "$previous_pid" || true
 	for n in "${!cache_from[@]}"; do
 		[ ! -e "$tmp/from.$n.found" ] || found+=("$n")
 	done
-	[ ${#found[@]} -gt 0 ] || return 1
-	oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" | oci-digest -c none -d "$tmp/layer.$i.tar.json" >/dev/null ||
-		st=("${PIPESTATUS[@]}")
-	[ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] || return 1
+	if [ ${#found[@]} -eq 0 ]; then
+		kill "$tar_pid" "$digest_pid" 2>/dev/null || true
+		wait "$tar_pid" "$digest_pid" 2>/dev/null || true
+		return 1
+	fi
+	wait "$tar_pid" || st0=$?
+	wait "$digest_pid" || st1=$?
+	[ "$st0" -eq 0 ] && [ "$st1" -eq 0 ] || return 1
 	for n in "${found[@]}"; do
 		ref=${cache_from[n]}
 		digest=$(oci-cache match -d "$tmp/layer.$i.json" -c "$compression" \

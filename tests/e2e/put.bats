@@ -318,6 +318,32 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	[ "$(registry_requests REG DELETE '^/v2/early/st/blobs/uploads/')" = 1 ]
 }
 
+@test "a manifest on stdin to a new repository whose first --from is another image: that image's layers mounted early, the manifest's found in the next --from, the image complete" {
+	layout_parts "$FIX/bb"
+	oci-put manifest "${blobs[@]/#/--blob=}" "$REG_HOST/mis/real:v1" "$mfile" >/dev/null
+	# another image: a config and one layer of its own
+	printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}' >"$BATS_TEST_TMPDIR/oc"
+	jq -nc --arg c "$(sha "$BATS_TEST_TMPDIR/oc")" --argjson cs "$(stat -c %s "$BATS_TEST_TMPDIR/oc")" \
+		--arg l "$(sha "$FIX/rand")" --argjson ls "$(stat -c %s "$FIX/rand")" \
+		'{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+		  config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
+		  layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: $ls}]}' \
+		>"$BATS_TEST_TMPDIR/om.json"
+	oci-put manifest --blob "$BATS_TEST_TMPDIR/oc" --blob "$FIX/rand" "$REG_HOST/mis/other:v1" \
+		"$BATS_TEST_TMPDIR/om.json" >/dev/null
+	{ sleep 0.5; cat "$mfile"; } | oci-put manifest --from "$REG_HOST/mis/other:v1" --from "$REG_HOST/mis/real:v1" \
+		--blob "${blobs[0]}" "$REG_HOST/mis/dst:v1" - >"$BATS_TEST_TMPDIR/out"
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "$REG_HOST/mis/dst@$(sha "$mfile")" ]
+	[ "$(registry_requests REG POST "^/v2/mis/dst/blobs/uploads/\\?mount=$(sha "$FIX/rand")&from=mis%2Fother$" 201)" = 1 ]
+	for l in $(jq -r '.layers[].digest' "$mfile"); do
+		[ "$(registry_requests REG POST "^/v2/mis/dst/blobs/uploads/\\?mount=$l&from=mis%2Freal$" 201)" = 1 ]
+	done
+	skopeo_p copy -q --src-tls-verify=false "docker://$REG_HOST/mis/dst:v1" "oci:$BATS_TEST_TMPDIR/back:x"
+	for l in $(jq -r '.config.digest, .layers[].digest' "$mfile"); do
+		[ "$(sha "$BATS_TEST_TMPDIR/back/blobs/sha256/${l#sha256:}")" = "$l" ]
+	done
+}
+
 @test "a manifest on stdin that never comes (empty stdin): exit 1, nothing put" {
 	run_status 1 oci-put manifest --tag "$REG_HOST/empty/st:v2" "$REG_HOST/empty/st:v1" - </dev/null
 	[[ $output == *"stdin: empty: no manifest to put"* ]]

@@ -113,7 +113,8 @@ void registry_upload_cancel(struct registry *r, struct upload *u);
  *   BLOB_TAG    HEAD of the manifest tagged `from`: result 1 when it is the manifest
  *               `digest` (Docker-Content-Digest), else 0 (absent, another one, an error; a
  *               NULL `digest`: not known yet, result 0); the tag's digest in `tagged` (a
- *               sha256 digest, else "": absent, an error, a digest of another form) */
+ *               sha256 digest, else "": absent, an error, a digest of another form); `absent`
+ *               when the registry answered 404 (the tag names no manifest) */
 /* The largest body a single-request upload sends: a registry that answers it with a session
  * (CNCF distribution ignores the body and answers 202) has it sent again by the PUT, so what it
  * may cost is bounded by what one round trip is worth. */
@@ -127,6 +128,7 @@ struct blob_op {
 	struct upload *up;    /* OPEN, PUT, CANCEL, POST */
 	int result;
 	char tagged[DIGEST_STR_LEN]; /* TAG: the manifest the tag names now, or "" */
+	bool absent;                 /* TAG: answered 404 */
 	void *ctx;                   /* the caller's: what the operation is for */
 };
 void registry_blob_batch(struct registry *r, const char *path, struct blob_op *ops, size_t n,

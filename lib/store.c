@@ -243,6 +243,7 @@ void store_blob_batch(struct store *st, struct blob_op *ops, size_t n)
 		case BLOB_CANCEL:
 		case BLOB_TAG: /* a layout's index.json is written in any case */
 			op->result = 0;
+			op->absent = false;
 			break;
 		}
 	}

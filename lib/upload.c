@@ -337,6 +337,7 @@ static void batch_result(struct registry *r, struct blob_op *op, const struct rr
 		if (dcd && digest_is_sha256(dcd))
 			memcpy(op->tagged, dcd, DIGEST_STR_LEN);
 		op->result = op->digest && op->tagged[0] && strcmp(op->tagged, op->digest) == 0;
+		op->absent = q->x.result == CURLE_OK && q->x.status == 404;
 		break;
 	}
 	}

@@ -183,6 +183,7 @@ static void ask_tags(struct put_ctx *c)
 		for (size_t i = 0; i < m; i++) {
 			struct tag_check *t = ops[i].ctx;
 			t->asked = true;
+			t->absent = ops[i].absent;
 			memcpy(t->tagged, ops[i].tagged, sizeof t->tagged);
 		}
 	}
@@ -329,31 +330,48 @@ static bool all_layouts(const struct manifest_job *j)
 	return store_is_layout(&j->dst);
 }
 
+/* DEST's tag, asked early, names no manifest (404): a manifest will be PUT there. */
+static bool dest_tag_absent(const struct manifest_job *j, const struct put_ctx *c)
+{
+	for (size_t k = 0; k < c->ntags; k++)
+		if (c->tags[k].repo == &j->dst && c->tags[k].tag == j->dst.ref.tag)
+			return c->tags[k].asked && c->tags[k].absent;
+	return false;
+}
+
 int put_manifest_job(struct manifest_job *j)
 {
 	struct put_ctx c = {.s = &j->s};
+	struct store **sources = j->sources = xcalloc(j->nfrom + 2, sizeof *sources);
+	c.sources = sources;
+	for (size_t i = 0; i < j->nfrom; i++)
+		sources[c.nsources++] = &j->from[i];
 	bool early = asks_tags_first(j);
 	if (early) {
 		if (connect_stores(j, true) < 0)
 			return EXIT_FAIL;
 		tag_checks(j, &c);
 		ask_tags(&c);
+		/* a cold push (a new repository): the base's layers mounted and the --blob files'
+		 * sessions opened while the manifest is awaited (a rebuild: nothing more sent) */
+		if (dest_tag_absent(j, &c)) {
+			put_early(&c, &j->dst, j->nblobs, &j->early);
+			c.early = &j->early;
+		}
 	}
 	read_inputs(j);
 	if (early ? attach_layout_froms(j) < 0 : connect_stores(j, false) < 0)
 		return EXIT_FAIL;
 	if (!early)
 		tag_checks(j, &c);
-	struct store **sources = j->sources = xcalloc(j->nfrom + 2, sizeof *sources);
 	/* A build's manifest: its new layer is in DEST already and its config is new, so HEAD
 	 * first, and open the config's upload session while the HEADs go. */
 	c.files = j->local;
 	c.nfiles = j->nblobs;
-	c.sources = sources;
 	c.head_first = c.speculate = true;
-	for (size_t i = 0; i < j->nfrom; i++)
-		sources[c.nsources++] = &j->from[i];
 	int ret = put_everywhere(j, &c, sources);
+	if (c.early)
+		put_early_end(c.early, &j->dst);
 	free(c.tags);
 	if (ret < 0)
 		return c.missing ? EXIT_MISSING : EXIT_FAIL;

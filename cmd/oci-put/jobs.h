@@ -8,6 +8,7 @@
 #include "blobsrc.h"
 #include "cli.h"
 #include "doc.h"
+#include "push.h"
 #include "store.h"
 
 #include <stdbool.h>
@@ -47,6 +48,7 @@ struct manifest_job {
 	struct doc d;
 	struct blob_src *bsrc, **local;
 	struct store **sources; /* the --from stores, then DEST for the other tags */
+	struct early_put early; /* a cold push's: made in DEST while the manifest is awaited */
 	struct buf out;
 };
 int put_manifest_job(struct manifest_job *j);

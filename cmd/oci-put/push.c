@@ -107,10 +107,28 @@ static const struct store *mount_source(const struct put_ctx *c, const struct st
 	return NULL;
 }
 
+/* What put_early made in dst for this blob: present already, or its file's session. */
+static void take_early(const struct put_ctx *c, const struct store *dst, struct wanted_blob *b)
+{
+	struct early_put *e = c->early;
+	if (e == NULL || e->dst != dst)
+		return;
+	for (size_t k = 0; k < e->npresent; k++)
+		if (strcmp(e->present[k], b->digest) == 0)
+			b->presence = MADE_THERE;
+	for (size_t i = 0; i < c->nfiles && i < e->nups && b->presence == MISSING; i++)
+		if (c->files[i] == b->file && e->ups[i].loc) {
+			b->up = e->ups[i];
+			e->ups[i] = (struct upload){0};
+		}
+}
+
 /* Round 1, what is there: HEAD; or, unless head_first, a mount straight away of what has no
  * local file (a mount of a blob the repository has succeeds too). Upload sessions for local
  * files expected to be missing (speculate), opened meanwhile: no byte is sent before a HEAD
- * says it is missing (a no-op rebuild sends none). */
+ * says it is missing (a no-op rebuild sends none). What put_early made present is not asked;
+ * a file within BLOB_POST_MAX whose session it opened (its tag absent: a cold push) is PUT on
+ * it at once, the PUT costing the round trip a HEAD would. */
 static size_t first_round(const struct put_ctx *c, const struct store *dst,
                           const struct store *msrc, struct wanted_blob *bs, size_t n,
                           struct blob_op *ops)
@@ -118,9 +136,15 @@ static size_t first_round(const struct put_ctx *c, const struct store *dst,
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct wanted_blob *b = &bs[i];
+		if (b->presence != MISSING)
+			continue;
+		if (b->file && b->up.loc && b->file->seekable && b->file->size <= BLOB_POST_MAX) {
+			ops[m++] = blob_op_for(b, BLOB_PUT, msrc);
+			continue;
+		}
 		bool mount = !b->file && msrc && !c->head_first;
 		ops[m++] = blob_op_for(b, mount ? BLOB_MOUNT : BLOB_HEAD, msrc);
-		if (b->file && c->speculate)
+		if (b->file && c->speculate && !b->up.loc)
 			ops[m++] = blob_op_for(b, BLOB_OPEN, msrc);
 	}
 	for (size_t t = 0; t < c->ntags; t++)
@@ -253,9 +277,11 @@ int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, 
 	if (n == 0)
 		return 0;
 	struct wanted_blob *bs = xcalloc(n, sizeof *bs);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		bs[i] = (struct wanted_blob){.digest = digests[i],
 		                             .file = local_file(c, digests[i])};
+		take_early(c, dst, &bs[i]);
+	}
 	struct blob_op *ops = xcalloc(2 * n + c->ntags, sizeof *ops);
 	const struct store *msrc = mount_source(c, dst);
 	int ret = run_round(dst, ops, first_round(c, dst, msrc, bs, n, ops), bs, n);
@@ -269,6 +295,75 @@ int put_blobs(struct put_ctx *c, struct store *dst, const char *const *digests, 
 	free(ops);
 	free(bs);
 	return ret;
+}
+
+/* The layers of the base (an image manifest), or NULL: an index, a manifest with more than
+ * PUT_EARLY_MAX_LAYERS, one that cannot be fetched. */
+static char **base_layers(struct store *base, size_t *n)
+{
+	struct doc d;
+	char **out = NULL;
+	*n = 0;
+	if (store_get_manifest(base, NULL, &d) < 0)
+		return NULL;
+	json_t *j = NULL;
+	size_t k = 0;
+	const char **refs = media_type_is_manifest(d.media_type)
+	                            ? put_references(&d, &k, &j, base->name)
+	                            : NULL;
+	if (refs && k >= 1 && k - 1 <= PUT_EARLY_MAX_LAYERS) {
+		out = xcalloc(k, sizeof *out);
+		for (size_t r = 1; r < k; r++) /* refs[0]: the base's config */
+			out[(*n)++] = xstrdup(refs[r]);
+	}
+	free(refs);
+	json_decref(j);
+	doc_free(&d);
+	return out;
+}
+
+void put_early(struct put_ctx *c, struct store *dst, size_t nups, struct early_put *e)
+{
+	*e = (struct early_put){.dst = dst, .ups = xcalloc(nups + 1, sizeof *e->ups), .nups = nups};
+	struct store *base = NULL;
+	for (size_t s = 0; s < c->nsources && base == NULL; s++)
+		if (can_mount(dst, c->sources[s]))
+			base = c->sources[s];
+	size_t nl = 0;
+	char **layers = base ? base_layers(base, &nl) : NULL;
+	struct blob_op *ops = xcalloc(nl + nups + 1, sizeof *ops);
+	size_t m = 0;
+	for (size_t i = 0; i < nl; i++)
+		ops[m++] = (struct blob_op){
+		        .kind = BLOB_MOUNT, .digest = layers[i], .from = base->ref.path};
+	for (size_t i = 0; i < nups; i++)
+		ops[m++] = (struct blob_op){.kind = BLOB_OPEN, .up = &e->ups[i]};
+	store_blob_batch(dst, ops, m);
+	e->present = xcalloc(nl + 1, sizeof *e->present);
+	for (size_t i = 0; i < nl; i++) {
+		if (ops[i].result == 1)
+			e->present[e->npresent++] = layers[i];
+		else
+			free(layers[i]);
+	}
+	free(layers);
+	free(ops);
+}
+
+void put_early_end(struct early_put *e, struct store *dst)
+{
+	struct blob_op *ops = xcalloc(e->nups + 1, sizeof *ops);
+	size_t m = 0;
+	for (size_t i = 0; i < e->nups; i++)
+		if (e->ups[i].loc)
+			ops[m++] = (struct blob_op){.kind = BLOB_CANCEL, .up = &e->ups[i]};
+	store_blob_batch(dst, ops, m);
+	free(ops);
+	for (size_t k = 0; k < e->npresent; k++)
+		free(e->present[k]);
+	free(e->present);
+	free(e->ups);
+	*e = (struct early_put){0};
 }
 
 /* --if-not-empty: the stream ended with no byte, and nothing is to be sent. */

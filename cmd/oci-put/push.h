@@ -18,6 +18,18 @@ struct tag_check {
 	bool there;                  /* the tag is the manifest already (then so are its blobs) */
 	bool asked;                  /* HEADed already: its answer in `tagged`, not asked again */
 	char tagged[DIGEST_STR_LEN]; /* asked: the manifest it named then, or "" */
+	bool absent;                 /* asked: it named none (404) */
+};
+
+/* What was made in dst while the manifest was awaited (put_early), for put_blobs there: the
+ * blobs known present (no HEAD), and an upload session for each local file (files[i]), taken
+ * over by the blob that is the file (no HEAD: PUT at once) or cancelled by put_early_end. */
+struct early_put {
+	const struct store *dst;
+	char **present; /* mounted (201) */
+	size_t npresent;
+	struct upload *ups; /* one a file; loc NULL: none, or taken */
+	size_t nups;
 };
 
 struct put_ctx {
@@ -35,6 +47,7 @@ struct put_ctx {
 	const char *manifest; /* the digest the tags are checked against */
 	bool missing;         /* a blob was in neither dst nor any source (EXIT_MISSING) */
 	bool if_not_empty; /* put_stream: a stream that ends empty is not sent (--if-not-empty) */
+	struct early_put *early; /* or NULL */
 };
 
 /* oci-put manifest's exit status when a blob the document names is in neither DEST nor any
@@ -68,6 +81,15 @@ int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
  * longer one is sent as it comes. With if_not_empty, a stream that ends empty sends nothing: its
  * session is cancelled (DELETE), and 0 is returned. */
 int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src);
+/* A manifest certain to be PUT in dst (its tag absent), still awaited: the layers of the base
+ * (the first source dst can mount from, fetched by the reference it was given; an image
+ * manifest, else nothing is mounted) mounted into dst, and nups upload sessions opened there
+ * for the local files to come, in one round; what it made in *e. Nothing fails: what it could
+ * not make is left to put_blobs' rounds. */
+#define PUT_EARLY_MAX_LAYERS 256
+void put_early(struct put_ctx *c, struct store *dst, size_t nups, struct early_put *e);
+/* The sessions put_blobs did not take, cancelled; *e freed. */
+void put_early_end(struct early_put *e, struct store *dst);
 /* The digests a manifest or index references (config and layers; or manifests). Caller frees
  * the array (the strings are owned by *json). */
 const char **put_references(const struct doc *d, size_t *n, json_t **json, const char *what);

@@ -158,8 +158,11 @@ put_recording_ocinoco() {
 	[[ $output == *"ocinoco: build: the layer of $T/src failed (oci-tar exit 1, oci-digest exit 1): nothing pushed"* ]]
 	[[ $output != *Terminated* ]] # its stop is not said
 	no_tag REG f/tar
-	# the layer's upload had its session open, and sent nothing of what it held
-	[ "$(registry_requests REG POST '^/v2/f/tar/blobs/uploads/$' 202)" = 1 ]
+	# the layer's upload had its session open, and sent nothing of what it held (the early
+	# oci-put manifest, its tag absent, may have opened the config's too: nothing sent on it)
+	local sessions
+	sessions=$(registry_requests REG POST '^/v2/f/tar/blobs/uploads/$' 202)
+	[ "$sessions" -ge 1 ] && [ "$sessions" -le 2 ]
 	[ "$(registry_requests REG 'PUT|PATCH' '^/v2/f/tar/blobs/')" = 0 ]
 	# the layer's oci-put blob and the oci-put manifest started with the build, both gone
 	[ "$(wc -l <"$T/put-pids")" = 2 ]

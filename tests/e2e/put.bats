@@ -290,52 +290,100 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	skopeo_p inspect --tls-verify=false "docker://$REG_HOST/app/mf:v1" >/dev/null
 }
 
-@test "a manifest on stdin: its tag HEADed before the manifest comes, --blob files opened after; a tag naming it already: nothing more sent" {
+@test "a manifest on stdin to a new repository: its tag HEADed, the base's layers mounted and the config's session opened before it comes; none HEADed after; a tag naming it already: nothing more sent" {
 	layout_parts "$FIX/bb"
 	oci-put manifest "${blobs[@]/#/--blob=}" "$REG_HOST/base/st:v1" "$mfile" >/dev/null
 	jq -c '.config.Labels.early = "yes"' "${blobs[0]}" | tr -d '\n' >"$BATS_TEST_TMPDIR/c"
 	jq -c --arg c "$(sha "$BATS_TEST_TMPDIR/c")" --argjson cs "$(stat -c %s "$BATS_TEST_TMPDIR/c")" \
 		'.config.digest = $c | .config.size = $cs' "$mfile" | tr -d '\n' >"$BATS_TEST_TMPDIR/m.json"
 	d=$(sha "$BATS_TEST_TMPDIR/m.json")
+	mapfile -t layers < <(jq -r '.layers[].digest' "$mfile")
 	tag_heads() { registry_requests REG HEAD '^/v2/early/st/manifests/v1$'; }
-	# the writer waits for the tag's HEAD, then makes the config (absent when oci-put started)
-	# and writes the manifest
+	mounts() { registry_requests REG POST '^/v2/early/st/blobs/uploads/\?mount=.*&from=base%2Fst$' 201; }
+	# the writer waits for the tag's HEAD (and, when the tag is absent, for the base's layers'
+	# mounts), then makes the config (absent when oci-put started) and writes the manifest
 	late() {
 		local i
 		for ((i = 0; i < 100; i++)); do
-			[ "$(tag_heads)" -lt "$1" ] || break
+			[ "$(tag_heads)" -lt "$1" ] || [ "$(mounts)" -lt "$2" ] || break
 			sleep 0.05
 		done
 		tag_heads >"$BATS_TEST_TMPDIR/heads-before"
+		mounts >"$BATS_TEST_TMPDIR/mounts-before"
 		registry_requests REG '.*' '^/v2/early/st/(blobs|manifests/[^v])' >"$BATS_TEST_TMPDIR/others-before"
 		cp "$BATS_TEST_TMPDIR/c" "$BATS_TEST_TMPDIR/config"
 		cat "$BATS_TEST_TMPDIR/m.json"
 	}
-	late 1 | oci-put manifest --from "$REG_HOST/base/st:v1" --blob "$BATS_TEST_TMPDIR/config" \
+	late 1 ${#layers[@]} | oci-put manifest --from "$REG_HOST/base/st:v1" --blob "$BATS_TEST_TMPDIR/config" \
 		"$REG_HOST/early/st:v1" - >"$BATS_TEST_TMPDIR/out"
 	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "$REG_HOST/early/st@$d" ]
 	[ "$(cat "$BATS_TEST_TMPDIR/heads-before")" = 1 ]
-	[ "$(cat "$BATS_TEST_TMPDIR/others-before")" = 0 ]
+	# before the manifest: the base's layers mounted, the config's session opened (nothing else)
+	[ "$(cat "$BATS_TEST_TMPDIR/mounts-before")" = ${#layers[@]} ]
+	[ "$(cat "$BATS_TEST_TMPDIR/others-before")" = $((${#layers[@]} + 1)) ]
+	[ "$(registry_requests REG GET '^/v2/base/st/manifests/v1$' 200)" = 1 ]
+	# after it: no HEAD of the mounted layers (nor of the config, PUT at once on its session)
+	for l in "${layers[@]}"; do
+		[ "$(registry_requests REG HEAD "^/v2/early/st/blobs/$l$")" = 0 ]
+	done
+	[ "$(registry_requests REG HEAD '^/v2/early/st/blobs/')" = 0 ]
+	[ "$(registry_requests REG POST '^/v2/early/st/blobs/uploads/$' 202)" = 1 ]
+	[ "$(registry_requests REG PUT "^/v2/early/st/blobs/uploads/.*digest=$(sha "$BATS_TEST_TMPDIR/c")" 201)" = 1 ]
+	[ "$(registry_requests REG DELETE '^/v2/early/st/')" = 0 ]
 	[ "$(tag_heads)" = 1 ] # not HEADed again with the blobs
 	[ "$(registry_requests REG PUT '^/v2/early/st/manifests/v1$' 201)" = 1 ]
+	# the image, fetched back: the manifest's bytes, and every blob (digests verified)
 	[ "$(oci-fetch --digest "$REG_HOST/early/st:v1")" = "$d" ]
+	[ "$(oci-fetch "$REG_HOST/early/st:v1")" = "$(cat "$BATS_TEST_TMPDIR/m.json")" ]
+	skopeo_p copy -q --src-tls-verify=false "docker://$REG_HOST/early/st:v1" "oci:$BATS_TEST_TMPDIR/back:x"
+	[ "$(jq -r '.config.digest' "$BATS_TEST_TMPDIR/m.json")" = "$(sha "$BATS_TEST_TMPDIR/c")" ]
+	for l in "${layers[@]}" "$(sha "$BATS_TEST_TMPDIR/c")"; do
+		[ "$(sha "$BATS_TEST_TMPDIR/back/blobs/sha256/${l#sha256:}")" = "$l" ]
+	done
 	# again, the tag naming the manifest: its HEAD alone (no blob HEAD, no session, no DELETE)
 	before=$(registry_requests REG '.*' '^/v2/early/st/')
 	sent=$(registry_requests REG 'POST|DELETE|PUT|PATCH' '^/v2/early/st/')
 	rm "$BATS_TEST_TMPDIR/config"
-	late 2 | oci-put manifest --from "$REG_HOST/base/st:v1" --blob "$BATS_TEST_TMPDIR/config" \
+	late 2 0 | oci-put manifest --from "$REG_HOST/base/st:v1" --blob "$BATS_TEST_TMPDIR/config" \
 		"$REG_HOST/early/st:v1" - >"$BATS_TEST_TMPDIR/out"
 	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "$REG_HOST/early/st@$d" ]
 	[ "$(registry_requests REG '.*' '^/v2/early/st/')" = $((before + 1)) ]
 	[ "$(tag_heads)" = 2 ]
 	[ "$(registry_requests REG 'POST|DELETE|PUT|PATCH' '^/v2/early/st/')" = "$sent" ]
 	[ "$(registry_requests REG DELETE '^/v2/early/st/')" = 0 ]
+	[ "$(registry_requests REG GET '^/v2/base/st/manifests/')" = 1 ] # the base not fetched
 	# the same manifest as a FILE: the tag HEADed with the blobs, the speculative session
 	# cancelled (today's order, no round before the manifest is read)
 	run_status 0 oci-put manifest --from "$REG_HOST/base/st:v1" --blob "$BATS_TEST_TMPDIR/config" \
 		"$REG_HOST/early/st:v1" "$BATS_TEST_TMPDIR/m.json"
 	[ "$(tag_heads)" = 3 ]
 	[ "$(registry_requests REG DELETE '^/v2/early/st/blobs/uploads/')" = 1 ]
+}
+
+@test "a manifest on stdin to a new repository whose first --from is another image: that image's layers mounted early, the manifest's found in the next --from, the image complete" {
+	layout_parts "$FIX/bb"
+	oci-put manifest "${blobs[@]/#/--blob=}" "$REG_HOST/mis/real:v1" "$mfile" >/dev/null
+	# another image: a config and one layer of its own
+	printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}' >"$BATS_TEST_TMPDIR/oc"
+	jq -nc --arg c "$(sha "$BATS_TEST_TMPDIR/oc")" --argjson cs "$(stat -c %s "$BATS_TEST_TMPDIR/oc")" \
+		--arg l "$(sha "$FIX/rand")" --argjson ls "$(stat -c %s "$FIX/rand")" \
+		'{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+		  config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
+		  layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: $ls}]}' \
+		>"$BATS_TEST_TMPDIR/om.json"
+	oci-put manifest --blob "$BATS_TEST_TMPDIR/oc" --blob "$FIX/rand" "$REG_HOST/mis/other:v1" \
+		"$BATS_TEST_TMPDIR/om.json" >/dev/null
+	{ sleep 0.5; cat "$mfile"; } | oci-put manifest --from "$REG_HOST/mis/other:v1" --from "$REG_HOST/mis/real:v1" \
+		--blob "${blobs[0]}" "$REG_HOST/mis/dst:v1" - >"$BATS_TEST_TMPDIR/out"
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "$REG_HOST/mis/dst@$(sha "$mfile")" ]
+	[ "$(registry_requests REG POST "^/v2/mis/dst/blobs/uploads/\\?mount=$(sha "$FIX/rand")&from=mis%2Fother$" 201)" = 1 ]
+	for l in $(jq -r '.layers[].digest' "$mfile"); do
+		[ "$(registry_requests REG POST "^/v2/mis/dst/blobs/uploads/\\?mount=$l&from=mis%2Freal$" 201)" = 1 ]
+	done
+	skopeo_p copy -q --src-tls-verify=false "docker://$REG_HOST/mis/dst:v1" "oci:$BATS_TEST_TMPDIR/back:x"
+	for l in $(jq -r '.config.digest, .layers[].digest' "$mfile"); do
+		[ "$(sha "$BATS_TEST_TMPDIR/back/blobs/sha256/${l#sha256:}")" = "$l" ]
+	done
 }
 
 @test "a manifest on stdin that never comes (empty stdin): exit 1, nothing put" {

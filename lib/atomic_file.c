@@ -1,6 +1,7 @@
 #include "atomic_file.h"
 #include "alloc.h"
 #include "errors.h"
+#include "fdio.h"
 
 #include <err.h>
 #include <errno.h>
@@ -123,4 +124,18 @@ void atomic_abort(struct atomic_file *f)
 	free(f->tmp);
 	free(f->path);
 	*f = (struct atomic_file){.fd = -1};
+}
+
+int atomic_write_file(const char *path, const void *p, size_t n, mode_t mode)
+{
+	struct atomic_file f;
+	if (atomic_open(&f, path, mode) < 0)
+		return -1;
+	if (write_all(f.fd, p, n) < 0) {
+		int saved = errno;
+		atomic_abort(&f);
+		errno = saved;
+		return -1;
+	}
+	return atomic_commit(&f);
 }

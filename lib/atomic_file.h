@@ -15,5 +15,8 @@ struct atomic_file {
 int atomic_open(struct atomic_file *f, const char *path, mode_t mode);
 int atomic_commit(struct atomic_file *f); /* fsync-free rename; 0 or -1 with errno */
 void atomic_abort(struct atomic_file *f);
+/* The n bytes at p as the whole of path (atomic_open, one write, atomic_commit); 0, or -1 with
+ * errno and nothing of it left behind. */
+int atomic_write_file(const char *path, const void *p, size_t n, mode_t mode);
 
 #endif

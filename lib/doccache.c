@@ -113,16 +113,9 @@ static int write_doc(const char *path, const void *p, size_t n)
 		errno = EEXIST;
 		return -1;
 	}
-	struct atomic_file f;
-	if (mkdir_parents(path, 0700) < 0 || atomic_open(&f, path, 0600) < 0)
+	if (mkdir_parents(path, 0700) < 0)
 		return -1;
-	if (write_all(f.fd, p, n) < 0) {
-		int saved = errno;
-		atomic_abort(&f);
-		errno = saved;
-		return -1;
-	}
-	return atomic_commit(&f);
+	return atomic_write_file(path, p, n, 0600);
 }
 
 void doccache_put(const char *digest, const void *p, size_t n)

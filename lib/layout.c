@@ -16,20 +16,6 @@
 
 static const char OCI_LAYOUT[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
-static int write_new(const char *path, const char *data, size_t len)
-{
-	struct atomic_file f;
-	if (atomic_open(&f, path, 0644) < 0)
-		return -1;
-	if (write_all(f.fd, data, len) < 0) {
-		int e = errno;
-		atomic_abort(&f);
-		errno = e;
-		return -1;
-	}
-	return atomic_commit(&f);
-}
-
 int layout_open(struct layout *l, const char *dir, bool create, const char *what)
 {
 	*l = (struct layout){.dir = xstrdup(dir)};
@@ -47,8 +33,9 @@ int layout_open(struct layout *l, const char *dir, bool create, const char *what
 			        "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX
 			        "\",\"manifests\":[]}";
 			if (mkdir_p(blobs, 0755) < 0 ||
-			    (access(idx, F_OK) < 0 && write_new(idx, empty, strlen(empty)) < 0) ||
-			    write_new(p, OCI_LAYOUT, strlen(OCI_LAYOUT)) < 0) {
+			    (access(idx, F_OK) < 0 &&
+			     atomic_write_file(idx, empty, strlen(empty), 0644) < 0) ||
+			    atomic_write_file(p, OCI_LAYOUT, strlen(OCI_LAYOUT), 0644) < 0) {
 				warnx("%s: creating the OCI image layout %s: %s", what, dir,
 				      strerror(errno));
 				ret = -1;
@@ -274,7 +261,7 @@ static int store_document(struct layout *l, const struct doc *d, const char *wha
 {
 	char *p = blob_path(l, d->digest);
 	int ret = 0;
-	if (access(p, F_OK) < 0 && write_new(p, d->data.data, d->data.len) < 0) {
+	if (access(p, F_OK) < 0 && atomic_write_file(p, d->data.data, d->data.len, 0644) < 0) {
 		warnx("%s: %s: %s", what, p, strerror(errno));
 		ret = -1;
 	}
@@ -354,7 +341,7 @@ static int write_index(struct layout *l, bool replace, const char *what)
 		size_t n;
 		char *s = replace ? json_line(idx, &n) : json_serialise(idx, &n);
 		char *ip = xasprintf("%s/index.json", l->dir);
-		if (write_new(ip, s, n) < 0)
+		if (atomic_write_file(ip, s, n, 0644) < 0)
 			warnx("%s: %s: %s", what, ip, strerror(errno));
 		else
 			ret = 0;
@@ -426,7 +413,7 @@ static int write_docker_manifest(struct layout *l, const struct doc *d, json_t *
 	size_t n;
 	char *s = json_line(doc, &n);
 	char *p = xasprintf("%s/manifest.json", l->dir);
-	int ret = write_new(p, s, n);
+	int ret = atomic_write_file(p, s, n, 0644);
 	if (ret < 0)
 		warnx("%s: %s: %s", what, p, strerror(errno));
 	free(p);

@@ -379,11 +379,7 @@ void registry_hints_write(struct registry *r)
 		free(p);
 		return;
 	}
-	struct atomic_file f;
-	if (atomic_open(&f, p, 0600) == 0) {
-		if (write_all(f.fd, line, strlen(line)) < 0 || atomic_commit(&f) < 0)
-			atomic_abort(&f);
-	}
+	atomic_write_file(p, line, strlen(line), 0600); /* a hint is best effort */
 	free(r->hint_said);
 	r->hint_said = line;
 	free(p);

@@ -131,20 +131,13 @@ int entry_read(const char *path, const char *key, struct entry *e, char *why, si
  * place (atomic_file); 0, or -1 with errno. */
 static int write_line_whole(const char *path, const char *data, size_t n)
 {
-	struct atomic_file f;
-	int r = mkdir_parents(path, 0755);
-	if (r == 0)
-		r = atomic_open(&f, path, 0644);
-	if (r == 0) {
-		if (write_all(f.fd, data, n) < 0 || write_all(f.fd, "\n", 1) < 0) {
-			int saved = errno;
-			atomic_abort(&f);
-			errno = saved;
-			r = -1;
-		} else {
-			r = atomic_commit(&f);
-		}
-	}
+	if (mkdir_parents(path, 0755) < 0)
+		return -1;
+	char *line = xasprintf("%.*s\n", (int)n, data);
+	int r = atomic_write_file(path, line, n + 1, 0644);
+	int saved = errno;
+	free(line);
+	errno = saved;
 	return r;
 }
 

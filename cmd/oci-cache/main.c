@@ -47,17 +47,12 @@ static int write_descriptor(const char *path, const json_t *d)
 {
 	size_t n;
 	char *s = json_serialise(d, &n);
-	struct atomic_file f;
-	int r = atomic_open(&f, path, 0644);
-	if (r == 0 && (write_all(f.fd, s, n) < 0 || write_all(f.fd, "\n", 1) < 0)) {
-		int saved = errno;
-		atomic_abort(&f);
-		errno = saved;
-		r = -1;
-	} else if (r == 0) {
-		r = atomic_commit(&f);
-	}
+	char *line = xasprintf("%.*s\n", (int)n, s);
+	int r = atomic_write_file(path, line, n + 1, 0644);
+	int saved = errno;
+	free(line);
 	free(s);
+	errno = saved;
 	return r;
 }
 

@@ -124,8 +124,7 @@ static bool image_platform(struct store *st, const struct doc *m, struct platfor
 
 static int write_whole(const char *path, const void *p, size_t n)
 {
-	struct atomic_file f;
-	if (atomic_open(&f, path, 0644) < 0 || write_all(f.fd, p, n) < 0 || atomic_commit(&f) < 0) {
+	if (atomic_write_file(path, p, n, 0644) < 0) {
 		warn("%s", path);
 		return -1;
 	}

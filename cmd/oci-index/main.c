@@ -206,9 +206,7 @@ static void write_out(const char *path, const char *data, size_t len)
 			err(EXIT_FAIL, "stdout");
 		return;
 	}
-	struct atomic_file f;
-	if (atomic_open(&f, path, 0644) != 0 || write_all(f.fd, data, len) != 0 ||
-	    atomic_commit(&f) != 0)
+	if (atomic_write_file(path, data, len, 0644) != 0)
 		err(EXIT_FAIL, "%s", path);
 }
 

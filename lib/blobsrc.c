@@ -218,3 +218,11 @@ void blobsrc_close(struct blob_src *s)
 	free(s->name);
 	*s = (struct blob_src){.fd = -1};
 }
+
+struct blob_src *blobsrc_find(struct blob_src *const *srcs, size_t n, const char *digest)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(srcs[i]->digest, digest) == 0)
+			return srcs[i];
+	return NULL;
+}

@@ -67,5 +67,7 @@ int blobsrc_fill(struct blob_src *s, uint64_t upto);
 /* Reads the stream to its end (discarding what the ring cannot hold) so the digest is known. */
 int blobsrc_drain(struct blob_src *s);
 void blobsrc_close(struct blob_src *s);
+/* The one of the n sources whose digest is digest (files: their digests known), or NULL. */
+struct blob_src *blobsrc_find(struct blob_src *const *srcs, size_t n, const char *digest);
 
 #endif

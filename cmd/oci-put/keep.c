@@ -7,14 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct blob_src *file_of(struct blob_src *const *files, size_t n, const char *digest)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(files[i]->digest, digest) == 0)
-			return files[i];
-	return NULL;
-}
-
 /* The bytes of the --blob file of descriptor desc into out, read again now (at most max) and
  * checked: its size and digest; false when there is no such file or it is not those bytes. */
 static bool read_described(const json_t *desc, size_t max, struct blob_src *const *files, size_t n,
@@ -25,7 +17,7 @@ static bool read_described(const json_t *desc, size_t max, struct blob_src *cons
 		return false;
 	const char *digest = descriptor_digest(desc);
 	int64_t size = descriptor_size(desc);
-	struct blob_src *f = file_of(files, n, digest);
+	struct blob_src *f = blobsrc_find(files, n, digest);
 	if (f == NULL || size < 0 || (uint64_t)size > max)
 		return false;
 	/* its descriptor, open since it was hashed (a regular file; uploads read it with pread) */

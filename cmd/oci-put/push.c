@@ -7,12 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct blob_src *local_file(struct put_ctx *c, const char *digest)
+static struct blob_src *local_file(const struct put_ctx *c, const char *digest)
 {
-	for (size_t i = 0; i < c->nfiles; i++)
-		if (strcmp(c->files[i]->digest, digest) == 0)
-			return c->files[i];
-	return NULL;
+	return blobsrc_find(c->files, c->nfiles, digest);
 }
 
 const char **put_references(const struct doc *d, size_t *n, json_t **json, const char *what)

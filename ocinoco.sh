@@ -320,33 +320,40 @@ previous_fetch_once() {
 }
 
 # Level 2: the layer's diffID (tar + sha256, no compression) against the layers of the
-# --cache-from images. True when one matched: descriptor in layer.I.json.
+# --cache-from images. True when one matched: descriptor in layer.I.json, and the signature of
+# this pass's walk (sig_out) in layer.I.sig.
 layer_from_previous() {
-	local i=$1 ref n digest pfd tar_pid digest_pid st0=0 st1=0
-	local -a found=()
+	local i=$1 ref n digest tar_pid='' digest_pid='' st0=0 st1=0
+	local -a found=() sig_diffid=()
+	[ ${#sig_out[@]} -eq 0 ] || sig_diffid=(--signature-out "$tmp/layer.$i.sig-diffid")
 	# The diffID pass goes while the previous images are fetched (a far registry's answer
-	# takes round trips); stopped if none of them is there.
-	exec {pfd}> >(exec oci-digest -c none -d "$tmp/layer.$i.tar.json" >/dev/null)
-	digest_pid=$!
-	oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" >&"$pfd" {pfd}>&- &
-	tar_pid=$!
-	exec {pfd}>&-
+	# takes round trips); stopped if none of them is there. The layer made meanwhile
+	# (speculative) has the processors until one is: then it pauses for the diffID pass.
+	# (Its errors are the layer pipeline's too, which says them.)
+	[ -n "$make_tar" ] || layer_diffid_start
 	previous_fetch_once
 	[ -z "$previous_pid" ] || wait "$previous_pid" || true
 	for n in "${!cache_from[@]}"; do
 		[ ! -e "$tmp/from.$n.found" ] || found+=("$n")
 	done
 	if [ ${#found[@]} -eq 0 ]; then
-		kill "$tar_pid" "$digest_pid" 2>/dev/null || true
-		wait "$tar_pid" "$digest_pid" 2>/dev/null || true
+		[ -z "$tar_pid" ] || kill "$tar_pid" "$digest_pid" 2>/dev/null || true
+		[ -z "$tar_pid" ] || wait "$tar_pid" "$digest_pid" 2>/dev/null || true
 		return 1
+	fi
+	if [ -z "$tar_pid" ]; then
+		layer_make_signal STOP
+		layer_diffid_start
 	fi
 	wait "$tar_pid" || st0=$?
 	wait "$digest_pid" || st1=$?
-	[ "$st0" -eq 0 ] && [ "$st1" -eq 0 ] || return 1
+	if [ "$st0" -ne 0 ] || [ "$st1" -ne 0 ]; then
+		layer_make_signal CONT
+		return 1
+	fi
 	for n in "${found[@]}"; do
 		ref=${cache_from[n]}
-		digest=$(oci-cache match -d "$tmp/layer.$i.json" -c "$compression" \
+		digest=$(oci-cache match -d "$tmp/layer.$i.reused.json" -c "$compression" \
 			"$tmp/layer.$i.tar.json" "$tmp/from.$n.json" "$tmp/from.$n.config") || continue
 		if [ "$probe_hits" = 1 ]; then
 			layer_reuse "$i" "$digest" "$ref" || continue
@@ -354,11 +361,26 @@ layer_from_previous() {
 			# REF just answered: oci-put manifest mounts or copies its blob (--from REF)
 			echo "$ref" >"$tmp/layer.$i.from"
 		fi
+		# (the layer being made meanwhile, if it is, writes its own descriptor until stopped)
+		layer_make_stop
+		mv -f -- "$tmp/layer.$i.reused.json" "$tmp/layer.$i.json"
 		echo "$digest" >"$tmp/layer.$i.digest"
 		echo "reused from $ref" >"$tmp/layer.$i.how"
+		[ ${#sig_diffid[@]} -eq 0 ] || mv -f -- "$tmp/layer.$i.sig-diffid" "$tmp/layer.$i.sig"
 		return 0
 	done
+	layer_make_signal CONT
 	return 1
+}
+
+# The diffID pass of layer_from_previous (its tar_pid, digest_pid, sig_diffid).
+layer_diffid_start() {
+	local pfd
+	exec {pfd}> >(exec oci-digest -c none -d "$tmp/layer.$i.tar.json" >/dev/null 2>"$tmp/layer.$i.diffid-err")
+	digest_pid=$!
+	oci-tar "${part_opts[@]}" "${sig_diffid[@]}" -- "$dir" >&"$pfd" 2>>"$tmp/layer.$i.diffid-err" {pfd}>&- &
+	tar_pid=$!
+	exec {pfd}>&-
 }
 
 # The layer I of the plan, a job: known from the local cache (level 1) or a previous image
@@ -369,8 +391,8 @@ layer_from_previous() {
 layer_job() {
 	# SIGTERM reaches the whole group: this shell exits once its pipeline has (a trap waits
 	# for the foreground pipeline), so no program of it is left behind for stop_jobs.
-	trap 'layer_upload_end stop; exit 143' TERM
-	blob_pid='' previous_pid=''
+	trap 'layer_make_stop; layer_upload_end stop; exit 143' TERM
+	blob_pid='' previous_pid='' hold_fd='' make_tar='' make_digest=''
 	local i=$1 line sig='' flags='' top=0 made_here=0
 	local -a hit st sig_out=()
 	layer_part "$i"
@@ -422,23 +444,32 @@ layer_job() {
 	# The default previous image (the first tag) is for a layer no build here made (a fresh
 	# checkout, an empty cache); one this cache saw made from this directory and missed has
 	# changed since, and is made at once. A --cache-from given is always asked.
+	local digest_cmd=(oci-digest "${digest_opts[@]}" -d "$tmp/layer.$i.json" --digest-out "$tmp/layer.$i.digest")
+	make_tar=''
 	if [ ${#cache_from[@]} -gt 0 ] && { [ "$made_here" = 0 ] || [ -z "$default_cache_from" ]; }; then
-		layer_upload_start early
+		if [ -n "$default_cache_from" ] && [[ $sink != oci:* ]]; then
+			# The default previous image of a push: absent on a first build, so the layer is
+			# made meanwhile, its upload held until the answer.
+			layer_upload_start held
+			layer_make_start
+		else
+			layer_upload_start early
+		fi
 		if layer_from_previous "$i"; then
 			# It had nothing to send: a failure of it (said on stderr) is none of the
 			# layer's, which is in REF (the manifest's push meets the registry again).
-			layer_upload_end || true
+			layer_upload_end drop || true
 			layer_signed
 			return 0
 		fi
 	fi
 	echo made >"$tmp/layer.$i.how"
-	local digest_cmd=(oci-digest "${digest_opts[@]}" -d "$tmp/layer.$i.json" --digest-out "$tmp/layer.$i.digest")
+	[ -n "$make_tar" ] || layer_make_start
+	layer_upload_end send
+	st=(0 0)
+	wait "$make_tar" || st[0]=$?
+	wait "$make_digest" || st[1]=$?
 	if [ -n "$sink" ]; then
-		[ -n "$blob_pid" ] || layer_upload_start
-		st=(0 0)
-		oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" | "${digest_cmd[@]}" >&"$blob_fd" ||
-			st=("${PIPESTATUS[@]}")
 		# (oci-digest's SIGPIPE: oci-put went away, and its own status says why)
 		if [ "${st[*]}" = "0 0" ] || [ "${st[1]}" = 141 ]; then
 			local put=0
@@ -448,32 +479,76 @@ layer_job() {
 			layer_upload_end stop # what it holds is not the layer: nothing of it is kept
 		fi
 		[ "${st[*]}" != "0 0 75" ] || replay_layer
-	else
-		st=(0 0)
-		oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" | "${digest_cmd[@]}" >/dev/null || st=("${PIPESTATUS[@]}")
 	fi
 	echo "${st[*]}" >"$tmp/layer.$i.status"
 	pipeline_status "${st[@]}" || return
 	layer_signed
 }
 
-# layer_upload_start [early]: the layer's oci-put blob --if-not-empty SINK -, started before
-# the layer is made, its stdin a pipe this job holds the write end of (blob_fd; its pid in
-# blob_pid). Early (the layer may yet be found in a previous image, level 2), only into a
+# layer_make_start: the layer made, oci-tar | oci-digest [> its upload], in the background (pids
+# in make_tar and make_digest).
+layer_make_start() {
+	local pfd
+	if [ -n "$sink" ]; then
+		[ -n "$blob_pid" ] || layer_upload_start
+		exec {pfd}> >(exec "${digest_cmd[@]}" >&"$blob_fd")
+	else
+		exec {pfd}> >(exec "${digest_cmd[@]}" >/dev/null)
+	fi
+	make_digest=$!
+	oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" >&"$pfd" {pfd}>&- &
+	make_tar=$!
+	exec {pfd}>&-
+}
+
+# layer_make_signal STOP|CONT: the layer being made (if it is) paused or resumed.
+layer_make_signal() {
+	[ -z "$make_tar" ] || kill "-$1" "$make_tar" "$make_digest" 2>/dev/null || true
+}
+
+# layer_make_stop: the layer being made is not needed (found elsewhere, or the job is stopped):
+# stopped (even paused), reaped.
+layer_make_stop() {
+	[ -n "$make_tar" ] || return 0
+	layer_make_signal TERM
+	layer_make_signal CONT
+	wait "$make_tar" "$make_digest" 2>/dev/null || true
+	make_tar=''
+}
+
+# layer_upload_start [early|held]: the layer's oci-put blob --if-not-empty SINK -, started
+# before the layer is made, its stdin a pipe this job holds the write end of (blob_fd; its pid
+# in blob_pid). Early (the layer may yet be found in a previous image, level 2), only into a
 # registry: its connection, auth and upload session then go while the previous image is fetched,
-# not after; a layout's costs no round trip.
+# not after; a layout's costs no round trip. Held: what it reads is not sent until
+# layer_upload_end send (--hold: a FIFO this job holds open, hold_fd).
 layer_upload_start() {
-	[ "${1:-}" != early ] || { [ -n "$sink" ] && [[ $sink != oci:* ]]; } || return 0
-	exec {blob_fd}> >(exec oci-put "${net_opts[@]}" "${put_quiet[@]}" blob --if-not-empty "$sink" - >/dev/null)
+	[ "${1:-}" = '' ] || { [ -n "$sink" ] && [[ $sink != oci:* ]]; } || return 0
+	local -a hold=()
+	if [ "${1:-}" = held ]; then
+		mkfifo -m 0600 "$tmp/layer.$i.hold"
+		exec {hold_fd}<>"$tmp/layer.$i.hold"
+		hold=(--hold "$tmp/layer.$i.hold")
+	fi
+	exec {blob_fd}> >(exec oci-put "${net_opts[@]}" "${put_quiet[@]}" blob --if-not-empty "${hold[@]}" "$sink" - >/dev/null)
 	blob_pid=$!
 }
 
-# layer_upload_end [stop]: the upload's pipe closed and its oci-put reaped, with its status.
+# layer_upload_end [send|drop|stop]: send or drop tells a held upload what to do with what it
+# reads, and returns. Else the upload's pipe is closed and its oci-put reaped, with its status.
 # Nothing written to it: it sends nothing (its session cancelled). With stop (a stage before it
 # failed, or the job is stopped), it is killed first: it must not take what it holds for a
 # layer.
 layer_upload_end() {
 	local pid=${blob_pid:-} rc=0
+	if [ -n "${hold_fd:-}" ]; then
+		case ${1:-} in
+		send | drop) echo "$1" >&"$hold_fd" ;;
+		esac
+		exec {hold_fd}>&-
+		hold_fd=''
+	fi
+	[ "${1:-}" != send ] || return 0
 	[ -n "$pid" ] || return 0
 	blob_pid=''
 	if [ "${1:-}" = stop ]; then

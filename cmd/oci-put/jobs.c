@@ -1,5 +1,6 @@
 #include "jobs.h"
 #include "doccache.h"
+#include "hold.h"
 #include "keep.h"
 #include "oci.h"
 #include "push.h"
@@ -87,6 +88,9 @@ int put_blob_job(struct blob_job *j)
 		sources[nsources++] = &j->mount_from;
 	if (j->has_from)
 		sources[nsources++] = &j->from;
+	int hold_fd = -1;
+	if (j->hold && (hold_fd = hold_open(j->hold)) < 0)
+		err(EXIT_FAIL, "--hold %s", j->hold);
 	size_t nlocal, nknown;
 	read_local(j, &nlocal, &nknown);
 	struct put_ctx c = {.s = &j->s,
@@ -95,14 +99,17 @@ int put_blob_job(struct blob_job *j)
 	                    .sources = sources,
 	                    .nsources = nsources,
 	                    .mount_local = j->has_mount_from,
-	                    .if_not_empty = j->if_not_empty};
+	                    .if_not_empty = j->if_not_empty,
+	                    .hold_fd = hold_fd,
+	                    .hold = j->hold};
 	if (put_blobs(&c, &j->dst, j->known, nknown) < 0)
 		return EXIT_FAIL;
 	int rc = j->stream >= 0 ? put_stream_replayable(&c, &j->dst, &j->src[j->stream]) : EXIT_OK;
 	if (rc != EXIT_OK)
 		return rc;
+	bool unsent = c.dropped || (j->if_not_empty && j->stream >= 0 && j->src[j->stream].size == 0);
 	for (size_t i = 0; i < j->nargs; i++)
-		if (!((int)i == j->stream && j->if_not_empty && j->src[i].size == 0))
+		if (!((int)i == j->stream && unsent))
 			printf("%s\n", j->is_digest[i] ? j->args[i] : j->src[i].digest);
 	flush_stdout();
 	blob_job_free(j);

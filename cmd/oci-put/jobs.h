@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* oci-put blob [--mount-from REPO] [--from REF] [--expect DIGEST] [--if-not-empty] DEST
- *              (FILE | - | DIGEST)... */
+/* oci-put blob [--mount-from REPO] [--from REF] [--expect DIGEST] [--if-not-empty]
+ *              [--hold FILE] DEST (FILE | - | DIGEST)... */
 struct blob_job {
 	struct net_options net;
 	struct store dst, mount_from, from;
@@ -26,6 +26,7 @@ struct blob_job {
 	int stream;         /* the argument that is "-", or -1 */
 	const char *expect; /* --expect: the stream's digest (replay.h) */
 	bool if_not_empty;  /* --if-not-empty: an empty stream sends and prints nothing */
+	const char *hold;   /* --hold FILE: the stream sent only once FILE says so (hold.h) */
 	/* the job's own */
 	struct session s;
 	struct blob_src *src, **local;

@@ -17,7 +17,7 @@
 
 static const char usage[] =
         "usage: oci-put blob [--mount-from REPO] [--from REF] [--expect DIGEST]\n"
-        "                    [--if-not-empty] DEST (FILE | - | DIGEST)...\n"
+        "                    [--if-not-empty] [--hold FILE] DEST (FILE | - | DIGEST)...\n"
         "       oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]...\n"
         "                        [[--name REF]... [--docker-save]] [--cache DIR | "
         "--default-cache]\n"
@@ -28,7 +28,7 @@ static const char usage[] =
 struct opts {
 	struct net_options net;
 	struct cache_options cache; /* manifest: where the configs pushed from files are kept */
-	const char *mount_from, *from, *expect;
+	const char *mount_from, *from, *expect, *hold;
 	const char **blobs, **tags, **names, **froms; /* froms: every --from (manifest: several) */
 	size_t nblobs, ntags, nnames, nfroms;
 	bool docker_save, quiet, if_not_empty;
@@ -86,6 +86,8 @@ static void blob_args(struct blob_job *j, int argc, char **argv, const struct op
 	}
 	if ((j->if_not_empty = o->if_not_empty) && j->stream < 0)
 		usage_error(usage, "--if-not-empty is for a stream (-)");
+	if ((j->hold = o->hold) && j->stream < 0)
+		usage_error(usage, "--hold is for a stream (-)");
 	if ((j->expect = o->expect) && (j->stream < 0 || !digest_is_sha256(o->expect)))
 		usage_error(usage, "--expect %s: %s", o->expect,
 		            j->stream < 0 ? "is for a stream (-)"
@@ -137,13 +139,15 @@ int main(int argc, char **argv)
 		OPT_NAME,
 		OPT_DOCKER_SAVE,
 		OPT_EXPECT,
-		OPT_IF_NOT_EMPTY
+		OPT_IF_NOT_EMPTY,
+		OPT_HOLD
 	};
 	static const struct option longopts[] = {
 	        {"mount-from", required_argument, NULL, OPT_MOUNT_FROM},
 	        {"from", required_argument, NULL, OPT_FROM},
 	        {"expect", required_argument, NULL, OPT_EXPECT},
 	        {"if-not-empty", no_argument, NULL, OPT_IF_NOT_EMPTY},
+	        {"hold", required_argument, NULL, OPT_HOLD},
 	        {"blob", required_argument, NULL, OPT_BLOB},
 	        {"tag", required_argument, NULL, OPT_TAG},
 	        {"name", required_argument, NULL, OPT_NAME},
@@ -195,6 +199,9 @@ int main(int argc, char **argv)
 		case OPT_IF_NOT_EMPTY:
 			o.if_not_empty = true;
 			break;
+		case OPT_HOLD:
+			o.hold = optarg;
+			break;
 		case OPT_BLOB:
 			o.blobs[o.nblobs++] = optarg;
 			break;
@@ -233,6 +240,8 @@ int main(int argc, char **argv)
 		usage_error(usage, "--expect is for blob");
 	if (!blob && o.if_not_empty)
 		usage_error(usage, "--if-not-empty is for blob");
+	if (!blob && o.hold)
+		usage_error(usage, "--hold is for blob");
 	progress_init("oci-put", o.quiet);
 	/* static: reachable at any exit (no leak reports) */
 	static struct blob_job bj;

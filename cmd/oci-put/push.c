@@ -1,4 +1,5 @@
 #include "push.h"
+#include "hold.h"
 #include "oci.h"
 #include "util.h"
 
@@ -369,9 +370,32 @@ static bool nothing_to_send(const struct put_ctx *c, const struct blob_src *src)
 	return c->if_not_empty && src->eof && src->size == 0;
 }
 
+/* --hold: whether the stream is to be sent at all, asked while it is read ahead (and, into a
+ * registry, its upload session u opened); -1 after a message. Dropped: nothing sent (u
+ * cancelled), c->dropped. */
+static int held_answer(struct put_ctx *c, struct store *dst, struct blob_src *src,
+                       struct upload *u)
+{
+	if (c->hold_fd < 0)
+		return 0;
+	enum hold_answer a = hold_wait(c->hold_fd, c->hold, src);
+	c->hold_fd = -1;
+	if (a == HOLD_SEND)
+		return 0;
+	if (u)
+		store_upload_cancel(dst, u);
+	if (a == HOLD_FAILED)
+		return -1;
+	c->dropped = true;
+	return 1;
+}
+
 int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src)
 {
 	if (store_is_layout(dst)) {
+		int h = held_answer(c, dst, src, NULL);
+		if (h != 0)
+			return h < 0 ? -1 : 0;
 		if (c->if_not_empty && blobsrc_fill(src, 1) < 0) {
 			warn("%s", src->name);
 			return -1;
@@ -381,6 +405,9 @@ int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src)
 	struct upload u;
 	if (store_upload_open(dst, &u) < 0)
 		return -1;
+	int h = held_answer(c, dst, src, &u);
+	if (h != 0)
+		return h < 0 ? -1 : 0;
 	if (blobsrc_fill(src, PUT_STREAM_SMALL + 1) < 0) {
 		warn("%s", src->name);
 		store_upload_cancel(dst, &u);

@@ -47,6 +47,9 @@ struct put_ctx {
 	const char *manifest; /* the digest the tags are checked against */
 	bool missing;         /* a blob was in neither dst nor any source (EXIT_MISSING) */
 	bool if_not_empty; /* put_stream: a stream that ends empty is not sent (--if-not-empty) */
+	int hold_fd;       /* put_stream: --hold's answer read from it first (hold.h), or -1 */
+	const char *hold;  /* its name */
+	bool dropped;      /* put_stream: --hold said drop: nothing was sent */
 	struct early_put *early; /* or NULL */
 };
 
@@ -79,7 +82,9 @@ int put_document_refs(struct put_ctx *c, struct store *dst, const struct doc *d)
  * PUT_STREAM_SMALL bytes (and more than PUT_STREAM_TINY) is then HEADed (mounted with
  * mount_local) and, if present, not sent (the session cancelled), else sent in one PUT; a
  * longer one is sent as it comes. With if_not_empty, a stream that ends empty sends nothing: its
- * session is cancelled (DELETE), and 0 is returned. */
+ * session is cancelled (DELETE), and 0 is returned. With hold_fd, nothing is sent (the stream
+ * read ahead within its buffer) until --hold answers; drop: the session is cancelled, 0 is
+ * returned and dropped set. */
 int put_stream(struct put_ctx *c, struct store *dst, struct blob_src *src);
 /* A manifest certain to be PUT in dst (its tag absent), still awaited: the layers of the base
  * (the first source dst can mount from, fetched by the reference it was given; an image

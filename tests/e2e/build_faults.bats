@@ -55,19 +55,6 @@ no_process() {
 	fi
 }
 
-# Waits (at most 20 s) until the command succeeds.
-wait_for() {
-	local i
-	for ((i = 0; i < 400; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for: $*" >&2
-	return 1
-}
-
-at_least_one() { [ "$("$@")" -ge 1 ]; }
-
 @test "a missing DIR: the message, exit 1, not a request to the registry, no temporary" {
 	run_status 1 ocinoco build "$T/nope" --from "$REG_HOST/base/bb:latest" --tag "$REG_HOST/f/nodir:latest" --push
 	[ "$output" = "ocinoco: build: $T/nope: No such file or directory" ]
@@ -180,7 +167,7 @@ put_recording_ocinoco() {
 	pid=$!
 	wait_for at_least_one fault_proxy_requests FP POST '^/v2/f/term/blobs/uploads/$' 202
 	sleep 0.2 # the PUT with the layer is on its way, held by the proxy
-	pgrep -f -- "oci-put blob --if-not-empty $FP_HOST/f/term:latest -" >/dev/null # the upload is running
+	pgrep -f -- "oci-put blob --if-not-empty (--hold [^ ]* )?$FP_HOST/f/term:latest -" >/dev/null # the upload is running
 	start=$EPOCHREALTIME
 	kill -TERM "$pid"
 	rc=0

@@ -175,6 +175,28 @@ layer_digests() { # REF: its layers' digests, one a line
 	[ "$(proxy_requests "$m" PUT "/v2/fresh/app/blobs/uploads/.*digest=$cfg")" = 1 ]
 }
 
+@test "a fresh copy, an empty cache, the default previous image (the tag): the layers made meanwhile are stopped, none of their bytes sent; the same digest" {
+	build --layer node_modules --tag "$PX_HOST/fresh-default/app:v1" --push
+	local d1=$DIGEST m cfg_size
+	cp -r "$T/app" "$T/copy" && rm -rf "$T/app" && mv "$T/copy" "$T/app"
+	m=$(mark)
+	run_status 0 env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -e trace=execve -o "$T/exec" ocinoco build "$T/app" --from "$PX_HOST/base/bb:latest" \
+		"${OPTS[@]}" --layer node_modules --tag "$PX_HOST/fresh-default/app:v1" --push \
+		--cache "$T/empty-cache"
+	[[ $output == *"@$d1"* ]]
+	[ "$(grep -c "reused from $PX_HOST/fresh-default/app:v1" <<<"$output")" -eq 2 ]
+	# each layer was being made (its upload held) while the tag was asked for
+	[ "$(grep -c 'execve("[^"]*oci-put", \[[^]]*"--hold"' "$T/exec")" -eq 2 ]
+	# nothing sent: the tag names the manifest already
+	[ "$(upload_bytes "$m")" -eq 0 ]
+	[ "$(proxy_requests "$m" PATCH '/blobs/uploads/')" = 0 ]
+	[ "$(proxy_requests "$m" PUT '/')" = 0 ]
+	# the cache has the layers now: the same build again reuses them from it
+	build --layer node_modules --tag "$PX_HOST/fresh-default/app:v1" --push --cache "$T/empty-cache"
+	[ "$DIGEST" = "$d1" ]
+	[ "$(grep -c 'reused from the cache' <<<"$output")" -eq 2 ]
+}
+
 # The digest a build prints with the cache of the test, and the one it prints with none: equal
 # (the cache gave the right layers), and different from the last state (the change was seen).
 check_fresh() { # OPTIONS...

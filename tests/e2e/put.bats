@@ -142,6 +142,46 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	run_status 2 oci-put blob --if-not-empty "$REG_HOST/maybe/none" "$FIX/rand"
 }
 
+@test "--hold FILE: the stream is read ahead but nothing is sent until FILE says send; drop (or its end) cancels the session, nothing printed" {
+	cd "$BATS_TEST_TMPDIR"
+	head -c 3000000 /dev/urandom >big
+	mkfifo hold
+	exec {h}<>hold
+	oci-put blob --hold hold "$REG_HOST/held/a" - <big >out 2>err {h}>&- &
+	local pid=$!
+	# the whole stream is read while nothing is sent: its producer is not held back
+	wait_for at_least_one registry_requests REG POST '^/v2/held/a/blobs/uploads/$' 202
+	sleep 0.3
+	[ "$(registry_requests REG 'PATCH|PUT' '^/v2/held/a/')" = 0 ]
+	[ "$(awk '{ print $2 }' "/proc/$pid/fdinfo/0" | head -n 1)" = 3000000 ]
+	echo send >&"$h"
+	wait "$pid"
+	exec {h}>&-
+	[ "$(cat out)" = "$(sha big)" ]
+	oci-fetch --blob "$(cat out)" "$REG_HOST/held/a" | cmp - big
+	# drop: the session opened is cancelled, nothing sent or printed, exit 0
+	run_status 0 oci-put blob --hold <(echo drop) "$REG_HOST/held/b" - <big
+	[ -z "$output" ]
+	[ "$(registry_requests REG POST '^/v2/held/b/blobs/uploads/$' 202)" = 1 ]
+	[ "$(registry_requests REG DELETE '^/v2/held/b/blobs/uploads/' 204)" = 1 ]
+	[ "$(registry_requests REG 'PATCH|PUT' '^/v2/held/b/')" = 0 ]
+	# FILE's end with no answer is drop; into a layout, nothing written
+	run_status 0 oci-put blob --hold <(:) "oci:$BATS_TEST_TMPDIR/lay" - <big
+	[ -z "$output" ] && [ -z "$(find lay -type f -path '*/blobs/*' 2>/dev/null)" ]
+	run_status 0 oci-put blob --hold <(echo send) "oci:$BATS_TEST_TMPDIR/lay" - <big
+	[ "$output" = "$(sha big)" ] && cmp "lay/blobs/sha256/${output#sha256:}" big
+	# an answer that is neither, a FILE that cannot be read: errors naming it, nothing sent
+	run_status 1 oci-put blob --hold <(echo sned) "$REG_HOST/held/c" - <big
+	[[ $output == *"--hold /dev/fd/"*": neither send nor drop"* ]]
+	run_status 1 oci-put blob --hold "$BATS_TEST_TMPDIR/none" "$REG_HOST/held/c" - <big
+	[[ $output == *"--hold $BATS_TEST_TMPDIR/none: No such file or directory"* ]]
+	[ "$(registry_requests REG 'PATCH|PUT' '^/v2/held/c/')" = 0 ]
+	run_status 2 oci-put blob --hold hold "$REG_HOST/held/c" big
+	[[ $output == *"--hold is for a stream (-)"* ]]
+	run_status 2 oci-put manifest --hold hold "$REG_HOST/held/c" big
+	[[ $output == *"--hold is for blob"* ]]
+}
+
 @test "a stream: the upload session is opened and bytes are sent before the stream ends" {
 	cd "$BATS_TEST_TMPDIR"
 	head -c 6000000 /dev/urandom >first

@@ -24,3 +24,17 @@ run_status() {
 		return 1
 	fi
 }
+
+# Waits (at most 20 s) until the command succeeds.
+wait_for() {
+	local i
+	for ((i = 0; i < 400; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+# at_least_one CMD...: CMD prints a number of at least 1.
+at_least_one() { [ "$("$@")" -ge 1 ]; }

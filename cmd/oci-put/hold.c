@@ -33,7 +33,8 @@ enum hold_answer hold_wait(int fd, const char *path, struct blob_src *src)
 	size_t n = 0;
 	int answer = -1;
 	while (answer < 0) {
-		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = src->fd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+		                      {.fd = src->fd, .events = POLLIN}};
 		nfds_t np = blobsrc_wants(src) ? 2 : 1;
 		if (poll(p, np, -1) < 0) {
 			if (errno == EINTR)

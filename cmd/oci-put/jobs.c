@@ -107,7 +107,8 @@ int put_blob_job(struct blob_job *j)
 	int rc = j->stream >= 0 ? put_stream_replayable(&c, &j->dst, &j->src[j->stream]) : EXIT_OK;
 	if (rc != EXIT_OK)
 		return rc;
-	bool unsent = c.dropped || (j->if_not_empty && j->stream >= 0 && j->src[j->stream].size == 0);
+	bool unsent =
+	        c.dropped || (j->if_not_empty && j->stream >= 0 && j->src[j->stream].size == 0);
 	for (size_t i = 0; i < j->nargs; i++)
 		if (!((int)i == j->stream && unsent))
 			printf("%s\n", j->is_digest[i] ? j->args[i] : j->src[i].digest);

@@ -373,8 +373,7 @@ static bool nothing_to_send(const struct put_ctx *c, const struct blob_src *src)
 /* --hold: whether the stream is to be sent at all, asked while it is read ahead (and, into a
  * registry, its upload session u opened); -1 after a message. Dropped: nothing sent (u
  * cancelled), c->dropped. */
-static int held_answer(struct put_ctx *c, struct store *dst, struct blob_src *src,
-                       struct upload *u)
+static int held_answer(struct put_ctx *c, struct store *dst, struct blob_src *src, struct upload *u)
 {
 	if (c->hold_fd < 0)
 		return 0;

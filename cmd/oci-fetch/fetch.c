@@ -70,7 +70,7 @@ static struct {
  * the index itself is asked for. NULL after a message. */
 static const struct doc *resolve_manifest(const struct fetch_job *job)
 {
-	if (fetch_manifest(&run.st, NULL, &run.top) < 0)
+	if (docfetch_manifest(&run.st, NULL, &run.top) < 0)
 		return NULL;
 	if (job->mode == FETCH_INDEX)
 		return &run.top;
@@ -79,7 +79,7 @@ static const struct doc *resolve_manifest(const struct fetch_job *job)
 		json_t *entry = fetch_pick_platform(&run.top, &job->want, job->ref);
 		if (entry == NULL)
 			return NULL;
-		int r = fetch_manifest(&run.st, entry, &run.man);
+		int r = docfetch_manifest(&run.st, entry, &run.man);
 		json_decref(entry);
 		if (r < 0)
 			return NULL;
@@ -113,7 +113,7 @@ static int check_image_platform(const struct fetch_job *job)
 /* The config blob the manifest names, into run.config. */
 static int fetch_config(const struct fetch_job *job, const struct doc *m)
 {
-	int r = fetch_config_blob(&run.st, m, &run.config, job->ref);
+	int r = docfetch_config(&run.st, m, &run.config, job->ref);
 	if (r == 0 && job->platform_given && m == &run.top)
 		r = check_image_platform(job);
 	return r;
@@ -160,7 +160,7 @@ static int fetch_blob(const struct fetch_job *job)
 /* --platforms and --each: platforms.c's jobs on the top document. */
 static int fetch_platforms(const struct fetch_job *job)
 {
-	if (fetch_manifest(&run.st, NULL, &run.top) < 0)
+	if (docfetch_manifest(&run.st, NULL, &run.top) < 0)
 		return -1;
 	return job->mode == FETCH_EACH
 	               ? fetch_each_platform(&run.st, &run.top, job->selection, job->each_dir,

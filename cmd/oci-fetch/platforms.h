@@ -1,23 +1,14 @@
 /* oci-fetch's platform work on a fetched top document: the one platform a fetch resolves, the
  * list --platforms prints, and the manifests and configs of several platforms (--each), all
- * through lib/index.c's test of which entries are images for a platform; and the documents
- * fetched by digest (a manifest, a config), through the document cache. */
+ * through lib/index.c's test of which entries are images for a platform (the documents fetched
+ * by digest through lib/docfetch.c). */
 #ifndef OCI_FETCH_PLATFORMS_H
 #define OCI_FETCH_PLATFORMS_H
 
+#include "docfetch.h"
 #include "platform.h"
 #include "oci.h"
 #include "store.h"
-
-/* The config blob of an image manifest, verified, at most DOCUMENT_MAX_BYTES, appended to
- * config (a registry's through the document cache, doccache.h); -1 after a message. */
-int fetch_config_blob(struct store *st, const struct doc *manifest, struct buf *config,
-                      const char *name);
-
-/* The manifest or index a descriptor names (an index's entry), or with desc NULL the one the
- * store's reference names; by digest, a registry's through the document cache (a tag is always
- * asked). -1 after a message. */
-int fetch_manifest(struct store *st, const json_t *desc, struct doc *d);
 
 /* The index's entry (a copy: caller json_decrefs) of the manifest for want, or NULL after a
  * message naming the platforms the index has. */

@@ -54,8 +54,9 @@ need_value() {
 tmp=
 partial=
 partials=()
-# The oci-put manifest started early (put_early): its pid, and the write end of its stdin.
-put_pid='' put_fd=''
+# The oci-put manifest started early (put_early): its pid, the write end of its stdin, and
+# the read end of what it says of the previous image.
+put_pid='' put_fd='' put_said=''
 cleanup() {
 	stop_jobs
 	put_stop
@@ -300,7 +301,7 @@ previous_fetch_once() {
 	[ "$multi" = 1 ] || [ -z "$platform" ] || plat=(--platform "$platform")
 	exec {lock}>>"$tmp/from.lock"
 	flock -x "$lock"
-	if [ ! -e "$tmp/from.done" ]; then
+	if [ ! -e "$tmp/from.done" ] && ! previous_from_put; then
 		for n in "${!cache_from[@]}"; do
 			oci-fetch "${net_opts[@]}" "${doc_cache[@]}" "${plat[@]}" -o "$tmp/from.$n.json" \
 				--config-out "$tmp/from.$n.config" "${cache_from[n]}" \
@@ -314,8 +315,8 @@ previous_fetch_once() {
 				echo "$prog: build: warning: --cache-from ${cache_from[n]}: cannot be read, not used" >&2
 			fi
 		done
-		: >"$tmp/from.done"
 	fi
+	[ -e "$tmp/from.done" ] || : >"$tmp/from.done"
 	exec {lock}>&-
 }
 
@@ -994,8 +995,32 @@ put_early() {
 	for t in "${tags[@]:1}"; do
 		put_opts+=(--tag "$t")
 	done
-	exec {put_fd}> >(exec oci-put "${put_opts[@]}" manifest "${tags[0]}" - >/dev/null)
-	put_pid=$!
+	if [ ${#cache_from[@]} -eq 1 ] && [ -n "$default_cache_from" ]; then
+		# The default previous image (the tag) is read by this run, which asks for the tag
+		# anyway: no program run, connection or token of its own. Its line ("previous
+		# DIGEST|none|unknown") comes on put_said, a FIFO the layer jobs read (a reader of
+		# its own: EOF once oci-put is gone).
+		mkfifo -m 0600 "$tmp/put.said"
+		exec {put_fd}> >(exec oci-put "${put_opts[@]}" --previous-out "$tmp/from.0.json" \
+			--previous-config-out "$tmp/from.0.config" manifest "${tags[0]}" - >"$tmp/put.said")
+		put_pid=$!
+		exec {put_said}<"$tmp/put.said"
+	else
+		exec {put_fd}> >(exec oci-put "${put_opts[@]}" manifest "${tags[0]}" - >/dev/null)
+		put_pid=$!
+	fi
+}
+
+# The previous image as the early oci-put manifest read it (put_early): true once it said
+# (from.0.found if the tag names an image); false if it could not (oci-fetch asks then).
+previous_from_put() {
+	local word what
+	[ -n "$put_said" ] && read -r word what <&"$put_said" && [ "$word" = previous ] || return 1
+	case $what in
+	none) ;;
+	sha256:*) : >"$tmp/from.0.found" ;;
+	*) return 1 ;;
+	esac
 }
 
 # The early run takes the manifest when the layers came from the previous images it was given
@@ -1016,6 +1041,13 @@ put_feed_early() {
 	job_rc=0
 	wait "$put_pid" || job_rc=$?
 	put_pid=''
+	put_said_close
+}
+
+# (open while oci-put runs: it would die of SIGPIPE on its last line with no reader)
+put_said_close() {
+	[ -z "$put_said" ] || exec {put_said}<&-
+	put_said=''
 }
 
 # The early oci-put manifest not used (a failure, an exit, other previous images): stopped
@@ -1027,6 +1059,7 @@ put_stop() {
 	put_fd=''
 	wait "$put_pid" 2>/dev/null || true
 	put_pid=''
+	put_said_close
 }
 
 # 3. The manifest, once every blob it names is in place (the base layers mounted or copied

@@ -3,6 +3,7 @@
 #include "hold.h"
 #include "keep.h"
 #include "oci.h"
+#include "previous.h"
 #include "push.h"
 #include "replay.h"
 #include "util.h"
@@ -338,13 +339,20 @@ static bool all_layouts(const struct manifest_job *j)
 	return store_is_layout(&j->dst);
 }
 
-/* DEST's tag, asked early, names no manifest (404): a manifest will be PUT there. */
-static bool dest_tag_absent(const struct manifest_job *j, const struct put_ctx *c)
+/* DEST's own tag's check, or NULL. */
+static const struct tag_check *dest_tag(const struct manifest_job *j, const struct put_ctx *c)
 {
 	for (size_t k = 0; k < c->ntags; k++)
 		if (c->tags[k].repo == &j->dst && c->tags[k].tag == j->dst.ref.tag)
-			return c->tags[k].asked && c->tags[k].absent;
-	return false;
+			return &c->tags[k];
+	return NULL;
+}
+
+/* DEST's tag, asked early, names no manifest (404): a manifest will be PUT there. */
+static bool dest_tag_absent(const struct manifest_job *j, const struct put_ctx *c)
+{
+	const struct tag_check *t = dest_tag(j, c);
+	return t && t->asked && t->absent;
 }
 
 int put_manifest_job(struct manifest_job *j)
@@ -360,6 +368,11 @@ int put_manifest_job(struct manifest_job *j)
 			return EXIT_FAIL;
 		tag_checks(j, &c);
 		ask_tags(&c);
+		if (j->previous_out) {
+			doccache_use(j->cache_dir);
+			previous_report(&j->dst, dest_tag(j, &c), j->previous_out,
+			                j->previous_config_out);
+		}
 		/* a cold push (a new repository): the base's layers mounted and the --blob files'
 		 * sessions opened while the manifest is awaited (a rebuild: nothing more sent) */
 		if (dest_tag_absent(j, &c)) {
@@ -367,6 +380,8 @@ int put_manifest_job(struct manifest_job *j)
 			c.early = &j->early;
 		}
 	}
+	if (j->previous_out && !early) /* (its reader must not wait for the manifest) */
+		previous_report(&j->dst, NULL, j->previous_out, j->previous_config_out);
 	read_inputs(j);
 	if (early ? attach_layout_froms(j) < 0 : connect_stores(j, false) < 0)
 		return EXIT_FAIL;
@@ -387,7 +402,7 @@ int put_manifest_job(struct manifest_job *j)
 	flush_stdout();
 	if (!all_layouts(j)) {
 		doccache_use(j->cache_dir);
-		keep_configs(&j->d, j->local, j->nblobs);
+		keep_documents(&j->d, j->local, j->nblobs);
 	}
 	manifest_job_free(j);
 	return EXIT_OK;

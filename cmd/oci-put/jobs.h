@@ -35,7 +35,7 @@ struct blob_job {
 int put_blob_job(struct blob_job *j);
 
 /* oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]... [--cache DIR]
- *                  DEST[:TAG] (FILE | -) */
+ *                  [--previous-out FILE --previous-config-out FILE] DEST[:TAG] (FILE | -) */
 struct manifest_job {
 	struct net_options net;
 	struct store dst, *from, *tags; /* from: each --from, tried in order */
@@ -44,6 +44,7 @@ struct manifest_job {
 	size_t nblobs;
 	const char *file; /* the manifest, or "-" */
 	char *cache_dir;  /* --cache DIR, --default-cache: the configs pushed kept (keep.h) */
+	const char *previous_out, *previous_config_out; /* --previous-out (previous.h) */
 	/* the job's own */
 	struct session s;
 	struct doc d;

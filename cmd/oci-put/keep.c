@@ -38,7 +38,7 @@ static void keep_config_of(const json_t *manifest, struct blob_src *const *files
 	buf_free(&b);
 }
 
-void keep_configs(const struct doc *d, struct blob_src *const *files, size_t nfiles)
+void keep_documents(const struct doc *d, struct blob_src *const *files, size_t nfiles)
 {
 	if (!doccache_on())
 		return;
@@ -46,8 +46,10 @@ void keep_configs(const struct doc *d, struct blob_src *const *files, size_t nfi
 	json_t *j = json_parse(d->data.data, d->data.len, e, sizeof e);
 	if (j == NULL)
 		return;
-	if (media_type_is_manifest(d->media_type))
+	if (media_type_is_manifest(d->media_type)) {
 		keep_config_of(j, files, nfiles);
+		doccache_put(d->digest, d->data.data, d->data.len);
+	}
 	const json_t *list = json_object_get(j, "manifests");
 	if (media_type_is_index(d->media_type) && json_is_array(list)) {
 		size_t i;

@@ -21,6 +21,7 @@ static const char usage[] =
         "       oci-put manifest [--from REF]... [--blob FILE]... [--tag REF]...\n"
         "                        [[--name REF]... [--docker-save]] [--cache DIR | "
         "--default-cache]\n"
+        "                        [--previous-out FILE --previous-config-out FILE]\n"
         "                        DEST[:TAG] (FILE | -)\n"
         "       common options: [--insecure] [--cacert FILE] [-q] [-v]\n"
         "       oci-put -h | --help | --version\n";
@@ -28,7 +29,7 @@ static const char usage[] =
 struct opts {
 	struct net_options net;
 	struct cache_options cache; /* manifest: where the configs pushed from files are kept */
-	const char *mount_from, *from, *expect, *hold;
+	const char *mount_from, *from, *expect, *hold, *previous_out, *previous_config_out;
 	const char **blobs, **tags, **names, **froms; /* froms: every --from (manifest: several) */
 	size_t nblobs, ntags, nnames, nfroms;
 	bool docker_save, quiet, if_not_empty;
@@ -126,6 +127,13 @@ static void manifest_args(struct manifest_job *j, int argc, char **argv, const s
 	j->blobs = o->blobs;
 	j->nblobs = o->nblobs;
 	j->file = argv[1];
+	/* (the tag is read while the manifest is awaited on stdin) */
+	if ((j->previous_out = o->previous_out) &&
+	    (strcmp(j->file, "-") != 0 || j->dst.ref.kind != REF_REGISTRY || !j->dst.ref.tag))
+		usage_error(
+		        usage,
+		        "--previous-out: DEST a registry's tag, the manifest read from stdin (-)");
+	j->previous_config_out = o->previous_config_out;
 	j->cache_dir = cli_cache_dir(&o->cache, usage, "no config kept");
 }
 
@@ -140,7 +148,9 @@ int main(int argc, char **argv)
 		OPT_DOCKER_SAVE,
 		OPT_EXPECT,
 		OPT_IF_NOT_EMPTY,
-		OPT_HOLD
+		OPT_HOLD,
+		OPT_PREVIOUS_OUT,
+		OPT_PREVIOUS_CONFIG_OUT
 	};
 	static const struct option longopts[] = {
 	        {"mount-from", required_argument, NULL, OPT_MOUNT_FROM},
@@ -148,6 +158,8 @@ int main(int argc, char **argv)
 	        {"expect", required_argument, NULL, OPT_EXPECT},
 	        {"if-not-empty", no_argument, NULL, OPT_IF_NOT_EMPTY},
 	        {"hold", required_argument, NULL, OPT_HOLD},
+	        {"previous-out", required_argument, NULL, OPT_PREVIOUS_OUT},
+	        {"previous-config-out", required_argument, NULL, OPT_PREVIOUS_CONFIG_OUT},
 	        {"blob", required_argument, NULL, OPT_BLOB},
 	        {"tag", required_argument, NULL, OPT_TAG},
 	        {"name", required_argument, NULL, OPT_NAME},
@@ -202,6 +214,12 @@ int main(int argc, char **argv)
 		case OPT_HOLD:
 			o.hold = optarg;
 			break;
+		case OPT_PREVIOUS_OUT:
+			o.previous_out = optarg;
+			break;
+		case OPT_PREVIOUS_CONFIG_OUT:
+			o.previous_config_out = optarg;
+			break;
 		case OPT_BLOB:
 			o.blobs[o.nblobs++] = optarg;
 			break;
@@ -242,6 +260,10 @@ int main(int argc, char **argv)
 		usage_error(usage, "--if-not-empty is for blob");
 	if (!blob && o.hold)
 		usage_error(usage, "--hold is for blob");
+	if (blob && (o.previous_out || o.previous_config_out))
+		usage_error(usage, "--previous-out and --previous-config-out are for manifest");
+	if (!o.previous_out != !o.previous_config_out)
+		usage_error(usage, "--previous-out and --previous-config-out go together");
 	progress_init("oci-put", o.quiet);
 	/* static: reachable at any exit (no leak reports) */
 	static struct blob_job bj;

@@ -222,7 +222,7 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	cmp "$mfile" "$(layout_blob "$BATS_TEST_TMPDIR/back" "$digest")"
 }
 
-@test "--cache DIR: the config given as a --blob file kept (its bytes, 0600), no layer; the next fetch asks only for the manifest" {
+@test "--cache DIR: the config given as a --blob file kept (its bytes, 0600), and the manifest by its digest, no layer; the next fetch asks only for the manifest" {
 	layout_parts "$FIX/bb"
 	cache=$BATS_TEST_TMPDIR/cache
 	run_status 0 oci-put manifest --cache "$cache" "${blobs[@]/#/--blob=}" "$REG_HOST/img/kept:v1" "$mfile"
@@ -231,8 +231,9 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	cmp "$kept" "${blobs[0]}"
 	[ "$(stat -c %a "$kept")" = 600 ]
 	[ "$(stat -c %a "$cache/blobs/sha256")" = 700 ]
-	# the config alone: no layer, not the manifest
-	[ "$(find "$cache" -type f | wc -l)" = 1 ]
+	# the config and the manifest (by its digest): no layer
+	cmp "$cache/blobs/sha256/$(sha256sum <"$mfile" | cut -d' ' -f1)" "$mfile"
+	[ "$(find "$cache" -type f | wc -l)" = 2 ]
 	run_status 0 oci-fetch --cache "$cache" --config "$REG_HOST/img/kept:v1"
 	cmp <(printf '%s' "$output") "${blobs[0]}"
 	[ "$(registry_requests REG GET "^/v2/img/kept/blobs/$config")" = 0 ]
@@ -245,6 +246,47 @@ sha() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 	[ ! -e "$BATS_TEST_TMPDIR/home" ]
 	run_status 2 oci-put blob --cache "$cache" "$REG_HOST/img/kept" "${blobs[0]}"
 	[[ $output == *"--cache and --default-cache are for manifest"* ]]
+}
+
+@test "--previous-out FILE --previous-config-out FILE: what DEST's tag named before the run, said on stdout's first line before the manifest is read; none for a new tag" {
+	layout_parts "$FIX/bb"
+	local d=$BATS_TEST_TMPDIR config
+	config=$(jq -r .config.digest "$mfile")
+	run_status 0 oci-put manifest "${blobs[@]/#/--blob=}" "$REG_HOST/prev/app:v1" "$mfile"
+	# the line comes while the manifest is still awaited on stdin
+	mkfifo "$d/in"
+	exec {w}<>"$d/in"
+	oci-put manifest --previous-out "$d/pm" --previous-config-out "$d/pc" "${blobs[@]/#/--blob=}" \
+		"$REG_HOST/prev/app:v1" - <"$d/in" >"$d/out" 2>"$d/err" {w}>&- &
+	local pid=$!
+	wait_for grep -q . "$d/out"
+	[ "$(head -n 1 "$d/out")" = "previous $(sha "$mfile")" ]
+	cmp "$d/pm" "$mfile" && cmp "$d/pc" "${blobs[0]}"
+	cat "$mfile" >&"$w"
+	exec {w}>&-
+	wait "$pid"
+	[ "$(sed -n 2p "$d/out")" = "$REG_HOST/prev/app@$(sha "$mfile")" ]
+	# a new tag: none, no file
+	run_status 0 oci-put manifest --previous-out "$d/pm2" --previous-config-out "$d/pc2" \
+		"${blobs[@]/#/--blob=}" "$REG_HOST/prev/app:v2" - <"$mfile"
+	[ "${lines[0]}" = "previous none" ] && [ ! -e "$d/pm2" ] && [ ! -e "$d/pc2" ]
+	# an index at the tag: unknown (the reader asks otherwise)
+	push_layout "$FIX/multi" "$REG_HOST/prev/idx:v1"
+	run_status 0 oci-put manifest --previous-out "$d/pm3" --previous-config-out "$d/pc3" \
+		"${blobs[@]/#/--blob=}" "$REG_HOST/prev/idx:v1" - <"$mfile"
+	[ "${lines[0]}" = "previous unknown" ] && [ ! -e "$d/pm3" ]
+	# with the cache the push kept, the tag's manifest and config come from there: no GET
+	local cache=$d/cache n
+	run_status 0 oci-put manifest --cache "$cache" "${blobs[@]/#/--blob=}" "$REG_HOST/prev/c:v1" "$mfile"
+	n=$(registry_requests REG GET '^/v2/prev/c/')
+	run_status 0 oci-put manifest --cache "$cache" --previous-out "$d/pm4" --previous-config-out "$d/pc4" \
+		"${blobs[@]/#/--blob=}" "$REG_HOST/prev/c:v1" - <"$mfile"
+	[ "${lines[0]}" = "previous $(sha "$mfile")" ] && cmp "$d/pc4" "${blobs[0]}"
+	[ "$(registry_requests REG GET '^/v2/prev/c/')" = "$n" ]
+	run_status 2 oci-put manifest --previous-out "$d/x" --previous-config-out "$d/y" "$REG_HOST/prev/app:v1" "$mfile"
+	[[ $output == *"--previous-out: DEST a registry's tag, the manifest read from stdin (-)"* ]]
+	run_status 2 oci-put manifest --previous-out "$d/x" "$REG_HOST/prev/app:v1" -
+	[[ $output == *"--previous-out and --previous-config-out go together"* ]]
 }
 
 @test "--cache DIR, an index: each child's config given as a --blob file kept, not the children" {

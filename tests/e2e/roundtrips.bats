@@ -111,13 +111,14 @@ fp_answer_line() {
 }
 
 @test "a cold build: the layer's upload session is opened while the previous image is fetched, not after its answer" {
-	# the previous image (the tag, not there yet) answers 1.5 s late
-	fault_proxy_rules FP 'GET ^/v2/early/app/manifests/ delay=1.5'
+	# the previous image (the tag, not there yet, asked by the early oci-put manifest) answers
+	# 1.5 s late
+	fault_proxy_rules FP 'HEAD ^/v2/early/app/manifests/ delay=1.5'
 	run_status 0 ocinoco build -q "$FIX/app" --from "$FP_HOST/base/bb:latest" --tag "$FP_HOST/early/app:latest" \
 		--push --root-dir /app --cache "$BATS_TEST_TMPDIR/cache"
 	fault_proxy_rules FP
 	post=$(fp_answer_line POST '^/v2/early/app/blobs/uploads/$' 202)
-	get=$(fp_answer_line GET '^/v2/early/app/manifests/latest$' 404)
+	get=$(fp_answer_line HEAD '^/v2/early/app/manifests/latest$' 404)
 	[ "$post" -gt 0 ] && [ "$get" -gt 0 ]
 	[ "$post" -lt "$get" ]
 	# one session for the layer, one for the config: both PUT, none cancelled
@@ -128,7 +129,7 @@ fp_answer_line() {
 
 @test "a cold push: the layer is made while the previous image (the tag) is asked for, its upload held: sent once, after the answer" {
 	# the previous image (the tag, not there yet) answers 1.5 s late
-	fault_proxy_rules FP 'GET ^/v2/spec/app/manifests/ delay=1.5'
+	fault_proxy_rules FP 'HEAD ^/v2/spec/app/manifests/ delay=1.5'
 	run_status 0 strace -f -ttt -e trace=execve -o "$BATS_TEST_TMPDIR/exec" ocinoco build -q "$FIX/app" \
 		--from "$FP_HOST/base/bb:latest" --tag "$FP_HOST/spec/app:latest" --push --root-dir /app \
 		--cache "$BATS_TEST_TMPDIR/cache"
@@ -136,12 +137,12 @@ fp_answer_line() {
 	local made answered get
 	# the layer's oci-digest (zstd, the default: no -c) started a second before the answer
 	made=$(awk '/execve\("[^"]*oci-digest", \["oci-digest", "-d"/ { print $2; exit }' "$BATS_TEST_TMPDIR/exec")
-	answered=$(awk '$2 == "request" && $4 == "GET" && $5 ~ /^\/v2\/spec\/app\/manifests\/latest$/ && $6 == 404 { print $1; exit }' "$FP_LOG")
+	answered=$(awk '$2 == "request" && $4 == "HEAD" && $5 ~ /^\/v2\/spec\/app\/manifests\/latest$/ && $6 == 404 { print $1; exit }' "$FP_LOG")
 	[ -n "$made" ] && [ -n "$answered" ]
 	answered=$(date -d "$answered" +%s.%N)
 	awk -v m="$made" -v a="$answered" 'BEGIN { exit !(m < a - 1) }'
 	# its bytes went after the answer, once
-	get=$(fp_answer_line GET '^/v2/spec/app/manifests/latest$' 404)
+	get=$(fp_answer_line HEAD '^/v2/spec/app/manifests/latest$' 404)
 	awk -v g="$get" 'NR <= g && $2 == "request" && ($4 == "PATCH" || $4 == "PUT") && $5 ~ /^\/v2\/spec\/app\// { n++ }
 		END { exit n > 0 }' "$FP_LOG"
 	[ "$(fault_proxy_requests FP PUT '^/v2/spec/app/blobs/uploads/' 201)" = 2 ]

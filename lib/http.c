@@ -553,11 +553,16 @@ void http_run(struct http_client *c, struct http_xfer **xs, size_t n)
 char *url_resolve(const char *base, const char *location)
 {
 	CURLU *u = curl_url();
-	char *out = NULL, *res = NULL;
+	char *out = NULL, *scheme = NULL, *res = NULL;
+	/* (only http and https are followed: another scheme's URL is none of ours, and libcurl
+	 * does not parse one it does not know the same way twice) */
 	if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
 	    curl_url_set(u, CURLUPART_URL, location, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
 	    curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK)
 		res = xstrdup(out);
+	curl_free(scheme);
 	curl_free(out);
 	curl_url_cleanup(u);
 	return res;

@@ -399,25 +399,20 @@ layer_job() {
 	layer_part "$i"
 	[ "$i" -lt ${#layers[@]} ] || [ ${#layers[@]} -eq 0 ] || top=1
 	if [ "$read_once" = 0 ] && { [ "$use_cache" = 1 ] || [ "$top" = 1 ]; }; then
-		# The walk starts while the cache is asked whether a build here made this layer: if
-		# none did there is no entry to find, and the layer is made (or found in a previous
-		# image) at once, its signature taken by the archive's own walk.
-		local walk
-		oci-tar --signature "${part_opts[@]}" -- "$dir" >"$tmp/layer.$i.walk" \
-			2>"$tmp/layer.$i.walk-err" &
-		walk=$!
-		if [ "$use_cache" = 1 ] && ! oci-cache "${cache_opts[@]}" seen "$part_recipe"; then
+		# Whether a build here made this layer (build_inputs asked, layer_seen): if none did
+		# there is no entry to find, and the layer is made (or found in a previous image) at
+		# once, its signature taken by the archive's own walk; else the walk comes first.
+		if [ "$use_cache" = 1 ] && [ "${layer_seen[i]:-}" != seen ]; then
 			# no entry to find: the previous images' fetch goes first, the rest meanwhile
 			[ ${#cache_from[@]} -eq 0 ] || {
 				previous_fetch_once &
 				previous_pid=$!
 			}
-			kill "$walk" 2>/dev/null || true
-			wait "$walk" 2>/dev/null || true
 			sig_out=(--signature-out "$tmp/layer.$i.sig")
 		else
 			[ "$use_cache" = 0 ] || made_here=1
-			wait "$walk" || {
+			oci-tar --signature "${part_opts[@]}" -- "$dir" >"$tmp/layer.$i.walk" \
+				2>"$tmp/layer.$i.walk-err" || {
 				local rc=$?
 				cat "$tmp/layer.$i.walk-err" >&2
 				exit "$rc"
@@ -828,6 +823,7 @@ build_inputs() {
 	fi
 	local -A layer_of=()
 	local i done_pid rc
+	layers_seen
 	for ((i = 0; i <= ${#layers[@]}; i++)); do
 		start_job layer_job "$i"
 		layer_of[$job_pid]=$i
@@ -858,6 +854,20 @@ build_inputs() {
 		layer_files+=(--layer "$tmp/layer.$i.json" --created-by "$part_name")
 		note "layer $digest of ${part_name#ocinoco build }: $how"
 	done
+}
+
+# layers_seen: whether a build here made each layer of the plan (its recipe recorded: oci-cache
+# seen, one run for all), "seen" or not in layer_seen (by layer).
+layers_seen() {
+	local i
+	local -a recipes=()
+	layer_seen=()
+	[ "$use_cache" = 1 ] && [ "$read_once" = 0 ] || return 0
+	for ((i = 0; i <= ${#layers[@]}; i++)); do
+		layer_part "$i"
+		recipes+=("$part_recipe")
+	done
+	mapfile -t layer_seen < <(oci-cache "${cache_opts[@]}" seen "${recipes[@]}" 2>/dev/null)
 }
 
 # After the build: each layer's cache entry, with where its blob now is (a warning at worst).

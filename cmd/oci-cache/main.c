@@ -13,11 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage_text[] =
         "usage: oci-cache [--dir DIR] get [-d FILE] KEY...\n"
         "       oci-cache [--dir DIR] put [--at LOCATION]... [--recipe RECIPE] DESCRIPTOR KEY...\n"
-        "       oci-cache [--dir DIR] seen RECIPE\n"
+        "       oci-cache [--dir DIR] seen RECIPE...\n"
         "       oci-cache match [-d FILE] -c zstd|gzip|none TAR_DESCRIPTOR MANIFEST CONFIG\n"
         "       oci-cache -h | --help | --version\n";
 
@@ -63,13 +64,26 @@ static const char *check_recipe(const char *what, const char *recipe)
 	return recipe;
 }
 
-/* seen: exit 0 when a build here recorded the recipe (put --recipe), else 1. */
+/* seen: for each recipe, "seen" when a build here recorded it (put --recipe), else "unseen",
+ * a line each; exit 0 when every one was seen, else 1. */
 static int cmd_seen(const char *dir, int argc, char **argv)
 {
-	if (argc != 2)
-		usage_error(usage_text, "seen: expected one RECIPE");
-	check_recipe("seen: RECIPE", argv[1]);
-	return dir != NULL && recipe_seen(dir, argv[1]) ? EXIT_OK : EXIT_MISS;
+	if (argc < 2)
+		usage_error(usage_text, "seen: expected a RECIPE");
+	for (int i = 1; i < argc; i++)
+		check_recipe("seen: RECIPE", argv[i]);
+	struct buf out = {0};
+	int rc = EXIT_OK;
+	for (int i = 1; i < argc; i++) {
+		bool seen = dir != NULL && recipe_seen(dir, argv[i]);
+		buf_appendf(&out, "%s\n", seen ? "seen" : "unseen");
+		if (!seen)
+			rc = EXIT_MISS;
+	}
+	if (write_all(STDOUT_FILENO, out.data, out.len) < 0)
+		err(EXIT_FAIL, "stdout");
+	buf_free(&out);
+	return rc;
 }
 
 /* get: a hit prints the digest and the locations, one a line, and writes the descriptor. */

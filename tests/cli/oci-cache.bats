@@ -31,6 +31,18 @@ entry_file() {
 	[ "$(entry_file | wc -l)" -eq 1 ]
 }
 
+@test "seen RECIPE...: a line each, seen once put --recipe recorded it; exit 0 only when all were" {
+	run_status 1 oci-cache --dir "$C" seen "/src a zstd" "/src b zstd"
+	[ "$output" = $'unseen\nunseen' ]
+	run_status 0 oci-cache --dir "$C" put --recipe "/src b zstd" "$D" sha256:k zstd 3
+	run_status 1 oci-cache --dir "$C" seen "/src a zstd" "/src b zstd"
+	[ "$output" = $'unseen\nseen' ]
+	run_status 0 oci-cache --dir "$C" seen "/src b zstd"
+	[ "$output" = seen ]
+	run_status 2 oci-cache --dir "$C" seen
+	run_status 2 oci-cache --dir "$C" seen "/src b zstd" ""
+}
+
 @test "a truncated, garbage, edited or misplaced entry is ignored with a warning, then rebuilt" {
 	oci-cache --dir "$C" put "$D" sha256:k zstd
 	local f

@@ -1005,20 +1005,19 @@ put_early() {
 	for t in "${tags[@]:1}"; do
 		put_opts+=(--tag "$t")
 	done
+	local out=/dev/null
 	if [ ${#cache_from[@]} -eq 1 ] && [ -n "$default_cache_from" ]; then
 		# The default previous image (the tag) is read by this run, which asks for the tag
 		# anyway: no program run, connection or token of its own. Its line ("previous
 		# DIGEST|none|unknown") comes on put_said, a FIFO the layer jobs read (a reader of
 		# its own: EOF once oci-put is gone).
-		mkfifo -m 0600 "$tmp/put.said"
-		exec {put_fd}> >(exec oci-put "${put_opts[@]}" --previous-out "$tmp/from.0.json" \
-			--previous-config-out "$tmp/from.0.config" manifest "${tags[0]}" - >"$tmp/put.said")
-		put_pid=$!
-		exec {put_said}<"$tmp/put.said"
-	else
-		exec {put_fd}> >(exec oci-put "${put_opts[@]}" manifest "${tags[0]}" - >/dev/null)
-		put_pid=$!
+		out=$tmp/put.said
+		mkfifo -m 0600 "$out"
+		put_opts+=(--previous-out "$tmp/from.0.json" --previous-config-out "$tmp/from.0.config")
 	fi
+	exec {put_fd}> >(exec oci-put "${put_opts[@]}" manifest "${tags[0]}" - >"$out")
+	put_pid=$!
+	[ "$out" = /dev/null ] || exec {put_said}<"$out"
 }
 
 # The previous image as the early oci-put manifest read it (put_early): true once it said

@@ -355,6 +355,13 @@ static bool dest_tag_absent(const struct manifest_job *j, const struct put_ctx *
 	return t && t->asked && t->absent;
 }
 
+/* --previous-out: stdout's first line, at once (the build's layers wait for it). */
+static void say_previous(struct manifest_job *j, const struct tag_check *t)
+{
+	printf("previous %s\n", previous_read(&j->dst, t, j->previous_out, j->previous_config_out));
+	flush_stdout();
+}
+
 int put_manifest_job(struct manifest_job *j)
 {
 	struct put_ctx c = {.s = &j->s};
@@ -370,8 +377,7 @@ int put_manifest_job(struct manifest_job *j)
 		ask_tags(&c);
 		if (j->previous_out) {
 			doccache_use(j->cache_dir);
-			previous_report(&j->dst, dest_tag(j, &c), j->previous_out,
-			                j->previous_config_out);
+			say_previous(j, dest_tag(j, &c));
 		}
 		/* a cold push (a new repository): the base's layers mounted and the --blob files'
 		 * sessions opened while the manifest is awaited (a rebuild: nothing more sent) */
@@ -381,7 +387,7 @@ int put_manifest_job(struct manifest_job *j)
 		}
 	}
 	if (j->previous_out && !early) /* (its reader must not wait for the manifest) */
-		previous_report(&j->dst, NULL, j->previous_out, j->previous_config_out);
+		say_previous(j, NULL);
 	read_inputs(j);
 	if (early ? attach_layout_froms(j) < 0 : connect_stores(j, false) < 0)
 		return EXIT_FAIL;

@@ -5,7 +5,6 @@
 #include "util.h"
 
 #include <err.h>
-#include <stdio.h>
 
 static bool write_doc(const char *path, const struct buf *b)
 {
@@ -33,15 +32,12 @@ static bool read_previous(struct store *dst, const char *digest, const char *out
 	return ok;
 }
 
-void previous_report(struct store *dst, const struct tag_check *t, const char *out,
-                     const char *config_out)
+const char *previous_read(struct store *dst, const struct tag_check *t, const char *out,
+                          const char *config_out)
 {
-	const char *said = "unknown";
 	if (t && t->asked && t->absent)
-		said = "none";
-	else if (t && t->asked && t->tagged[0] && read_previous(dst, t->tagged, out, config_out))
-		said = t->tagged;
-	printf("previous %s\n", said);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		err(EXIT_FAIL, "stdout");
+		return "none";
+	if (t && t->asked && t->tagged[0] && read_previous(dst, t->tagged, out, config_out))
+		return t->tagged;
+	return "unknown";
 }

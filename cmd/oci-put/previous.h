@@ -9,11 +9,11 @@
 #include "store.h"
 
 /* Given the tag's early check t (push.h; NULL: not asked): the manifest it names and its config
- * written to out and config_out (through the document cache, by digest), then one line on
- * stdout: "previous DIGEST"; "previous none" for a tag that names nothing (404); "previous
- * unknown" when it could not be read or is no image manifest (an index: the reader asks
+ * written to out and config_out (through the document cache, by digest), and what the run says
+ * on stdout after "previous ": the manifest's digest; "none" for a tag that names nothing
+ * (404); "unknown" when it could not be read or is no image manifest (an index: the reader asks
  * otherwise). Never fails the run. */
-void previous_report(struct store *dst, const struct tag_check *t, const char *out,
-                     const char *config_out);
+const char *previous_read(struct store *dst, const struct tag_check *t, const char *out,
+                          const char *config_out);
 
 #endif

@@ -147,7 +147,9 @@ $(DEB_FILE): $(PROGRAMS:%=build-deb/bin/%) build-deb/bin/ocinoco $(PKG_FILES) pa
 	packaging/deb.sh build-deb $(VERSION) $(DIST)
 
 # Debian packages: to build, to test (peers and the registry), to benchmark. Running needs
-# only the libraries of DEPS_BUILD, bash and coreutils (jq is for the tests and users' scripts).
+# only the libraries of DEPS_BUILD, bash and coreutils (jq is for the tests and users' scripts);
+# with DEPS_RUN a build runs fewer programs (ocinoco.sh loads bash's mktemp, mkdir, mkfifo, rm).
+DEPS_RUN   = bash-builtins
 DEPS_BUILD = gcc clang make pkg-config libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev \
              libjansson-dev libbsd-dev libdeflate-dev
 DEPS_TEST  = bats jq tar libarchive-tools zstd gzip openssl python3 python3-jwt python3-cryptography \
@@ -161,7 +163,7 @@ DEPS_PKG   = dpkg-dev lintian debootstrap
 DEPS_FUZZ  = libclang-rt-14-dev
 
 deps:
-	@tests/deps $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_PKG) $(DEPS_FUZZ)
+	@tests/deps $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST) $(DEPS_PKG) $(DEPS_FUZZ)
 	@# npm (the quick start and CI recipe tests, the bench tree): a Node.js from outside
 	@# Debian may bring its own, whose nodejs package conflicts with Debian's npm.
 	@command -v npm >/dev/null || tests/deps npm
@@ -169,7 +171,7 @@ deps:
 # npm (for the benchmark's tree) may come with a Node.js from outside Debian, whose nodejs
 # package conflicts with Debian's npm: install Debian's only when there is no npm at all.
 deps-bench:
-	@tests/deps $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH)
+	@tests/deps $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST) $(DEPS_BENCH)
 	@command -v npm >/dev/null || tests/deps npm
 
 check: deps

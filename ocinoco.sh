@@ -18,6 +18,15 @@ esac
 if [ -x "$here/oci-tar" ]; then
 	PATH="$here:$PATH"
 fi
+# Debian's bash-builtins: mktemp, mkdir, mkfifo and rm run in this shell (a build makes a
+# temporary directory, FIFOs, and removes them: ~2 ms a fork and exec). Loaded by absolute path
+# only (bash's own search path ends in "."); without the package, the programs.
+fast_mktemp=0
+for loadable in mktemp mkdir mkfifo rm; do
+	if [ -r "/usr/lib/bash/$loadable" ] && enable -f "/usr/lib/bash/$loadable" "$loadable" 2>/dev/null; then
+		[ "$loadable" != mktemp ] || fast_mktemp=1
+	fi
+done
 
 usage() {
 	cat <<USAGE
@@ -46,6 +55,14 @@ usage_die() {
 # (absent when the option ended the command line).
 need_value() {
 	[ $# -ge 3 ] || usage_die "$1: $2 needs a value"
+}
+
+# tmp_make: the temporary directory of this run, in tmp.
+# (The builtin's failure says no why: the program says it. exec runs a program, never a
+# builtin; where a message names a path for the user, a subshell runs one.)
+tmp_make() {
+	[ "$fast_mktemp" = 1 ] && mktemp -d -v tmp "${TMPDIR:-/tmp}/ocinoco.XXXXXX" >/dev/null 2>&1 ||
+		tmp=$(exec mktemp -d "${TMPDIR:-/tmp}/ocinoco.XXXXXX")
 }
 
 # The temporary directory of this run, and the partial outputs (files and directories next
@@ -112,7 +129,7 @@ cmd_pack() {
 	[ ${#args[@]} -eq 2 ] || usage_die "pack: unexpected argument: ${args[2]}"
 	local dir=${args[0]} out=${args[1]}
 
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco.XXXXXX")
+	tmp_make
 	local layer=-
 	if [ "$out" != - ]; then
 		[ ! -d "$out" ] || die "pack: $out: is a directory"
@@ -122,7 +139,7 @@ cmd_pack() {
 		if [[ $out == */* ]]; then
 			out_dir=${out%/*} out_base=${out##*/}
 		fi
-		if ! why=$(mktemp "${out_dir:-/}/.$out_base.pack-XXXXXX" 2>&1); then
+		if ! why=$(exec mktemp "${out_dir:-/}/.$out_base.pack-XXXXXX" 2>&1); then
 			die "pack: $out: ${why##*: }"
 		fi
 		partial=$why layer=$why
@@ -181,6 +198,7 @@ USAGE
 # this shell waits for them with the wait builtin, which a signal interrupts at once (a
 # foreground command would hold the trap back until it ended).
 running=()
+declare -A layer_of=() # the layer (its index in the plan) of a layer job, by pid
 start_job() { # CMD...: starts CMD in the background; its pid in job_pid
 	set -m
 	if [ -n "$put_fd" ]; then
@@ -631,7 +649,7 @@ partial_next_to() {
 	if [[ $path == */* ]]; then
 		dir=${path%/*} base=${path##*/}
 	fi
-	why=$(mktemp $flag "${dir:-/}/.$base.ocinoco-XXXXXX" 2>&1) || die "build: $path: ${why##*: }"
+	why=$(exec mktemp $flag "${dir:-/}/.$base.ocinoco-XXXXXX" 2>&1) || die "build: $path: ${why##*: }"
 	partial_path=$why
 	partials+=("$why")
 }
@@ -774,7 +792,8 @@ build_destination() {
 	elif [[ $output == oci:* ]]; then
 		mode=layout nothing="tagged in ${output#oci:}" layout=${output#oci:}
 		if [ ! -e "$layout" ]; then
-			[[ $layout != */* ]] || [ -d "${layout%/*}" ] || mkdir -p -- "${layout%/*}"
+			# (the program, not the builtin, for its message: exec in a subshell)
+			[[ $layout != */* ]] || [ -d "${layout%/*}" ] || (exec mkdir -p -- "${layout%/*}")
 			partial_next_to -d "$layout"
 			layout_partial=$partial_path layout=$partial_path
 		fi
@@ -821,13 +840,8 @@ build_inputs() {
 		start_job oci-fetch "${fetch_opts[@]}" -o "$tmp/base.json" \
 			--config-out "$tmp/base-config.json" --digest-out "$tmp/base.digest" "$from"
 	fi
-	local -A layer_of=()
 	local i done_pid rc
-	layers_seen
-	for ((i = 0; i <= ${#layers[@]}; i++)); do
-		start_job layer_job "$i"
-		layer_of[$job_pid]=$i
-	done
+	layer_jobs_start unseen
 	while [ ${#running[@]} -gt 0 ]; do
 		rc=0
 		wait -n -p done_pid "${running[@]}" || rc=$?
@@ -853,6 +867,17 @@ build_inputs() {
 		read -r digest <"$tmp/layer.$i.digest"
 		layer_files+=(--layer "$tmp/layer.$i.json" --created-by "$part_name")
 		note "layer $digest of ${part_name#ocinoco build }: $how"
+	done
+}
+
+# layer_jobs_start seen|unseen: a job (layer_job) for each layer of the plan that a build here
+# made (layer_seen), or for each other one; the layer of a job in layer_of (by pid).
+layer_jobs_start() {
+	local i
+	for ((i = 0; i <= ${#layers[@]}; i++)); do
+		[ "${layer_seen[i]:-unseen}" = "$1" ] || continue
+		start_job layer_job "$i"
+		layer_of[$job_pid]=$i
 	done
 }
 
@@ -1044,7 +1069,12 @@ put_feed_early() {
 	for ref in "${put_froms[@]}"; do
 		[ -n "${given[$ref]:-}" ] || [ "$ref" = "$default_cache_from" ] || return 1
 	done
-	cat -- "$tmp/manifest.json" 1>&"$put_fd" 2>/dev/null || true
+	# (with no program run: a write to a reader that is gone fails, SIGPIPE ignored meanwhile)
+	local manifest=''
+	IFS= read -r -d '' manifest <"$tmp/manifest.json" || true
+	trap '' PIPE
+	printf '%s' "$manifest" 1>&"$put_fd" 2>/dev/null || true
+	trap - PIPE
 	exec {put_fd}>&-
 	put_fd=''
 	job_rc=0
@@ -1166,11 +1196,15 @@ cmd_build() {
 	build_check
 	started=$EPOCHREALTIME
 	build_destination
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco.XXXXXX")
+	tmp_make
 	# What a program learns of a registry (its scheme, its auth challenge: no secret) is
 	# there for the next one, which then needs no 401 first; gone with $tmp.
 	mkdir -m 700 "$tmp/hints"
 	export OCINOCO_REGISTRY_HINTS=$tmp/hints
+	# A rebuild's path: the walks of the layers a build here made go first, ahead of the
+	# programs that start meanwhile (none of those layers reads what put_early says).
+	layers_seen
+	layer_jobs_start seen
 	put_early
 	build_inputs
 	build_graft
@@ -1295,7 +1329,7 @@ cmd_index() {
 	index_options "$@"
 	index_check
 	started=$EPOCHREALTIME nothing=pushed subcommand=index
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocinoco.XXXXXX")
+	tmp_make
 	index_inputs
 	index_make
 	index_put

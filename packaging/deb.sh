@@ -63,7 +63,7 @@ Architecture: $arch
 Maintainer: $maintainer
 Installed-Size: $size
 Depends: $shlibs
-Recommends: ca-certificates
+Recommends: ca-certificates, bash-builtins
 Section: utils
 Priority: optional
 Description: build OCI (Docker) images with no container

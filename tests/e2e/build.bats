@@ -179,6 +179,21 @@ served_digest() { skopeo inspect --tls-verify=false --raw "docker://$1" | sha; }
 	[ "${c#*@}" != "${a#*@}" ]
 }
 
+@test "without bash's loadable builtins (no bash-builtins package): the same image, and its temporary directory gone" {
+	[ -r /usr/lib/bash/mktemp ] # make deps installs them: the other tests build with them
+	mkdir "$T/bin"
+	sed 's|/usr/lib/bash/|/nonexistent/|g' "$OCINOCO_BIN/ocinoco" >"$T/bin/ocinoco"
+	chmod +x "$T/bin/ocinoco"
+	! grep -q /usr/lib/bash/ "$T/bin/ocinoco"
+	export SOURCE_DATE_EPOCH=1700000000
+	a=$(ocinoco build "$FIX/app" --from "$REG_HOST/base/bb:latest" --tag "$REG_HOST/nobuiltins/a:latest" \
+		"${APP_OPTS[@]}" --push -q)
+	b=$("$T/bin/ocinoco" build "$FIX/app" --from "$REG_HOST/base/bb:latest" \
+		--tag "$REG_HOST/nobuiltins/b:latest" "${APP_OPTS[@]}" --push -q)
+	[ "${a#*@}" = "${b#*@}" ]
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
 @test "same registry: the base layers are mounted, never uploaded; a rebuild of the unchanged tree to a new tag uploads no layer, only its config" {
 	gets=$(registry_requests REG GET "/blobs/$BASE_LAYER")
 	run_status 0 ocinoco build "$FIX/app" --from "$REG_HOST/base/bb:latest" --tag "$REG_HOST/same/app:v1" \

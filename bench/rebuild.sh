@@ -11,7 +11,8 @@
 #   fixed cost    a one-file directory onto the base, every blob already in the target
 # Prints each wall time (median of --runs), the ratio against the cold layered build and the
 # layer bytes sent; and the targets: cold <= 1.05x single, code change <= 0.15x, no-op <= 0.10x
-# with 0 bytes, fresh <= 0.45x with 0 bytes. Also containerify (the npm peer) when
+# with 0 bytes, fresh <= 0.45x with 0 bytes; and the floors of the no-op and the fresh checkout,
+# their one step that cannot be skipped, timed alone. Also containerify (the npm peer) when
 # bench/work/containerify holds it (npm install --prefix bench/work/containerify containerify).
 #
 #   bench/rebuild.sh [--bin DIR] [--runs N] [TREE]
@@ -75,8 +76,21 @@ one() {
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# The steps that a rebuild cannot skip, each timed alone (floor NAME STEP: the wall seconds in
+# t[NAME]): the node_modules layer's signature walk (a no-op's proof that nothing changed), and
+# its diffID pass (what a fresh checkout reads to know the layer is the previous one's).
+walk_step() { "$bin/oci-tar" --signature --root-dir /app --only node_modules -- "$app" >/dev/null; }
+diffid_step() {
+	"$bin/oci-tar" --root-dir /app --only node_modules -- "$app" | "$bin/oci-digest" -c none >/dev/null
+}
+floor() {
+	local t0=$EPOCHREALTIME
+	"$2"
+	t[$1]+=" $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')"
+}
+
 declare -A t b m
-for kind in single layered change noop fresh fixed; do t[$kind]='' b[$kind]=0; done
+for kind in single layered change noop fresh fixed walk diffid; do t[$kind]='' b[$kind]=0; done
 mkdir -p "$tmp/one" && echo hi >"$tmp/one/f" && sleep 0.3
 for ((r = 1; r <= runs; r++)); do
 	one "$app" "single-$r/app" --no-cache
@@ -98,10 +112,12 @@ for ((r = 1; r <= runs; r++)); do
 	one "$tmp/one" "fixed/app"
 	one "$tmp/one" "fixed/app"
 	t[fixed]+=" $secs" b[fixed]=$sent
+	floor walk walk_step
+	floor diffid diffid_step
 done
 
 # shellcheck disable=SC2086 # the lists are words
-for kind in single layered change noop fresh fixed; do
+for kind in single layered change noop fresh fixed walk diffid; do
 	m[$kind]=$(median ${t[$kind]})
 done
 cold=${m[layered]}
@@ -121,6 +137,7 @@ verdict "code change / cold" "$(ratio "${m[change]}" "$cold")" 0.15
 verdict "no-op / cold" "$(ratio "${m[noop]}" "$cold")" 0.10 "${b[noop]}"
 verdict "fresh checkout with --cache-from / cold" "$(ratio "${m[fresh]}" "$cold")" 0.45 "${b[fresh]}"
 echo "fixed cost (one-file directory, every blob in the target): ${m[fixed]} s"
+echo "floors: the node_modules layer's signature walk alone ${m[walk]} s ($(ratio "${m[walk]}" "$cold")x cold), its diffID pass (oci-tar | oci-digest -c none) alone ${m[diffid]} s ($(ratio "${m[diffid]}" "$cold")x cold)"
 cz=$work/containerify/node_modules/.bin/containerify
 if [ -x "$cz" ]; then
 	# Its own layers (node_modules apart from the app), onto the same base in the same

@@ -77,6 +77,7 @@ put_pid='' put_fd='' put_said=''
 cleanup() {
 	stop_jobs
 	put_stop
+	build_remember_wait
 	[ -z "$partial" ] || rm -f -- "$partial"
 	[ ${#partials[@]} -eq 0 ] || rm -rf -- "${partials[@]}"
 	[ -z "$tmp" ] || rm -rf -- "$tmp"
@@ -201,15 +202,18 @@ running=()
 declare -A layer_of=() # the layer (its index in the plan) of a layer job, by pid
 start_job() { # CMD...: starts CMD in the background; its pid in job_pid
 	set -m
+	background "$@"
+	job_pid=$!
+	set +m
+	running+=("$job_pid")
+}
+background() { # CMD...: starts CMD in the background (its pid in $!), stdin /dev/null
 	if [ -n "$put_fd" ]; then
 		# (the early oci-put manifest sees the end of its stdin when this shell closes it)
 		"$@" </dev/null {put_fd}>&- &
 	else
 		"$@" </dev/null &
 	fi
-	job_pid=$!
-	set +m
-	running+=("$job_pid")
 }
 
 # run_job CMD...: runs CMD as a job and waits for it (status in job_rc).
@@ -895,25 +899,38 @@ layers_seen() {
 	mapfile -t layer_seen < <(oci-cache "${cache_opts[@]}" seen "${recipes[@]}" 2>/dev/null)
 }
 
-# After the build: each layer's cache entry, with where its blob now is (a warning at worst).
+# build_remember [made]: each layer's cache entry, with where its blob now is, by an oci-cache
+# put of its own in the background (a warning at worst; waited for by build_remember_wait).
+# "made": only the layers this build sent to the registry the image goes to, there already: their
+# entries are put while the image is made and pushed (two builds sharing a cache never clash:
+# each entry is its own files).
+remember_pids=()
 build_remember() {
 	[ "$use_cache" = 1 ] || return 0
-	local i key pid
-	local -a at=() pids=()
+	local i key how
+	local -a at=()
 	[ -z "$here_location" ] || at=(--at "$here_location")
-	# each layer's entry at once (its own files: two builds sharing a cache never clash)
 	for ((i = 0; i <= ${#layers[@]}; i++)); do
 		[ -s "$tmp/layer.$i.key" ] || continue
+		if [ "${1:-}" = made ]; then
+			read -r how <"$tmp/layer.$i.how"
+			[ "$how" = made ] || continue
+		fi
 		read -r key <"$tmp/layer.$i.key"
+		rm -f -- "$tmp/layer.$i.key"
 		layer_part "$i"
 		# shellcheck disable=SC2086 # the key is words
-		oci-cache "${cache_opts[@]}" put "${at[@]}" --recipe "$part_recipe" \
-			"$tmp/layer.$i.json" $key &
-		pids+=($!)
+		background oci-cache "${cache_opts[@]}" put "${at[@]}" --recipe "$part_recipe" \
+			"$tmp/layer.$i.json" $key
+		remember_pids+=($!)
 	done
-	for pid in "${pids[@]}"; do
+}
+build_remember_wait() {
+	local pid
+	for pid in "${remember_pids[@]}"; do
 		wait "$pid" || true
 	done
+	remember_pids=()
 }
 
 # base_entries: the platforms oci-fetch --each selected ($tmp/base/platforms: "N DIGEST
@@ -1207,10 +1224,12 @@ cmd_build() {
 	layer_jobs_start seen
 	put_early
 	build_inputs
+	[ "$mode" != push ] || build_remember made
 	build_graft
 	build_put
 	build_commit
 	build_remember
+	build_remember_wait
 	build_report
 }
 

@@ -470,7 +470,9 @@ layer_job() {
 			# made meanwhile, its upload held until the answer.
 			layer_upload_start held
 			layer_make_start
-		else
+		elif [ "$top" = 1 ]; then
+			# The top layer (the code: it changes most) opens its upload while its diffID
+			# is made; a --layer one (dependencies) is likely in REF, and opens none.
 			layer_upload_start early
 		fi
 		if layer_from_previous "$i"; then

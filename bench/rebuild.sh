@@ -81,7 +81,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 # its diffID pass (what a fresh checkout reads to know the layer is the previous one's).
 walk_step() { "$bin/oci-tar" --signature --root-dir /app --only node_modules -- "$app" >/dev/null; }
 diffid_step() {
-	"$bin/oci-tar" --root-dir /app --only node_modules -- "$app" | "$bin/oci-digest" -c none >/dev/null
+	"$bin/oci-tar" --root-dir /app --only node_modules -- "$app" | "$bin/oci-digest" -c none -d "$tmp/floor.json" >/dev/null
 }
 floor() {
 	local t0=$EPOCHREALTIME

@@ -764,6 +764,9 @@ build_check() {
 	local checking
 	"${check[@]}" &
 	checking=$!
+	# (and the cache says which layers a build here made: layers_seen reads it)
+	abs_dir=''
+	[ ! -d "$dir" ] || ! abs_dir=$(cd -- "$dir" 2>/dev/null && pwd -P) || layers_seen_start
 	names=$(oci-fetch --name "${selection[@]}" "${refs[@]}") || {
 		wait "$checking" || true
 		usage_die "build: --tag or --from: not an image reference (REGISTRY/REPOSITORY[:TAG])${selection:+, or --platform: not OS/ARCH[/VARIANT] or all}"
@@ -781,7 +784,7 @@ build_check() {
 	wait "$checking" || exit 2
 	[ -e "$dir" ] || die "build: $dir: No such file or directory"
 	[ -d "$dir" ] || die "build: $dir: Not a directory"
-	abs_dir=$(cd -- "$dir" && pwd -P)
+	[ -n "$abs_dir" ] || abs_dir=$(cd -- "$dir" && pwd -P)
 	graft_epoch=${SOURCE_DATE_EPOCH:-}
 	[ "$annotate_source" = 0 ] || source_annotations
 }
@@ -847,7 +850,7 @@ build_inputs() {
 			--config-out "$tmp/base-config.json" --digest-out "$tmp/base.digest" "$from"
 	fi
 	local i done_pid rc
-	layer_jobs_start unseen
+	layer_jobs_start rest
 	while [ ${#running[@]} -gt 0 ]; do
 		rc=0
 		wait -n -p done_pid "${running[@]}" || rc=$?
@@ -876,29 +879,42 @@ build_inputs() {
 	done
 }
 
-# layer_jobs_start seen|unseen: a job (layer_job) for each layer of the plan that a build here
-# made (layer_seen), or for each other one; the layer of a job in layer_of (by pid).
+# layer_jobs_start early|rest: a job (layer_job) for each layer of the plan, the early ones
+# before the programs that start meanwhile (put_early, the base's fetch), the rest after them;
+# the layer of a job in layer_of (by pid). Early: a layer a build here made (layer_seen: its
+# walk is a rebuild's critical path), and any layer when there is no default previous image
+# (only a layer looking for that one reads what put_early says of it).
 layer_jobs_start() {
-	local i
+	local i early
 	for ((i = 0; i <= ${#layers[@]}; i++)); do
-		[ "${layer_seen[i]:-unseen}" = "$1" ] || continue
+		early=rest
+		[ "${layer_seen[i]:-}" != seen ] && [ -n "$default_cache_from" ] || early=early
+		[ "$early" = "$1" ] || continue
 		start_job layer_job "$i"
 		layer_of[$job_pid]=$i
 	done
 }
 
-# layers_seen: whether a build here made each layer of the plan (its recipe recorded: oci-cache
-# seen, one run for all), "seen" or not in layer_seen (by layer).
-layers_seen() {
+# layers_seen_start, layers_seen: whether a build here made each layer of the plan (its recipe
+# recorded), asked of oci-cache seen (one run for all) from the start, read into layer_seen
+# (by layer: "seen" or not).
+seen_fd=''
+layers_seen_start() {
 	local i
 	local -a recipes=()
-	layer_seen=()
 	[ "$use_cache" = 1 ] && [ "$read_once" = 0 ] || return 0
 	for ((i = 0; i <= ${#layers[@]}; i++)); do
 		layer_part "$i"
 		recipes+=("$part_recipe")
 	done
-	mapfile -t layer_seen < <(oci-cache "${cache_opts[@]}" seen "${recipes[@]}" 2>/dev/null)
+	exec {seen_fd}< <(exec oci-cache "${cache_opts[@]}" seen "${recipes[@]}" 2>/dev/null)
+}
+layers_seen() {
+	layer_seen=()
+	[ -n "$seen_fd" ] || return 0
+	mapfile -t -u "$seen_fd" layer_seen
+	exec {seen_fd}<&-
+	seen_fd=''
 }
 
 # build_remember [made]: each layer's cache entry, with where its blob now is, by an oci-cache
@@ -1220,10 +1236,8 @@ cmd_build() {
 	# there for the next one, which then needs no 401 first; gone with $tmp.
 	mkdir -m 700 "$tmp/hints"
 	export OCINOCO_REGISTRY_HINTS=$tmp/hints
-	# A rebuild's path: the walks of the layers a build here made go first, ahead of the
-	# programs that start meanwhile (none of those layers reads what put_early says).
 	layers_seen
-	layer_jobs_start seen
+	layer_jobs_start early
 	put_early
 	build_inputs
 	[ "$mode" != push ] || build_remember made

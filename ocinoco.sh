@@ -433,8 +433,10 @@ layer_job() {
 			sig_out=(--signature-out "$tmp/layer.$i.sig")
 		else
 			[ "$use_cache" = 0 ] || made_here=1
+			# (waited for: stopped with the job, it is no foreground command bash reports)
 			oci-tar --signature "${part_opts[@]}" -- "$dir" >"$tmp/layer.$i.walk" \
-				2>"$tmp/layer.$i.walk-err" || {
+				2>"$tmp/layer.$i.walk-err" &
+			wait $! || {
 				local rc=$?
 				cat "$tmp/layer.$i.walk-err" >&2
 				exit "$rc"
@@ -489,6 +491,7 @@ layer_job() {
 	st=(0 0)
 	wait "$make_tar" || st[0]=$?
 	wait "$make_digest" || st[1]=$?
+	layer_make_said "${st[0]}"
 	if [ -n "$sink" ]; then
 		# (oci-digest's SIGPIPE: oci-put went away, and its own status says why)
 		if [ "${st[*]}" = "0 0" ] || [ "${st[1]}" = 141 ]; then
@@ -506,19 +509,25 @@ layer_job() {
 }
 
 # layer_make_start: the layer made, oci-tar | oci-digest [> its upload], in the background (pids
-# in make_tar and make_digest).
+# in make_tar and make_digest); what oci-digest says in layer.I.digest-err (layer_make_said).
 layer_make_start() {
 	local pfd
 	if [ -n "$sink" ]; then
 		[ -n "$blob_pid" ] || layer_upload_start
-		exec {pfd}> >(exec "${digest_cmd[@]}" >&"$blob_fd")
+		exec {pfd}> >(exec "${digest_cmd[@]}" 1>&"$blob_fd" 2>"$tmp/layer.$i.digest-err")
 	else
-		exec {pfd}> >(exec "${digest_cmd[@]}" >/dev/null)
+		exec {pfd}> >(exec "${digest_cmd[@]}" >/dev/null 2>"$tmp/layer.$i.digest-err")
 	fi
 	make_digest=$!
 	oci-tar "${part_opts[@]}" "${sig_out[@]}" -- "$dir" >&"$pfd" {pfd}>&- &
 	make_tar=$!
 	exec {pfd}>&-
+}
+
+# layer_make_said TAR_STATUS: what oci-digest said, on stderr; not when oci-tar failed, whose
+# message says why (oci-digest's, of a stream cut short, would only follow from it).
+layer_make_said() {
+	[ "$1" -ne 0 ] || [ ! -s "$tmp/layer.$i.digest-err" ] || cat -- "$tmp/layer.$i.digest-err" >&2
 }
 
 # layer_make_signal STOP|CONT: the layer being made (if it is) paused or resumed.

@@ -776,16 +776,26 @@ build_check() {
 	# (and the cache says which layers a build here made: layers_seen reads it)
 	abs_dir=''
 	[ ! -d "$dir" ] || ! abs_dir=$(cd -- "$dir" 2>/dev/null && pwd -P) || layers_seen_start
-	names=$(oci-fetch --name "${selection[@]}" "${refs[@]}") || {
-		wait "$checking" || true
-		usage_die "build: --tag or --from: not an image reference (REGISTRY/REPOSITORY[:TAG])${selection:+, or --platform: not OS/ARCH[/VARIANT] or all}"
-	}
+	# The --cache-from references too, in the same run (put_early passes them on): one that
+	# is none is a warning later, not a usage error, so a failure is asked again without them.
+	local -a froms=()
+	for t in "${cache_from[@]}"; do
+		[[ $t == oci:* ]] || froms+=("$t")
+	done
+	cache_from_named=0
+	if [ ${#froms[@]} -gt 0 ] &&
+		names=$(oci-fetch --name "${selection[@]}" "${refs[@]}" "${froms[@]}" 2>/dev/null); then
+		cache_from_named=1
+	else
+		names=$(oci-fetch --name "${selection[@]}" "${refs[@]}") || {
+			wait "$checking" || true
+			usage_die "build: --tag or --from: not an image reference (REGISTRY/REPOSITORY[:TAG])${selection:+, or --platform: not OS/ARCH[/VARIANT] or all}"
+		}
+	fi
 	mapfile -t tag_names <<<"$names"
 	base_name=
-	if [ ${#refs[@]} -gt ${#tags[@]} ]; then
-		base_name=${tag_names[-1]}
-		unset 'tag_names[-1]'
-	fi
+	[ ${#refs[@]} -eq ${#tags[@]} ] || base_name=${tag_names[${#tags[@]}]}
+	tag_names=("${tag_names[@]:0:${#tags[@]}}")
 	for t in "${!tags[@]}"; do
 		[[ ${tag_names[t]} != oci:* && ${tag_names[t]} != *@* ]] ||
 			usage_die "build: --tag ${tags[t]}: not an image reference with a tag (REGISTRY/REPOSITORY[:TAG])"
@@ -1064,9 +1074,9 @@ put_early() {
 	for ref in "${cache_from[@]}"; do
 		[[ $ref == oci:* || $ref == "$default_cache_from" ]] || put_early_froms+=("$ref")
 	done
-	# (a --cache-from that is no reference is a warning later, not this run's usage error)
-	[ ${#put_early_froms[@]} -eq 0 ] || oci-fetch --name "${put_early_froms[@]}" >/dev/null 2>&1 ||
-		put_early_froms=()
+	# (a --cache-from that is no reference is a warning later, not this run's usage error:
+	# build_check named them all, or found one that is none)
+	[ "$cache_from_named" = 1 ] || put_early_froms=()
 	for ref in "${put_early_froms[@]}"; do
 		put_opts+=(--from "$ref")
 	done

@@ -346,9 +346,12 @@ previous_fetch_once() {
 # --cache-from images. True when one matched: descriptor in layer.I.json, and the signature of
 # this pass's walk (sig_out) in layer.I.sig.
 layer_from_previous() {
-	local i=$1 ref n digest tar_pid='' digest_pid='' st0=0 st1=0
+	local i=$1 ref n digest tar_pid='' digest_pid='' st0=0 st1=0 apart=''
 	local -a found=() sig_diffid=()
-	[ ${#sig_out[@]} -eq 0 ] || sig_diffid=(--signature-out "$tmp/layer.$i.sig-diffid")
+	# A layer made meanwhile writes its own descriptor and signature: this pass's go apart,
+	# and are moved onto them on a match.
+	[ -z "$make_tar" ] || apart=.reused
+	[ ${#sig_out[@]} -eq 0 ] || sig_diffid=(--signature-out "$tmp/layer.$i$apart.sig")
 	# The diffID pass goes while the previous images are fetched (a far registry's answer
 	# takes round trips); stopped if none of them is there. The layer made meanwhile
 	# (speculative) has the processors until one is: then it pauses for the diffID pass.
@@ -376,7 +379,7 @@ layer_from_previous() {
 	fi
 	for n in "${found[@]}"; do
 		ref=${cache_from[n]}
-		digest=$(oci-cache match -d "$tmp/layer.$i.reused.json" -c "$compression" \
+		digest=$(oci-cache match -d "$tmp/layer.$i$apart.json" -c "$compression" \
 			"$tmp/layer.$i.tar.json" "$tmp/from.$n.json" "$tmp/from.$n.config") || continue
 		if [ "$probe_hits" = 1 ]; then
 			layer_reuse "$i" "$digest" "$ref" || continue
@@ -386,10 +389,12 @@ layer_from_previous() {
 		fi
 		# (the layer being made meanwhile, if it is, writes its own descriptor until stopped)
 		layer_make_stop
-		mv -f -- "$tmp/layer.$i.reused.json" "$tmp/layer.$i.json"
+		if [ -n "$apart" ]; then
+			mv -f -- "$tmp/layer.$i$apart.json" "$tmp/layer.$i.json"
+			[ ${#sig_diffid[@]} -eq 0 ] || mv -f -- "$tmp/layer.$i$apart.sig" "$tmp/layer.$i.sig"
+		fi
 		echo "$digest" >"$tmp/layer.$i.digest"
 		echo "reused from $ref" >"$tmp/layer.$i.how"
-		[ ${#sig_diffid[@]} -eq 0 ] || mv -f -- "$tmp/layer.$i.sig-diffid" "$tmp/layer.$i.sig"
 		return 0
 	done
 	layer_make_signal CONT

@@ -320,6 +320,7 @@ layer_reuse() {
 previous_fetch_once() {
 	local n lock
 	local -a pids=() plat=()
+	[ ! -e "$tmp/from.done" ] || return 0 # (made once all is there: no lock needed to see it)
 	[ "$multi" = 1 ] || [ -z "$platform" ] || plat=(--platform "$platform")
 	exec {lock}>>"$tmp/from.lock"
 	flock -x "$lock"
@@ -357,8 +358,12 @@ layer_from_previous() {
 	# (speculative) has the processors until one is: then it pauses for the diffID pass.
 	# (Its errors are the layer pipeline's too, which says them.)
 	[ -n "$make_tar" ] || layer_diffid_start
-	previous_fetch_once
-	[ -z "$previous_pid" ] || wait "$previous_pid" || true
+	# (this job's own previous_fetch_once, started with it, ends once all is there)
+	if [ -n "$previous_pid" ]; then
+		wait "$previous_pid" || true
+	else
+		previous_fetch_once
+	fi
 	for n in "${!cache_from[@]}"; do
 		[ ! -e "$tmp/from.$n.found" ] || found+=("$n")
 	done

@@ -550,6 +550,16 @@ void http_run(struct http_client *c, struct http_xfer **xs, size_t n)
 		finish_transfer(c, xs[i]);
 }
 
+/* Whether libcurl parses URL on its own (what it makes of a host with an escaped control
+ * character, it does not parse again). */
+static bool url_parses(const char *url)
+{
+	CURLU *u = curl_url();
+	bool ok = u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK;
+	curl_url_cleanup(u);
+	return ok;
+}
+
 char *url_resolve(const char *base, const char *location)
 {
 	CURLU *u = curl_url();
@@ -560,7 +570,7 @@ char *url_resolve(const char *base, const char *location)
 	    curl_url_set(u, CURLUPART_URL, location, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	    (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
-	    curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK)
+	    curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK && url_parses(out))
 		res = xstrdup(out);
 	curl_free(scheme);
 	curl_free(out);

@@ -224,6 +224,46 @@ run_job() {
 	forget_job "$job_pid"
 }
 
+# watch_job CMD...: start_job, for a stage that waits for whichever of its jobs ends first
+# (wait_any_job): the job says "PID STATUS" on $tmp/jobs (jobs_fd, a FIFO this shell holds open
+# both ways) as it exits, however it does (a function's exit, a signal's trap). (bash 5.2's
+# wait -n cannot be trusted with that: under strace -f, with a process substitution open, it
+# was seen returning 127 with no job named while one was left, and waiting for ever on a job
+# already gone; a wait for one pid does neither.)
+jobs_fd=''
+watch_job() {
+	if [ -z "$jobs_fd" ]; then
+		mkfifo -m 0600 "$tmp/jobs"
+		exec {jobs_fd}<>"$tmp/jobs"
+	fi
+	start_job job_report "$@"
+}
+job_report() {
+	trap 'echo "$BASHPID $?" >&"$jobs_fd"' EXIT
+	"$@"
+}
+
+# wait_any_job: waits until a job of running (started by watch_job) ends: its pid in done_pid,
+# its status in job_rc. A job gone without a word (SIGKILL) is found within a second.
+wait_any_job() {
+	local p st
+	while :; do
+		if read -r -t 1 done_pid st <&"$jobs_fd"; then
+			# (a line of a job found gone earlier, and waited for then, is none of these)
+			[[ " ${running[*]} " == *" $done_pid "* ]] || continue
+		else
+			done_pid=''
+			for p in "${running[@]}"; do
+				kill -0 "$p" 2>/dev/null || { done_pid=$p && break; }
+			done
+			[ -n "$done_pid" ] || continue
+		fi
+		job_rc=0
+		wait "$done_pid" || job_rc=$?
+		return 0
+	done
+}
+
 forget_job() {
 	local -a left=()
 	local p
@@ -872,19 +912,19 @@ build_destination() {
 build_inputs() {
 	if [ "$multi" = 1 ]; then
 		mkdir "$tmp/base"
-		start_job oci-fetch "${net_opts[@]}" "${doc_cache[@]}" --platform "$platform" \
+		watch_job oci-fetch "${net_opts[@]}" "${doc_cache[@]}" --platform "$platform" \
 			--each "$tmp/base" "$from"
 	elif [ "$from" != scratch ]; then
 		local -a fetch_opts=("${net_opts[@]}" "${doc_cache[@]}")
 		[ -z "$platform" ] || fetch_opts+=(--platform "$platform")
-		start_job oci-fetch "${fetch_opts[@]}" -o "$tmp/base.json" \
+		watch_job oci-fetch "${fetch_opts[@]}" -o "$tmp/base.json" \
 			--config-out "$tmp/base-config.json" --digest-out "$tmp/base.digest" "$from"
 	fi
 	local i done_pid rc
 	layer_jobs_start rest
 	while [ ${#running[@]} -gt 0 ]; do
-		rc=0
-		wait -n -p done_pid "${running[@]}" || rc=$?
+		wait_any_job
+		rc=$job_rc
 		forget_job "$done_pid"
 		[ "$rc" -ne 0 ] || continue
 		stop_jobs
@@ -921,7 +961,7 @@ layer_jobs_start() {
 		early=rest
 		[ "${layer_seen[i]:-}" != seen ] && [ -n "$default_cache_from" ] || early=early
 		[ "$early" = "$1" ] || continue
-		start_job layer_job "$i"
+		watch_job layer_job "$i"
 		layer_of[$job_pid]=$i
 	done
 }
@@ -1334,12 +1374,12 @@ index_inputs() {
 	local -A image_of=()
 	for i in "${!images[@]}"; do
 		mkdir "$tmp/$i"
-		start_job oci-fetch "${net_opts[@]}" --platform all --each "$tmp/$i" "${images[i]}"
+		watch_job oci-fetch "${net_opts[@]}" --platform all --each "$tmp/$i" "${images[i]}"
 		image_of[$job_pid]=${images[i]}
 	done
 	while [ ${#running[@]} -gt 0 ]; do
-		rc=0
-		wait -n -p done_pid "${running[@]}" || rc=$?
+		wait_any_job
+		rc=$job_rc
 		forget_job "$done_pid"
 		[ "$rc" -eq 0 ] || build_failed "$rc" "cannot read ${image_of[$done_pid]}"
 	done

@@ -550,14 +550,19 @@ void http_run(struct http_client *c, struct http_xfer **xs, size_t n)
 		finish_transfer(c, xs[i]);
 }
 
-/* Whether libcurl parses URL on its own (what it makes of a host with an escaped control
- * character, it does not parse again). */
-static bool url_parses(const char *url)
+/* Whether libcurl, parsing URL on its own, gives URL back: a URL resolved from an escaped host
+ * may not be (a host with an escaped control character does not parse again; "%39", decoded
+ * to "9", then reads as the IPv4 address 0.0.0.9). */
+static bool url_is_stable(const char *url)
 {
 	CURLU *u = curl_url();
-	bool ok = u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK;
+	char *again = NULL;
+	bool same = u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	            curl_url_get(u, CURLUPART_URL, &again, 0) == CURLUE_OK &&
+	            strcmp(again, url) == 0;
+	curl_free(again);
 	curl_url_cleanup(u);
-	return ok;
+	return same;
 }
 
 char *url_resolve(const char *base, const char *location)
@@ -570,7 +575,7 @@ char *url_resolve(const char *base, const char *location)
 	    curl_url_set(u, CURLUPART_URL, location, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	    (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
-	    curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK && url_parses(out))
+	    curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK && url_is_stable(out))
 		res = xstrdup(out);
 	curl_free(scheme);
 	curl_free(out);
@@ -586,9 +591,20 @@ char *url_origin(const char *url)
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-		for (char *p = host; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		res = xasprintf("%s://%s:%s", scheme, host, port);
+		/* The host as libcurl gives it is decoded ("%258f" is "%8f"): a byte that is not
+		 * a name's, an address's or a bracket's is escaped again, so that an origin's own
+		 * origin is itself. */
+		struct buf b = {0};
+		buf_appendf(&b, "%s://", scheme);
+		for (const char *p = host; *p; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (isalnum(c) || strchr("-._~:[]", c))
+				buf_appendf(&b, "%c", tolower(c));
+			else
+				buf_appendf(&b, "%%%02x", c);
+		}
+		buf_appendf(&b, ":%s", port);
+		res = b.data;
 	}
 	curl_free(scheme);
 	curl_free(host);

@@ -113,7 +113,8 @@ void http_xfer_add_header(struct http_xfer *x, const char *fmt, ...)
 void http_xfer_del_header(struct http_xfer *x, const char *name);
 
 /* LOCATION resolved against BASE (the URL actually reached), RFC 3986 via curl's URL API;
- * NULL if either is not a URL, or the result is not http or https. */
+ * NULL if either is not a URL, or the result is not http or https, or not the URL it names
+ * when parsed on its own (resolving it again gives it back). */
 char *url_resolve(const char *base, const char *location);
 /* "scheme://host[:port]" of a URL, lowercased host; NULL if not a URL. */
 char *url_origin(const char *url);

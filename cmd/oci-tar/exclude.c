@@ -230,6 +230,18 @@ static void compile(struct exclude_pattern *p)
 	p->kind = kind;
 }
 
+/* The length of an exception's prefix that names directories: the pattern without one
+ * trailing "/ **" or, if none, one trailing "/ *" (what it re-includes is under that prefix,
+ * or the prefix itself). Not both: "a/ * / **" re-includes what is under any a/X, a wildcard. */
+static size_t exception_prefix(const char *text, size_t len)
+{
+	if (len >= 3 && memcmp(text + len - 3, "/**", 3) == 0)
+		return len - 3;
+	if (len >= 2 && memcmp(text + len - 2, "/*", 2) == 0)
+		return len - 2;
+	return len;
+}
+
 static int add_cleaned(struct excluder *x, const char *s, size_t n, char *err, size_t errlen)
 {
 	/* patternmatcher.New: trim, clean, then take off the '!'. */
@@ -262,13 +274,7 @@ static int add_cleaned(struct excluder *x, const char *s, size_t n, char *err, s
 	compile(p);
 	if (exception) {
 		x->exceptions = true;
-		/* fsutil's test: the pattern without one trailing "/ **" and one trailing "/ *". */
-		size_t k = len;
-		if (k >= 3 && memcmp(text + k - 3, "/**", 3) == 0)
-			k -= 3;
-		if (k >= 2 && memcmp(text + k - 2, "/*", 2) == 0)
-			k -= 2;
-		if (strcspn(text, "*[]?^\\") < k)
+		if (strcspn(text, "*[]?^\\") < exception_prefix(text, len))
 			x->wild_exceptions = true;
 	}
 	/* Two state sets of 2 * (ntoks + 1) states for run_nfa. */
@@ -497,11 +503,7 @@ bool exclude_descend(const struct excluder *x, const char *dir, size_t len)
 		const struct exclude_pattern *p = &x->patterns[i];
 		if (!p->exception)
 			continue;
-		size_t k = p->len;
-		if (k >= 3 && memcmp(p->text + k - 3, "/**", 3) == 0)
-			k -= 3;
-		if (k >= 2 && memcmp(p->text + k - 2, "/*", 2) == 0)
-			k -= 2;
+		size_t k = exception_prefix(p->text, p->len);
 		/* Does the exception (plus '/') start with "dir/"? */
 		if (k >= len && memcmp(p->text, dir, len) == 0 && (k == len || p->text[len] == '/'))
 			return true;

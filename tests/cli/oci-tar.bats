@@ -442,6 +442,10 @@ listing() {
 	# An exception with a wildcard walks every excluded directory.
 	[ "$(listing --exclude node_modules --exclude sub --exclude '*.*' --exclude '!**/keep.*' "$d")" = \
 		"keep.txt node_modules/ node_modules/pkg/ node_modules/pkg/keep.js " ]
+	# So does one whose wildcard is a component before its trailing "/**": what is under any
+	# node_modules/X (found by fuzz_exclude: node_modules/pkg was not walked).
+	[ "$(listing --exclude node_modules --exclude '*.*' --exclude sub --exclude '!node_modules/*/**' "$d")" = \
+		"node_modules/ node_modules/other/ node_modules/other/x.js node_modules/pkg/ node_modules/pkg/index.js node_modules/pkg/keep.js " ]
 }
 
 @test "--exclude-from reads .dockerignore syntax: comments, blanks, !, ./ and / cleaned" {

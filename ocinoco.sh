@@ -225,8 +225,8 @@ run_job() {
 }
 
 # watch_job CMD...: start_job, for a stage that waits for whichever of its jobs ends first
-# (wait_any_job): the job says "PID STATUS" on $tmp/jobs (jobs_fd, a FIFO this shell holds open
-# both ways) as it exits, however it does (a function's exit, a signal's trap). (bash 5.2's
+# (wait_any_job): the job says its pid on $tmp/jobs (jobs_fd, a FIFO this shell holds open both
+# ways) as it exits, however it does (a function's exit, a signal's trap). (bash 5.2's
 # wait -n cannot be trusted with that: under strace -f, with a process substitution open, it
 # was seen returning 127 with no job named while one was left, and waiting for ever on a job
 # already gone; a wait for one pid does neither.)
@@ -239,16 +239,17 @@ watch_job() {
 	start_job job_report "$@"
 }
 job_report() {
-	trap 'echo "$BASHPID $?" >&"$jobs_fd"' EXIT
+	trap 'echo "$BASHPID" >&"$jobs_fd"' EXIT
 	"$@"
 }
 
-# wait_any_job: waits until a job of running (started by watch_job) ends: its pid in done_pid,
-# its status in job_rc. A job gone without a word (SIGKILL) is found within a second.
+# wait_any_job: waits until a job of running (started by watch_job) ends, and forgets it: its
+# pid in done_pid, its status (wait's) in job_rc. A job gone without a word (SIGKILL) is found
+# within a second.
 wait_any_job() {
-	local p st
+	local p
 	while :; do
-		if read -r -t 1 done_pid st <&"$jobs_fd"; then
+		if read -r -t 1 done_pid <&"$jobs_fd"; then
 			# (a line of a job found gone earlier, and waited for then, is none of these)
 			[[ " ${running[*]} " == *" $done_pid "* ]] || continue
 		else
@@ -260,6 +261,7 @@ wait_any_job() {
 		fi
 		job_rc=0
 		wait "$done_pid" || job_rc=$?
+		forget_job "$done_pid"
 		return 0
 	done
 }
@@ -920,19 +922,17 @@ build_inputs() {
 		watch_job oci-fetch "${fetch_opts[@]}" -o "$tmp/base.json" \
 			--config-out "$tmp/base-config.json" --digest-out "$tmp/base.digest" "$from"
 	fi
-	local i done_pid rc
+	local i done_pid
 	layer_jobs_start rest
 	while [ ${#running[@]} -gt 0 ]; do
 		wait_any_job
-		rc=$job_rc
-		forget_job "$done_pid"
-		[ "$rc" -ne 0 ] || continue
+		[ "$job_rc" -ne 0 ] || continue
 		stop_jobs
 		[ -n "${layer_of[$done_pid]:-}" ] ||
-			build_failed "$rc" "cannot read the base image $from"
+			build_failed "$job_rc" "cannot read the base image $from"
 		i=${layer_of[$done_pid]}
 		layer_part "$i"
-		build_failed "$rc" "the layer of ${part_name#ocinoco build } failed ($(layer_statuses "$i"))"
+		build_failed "$job_rc" "the layer of ${part_name#ocinoco build } failed ($(layer_statuses "$i"))"
 	done
 	# The layers in order, the empty top one left out.
 	layer_files=()
@@ -1370,7 +1370,7 @@ index_check() {
 # 1. Every image's manifests and configs ($tmp/I/), one oci-fetch run each, all at once; the
 # first to fail stops the others.
 index_inputs() {
-	local i done_pid rc
+	local i done_pid
 	local -A image_of=()
 	for i in "${!images[@]}"; do
 		mkdir "$tmp/$i"
@@ -1379,9 +1379,7 @@ index_inputs() {
 	done
 	while [ ${#running[@]} -gt 0 ]; do
 		wait_any_job
-		rc=$job_rc
-		forget_job "$done_pid"
-		[ "$rc" -eq 0 ] || build_failed "$rc" "cannot read ${image_of[$done_pid]}"
+		[ "$job_rc" -eq 0 ] || build_failed "$job_rc" "cannot read ${image_of[$done_pid]}"
 	done
 }
 
